@@ -1,0 +1,59 @@
+# envgrid — `make run` serves the synthetic demo; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install messages run serve test test-fast lint format bench chromium migrate demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+install: $(STAMP)
+
+# Compile translations (Chinese is the source language; English is the catalogue).
+messages: install
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py demo --if-empty
+
+run: messages migrate demo
+	$(PY) manage.py collectstatic --noinput -v 0
+	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+
+# Debian's Chromium drives the browser tests; Playwright never downloads a browser.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: messages chromium
+	$(PY) -m pytest
+
+test-fast: messages
+	$(PY) -m pytest -m "not browser"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy envgrid config bench
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: migrate
+	$(PY) bench/run.py
+
+clean:
+	rm -rf var test-artifacts

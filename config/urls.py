@@ -1,0 +1,34 @@
+"""URL map. Each domain app contributes `urls.py` (staff UI, mounted at /<app>/ with its
+app label as namespace) and/or `api_urls.py` (mounted under /api/); apps that have
+not built them yet are skipped, so areas land independently."""
+
+from importlib import import_module, util
+
+from django.apps import apps
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from envgrid.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("inbox/", web_views.inbox, name="inbox"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", web_views.healthz, name="healthz"),
+]
+
+for config in apps.get_app_configs():
+    if not config.name.startswith("envgrid.") or config.label == "web":
+        continue
+    if util.find_spec(f"{config.name}.urls") is not None:
+        module = import_module(f"{config.name}.urls")
+        urlpatterns.append(path(f"{config.label}/", include((module, config.label))))
+    if util.find_spec(f"{config.name}.api_urls") is not None:
+        urlpatterns.append(path("api/", include(f"{config.name}.api_urls")))

@@ -1,0 +1,84 @@
+"""API plumbing shared by every app: errors as {code, message, fields}, pagination, scoping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import ApplicationError
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            msg = _first_message(value)
+            return f"{key}: {msg}" if key not in ("non_field_errors", "detail") else msg
+        return ""
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every error is JSON {code, message, fields}; nothing leaks as a 500 for bad input."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        message = "; ".join(exc.messages)
+        return Response(
+            {"code": "invalid", "message": message, "fields": fields},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, IntegrityError):
+        return Response(
+            {"code": "conflict", "message": _("数据冲突：记录已存在或已被修改。"), "fields": {}},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("未找到，或无权查看。"))
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {
+            "code": "invalid",
+            "message": _first_message(exc.detail) or _("输入有误"),
+            "fields": fields,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = {
+            "code": codes if isinstance(codes, str) else "error",
+            "message": str(exc.detail),
+            "fields": {},
+        }
+    return response
+
+
+class ScopedQuerysetMixin:
+    """List and detail reads start from what the caller may see (STYLE rule 3):
+    an object outside the scope answers 404, never 403, so ids cannot be probed."""
+
+    policy: Any = None
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        base = super().get_queryset()  # type: ignore[misc]
+        return self.policy.scope(self.request.user, base)  # type: ignore[attr-defined]

@@ -1,0 +1,128 @@
+"""Obligations: "unit U owes action X on object O by time T", for every rule.
+
+Every workflow (transfer feedback, decision due dates, acknowledgements, reports due)
+opens and closes obligations through envgrid.obligations.services, so deadlines,
+pauses, extensions, overdue marking, escalation and the overdue register (T6) work
+the same everywhere, and assessment reads one table.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from envgrid.core.deadlines import DeadlineRule, RuleKind
+
+
+class ObligationStatus(models.TextChoices):
+    OPEN = "open", _("办理中")
+    OVERDUE = "overdue", _("已逾期")
+    DONE = "done", _("已完成")
+    CANCELLED = "cancelled", _("已撤销")
+
+
+class Obligation(models.Model):
+    kind = models.CharField(_("事项类型"), max_length=60, db_index=True)
+    title = models.CharField(_("事项"), max_length=300)
+    unit = models.ForeignKey("org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="obligations")
+    person = models.ForeignKey(
+        "org.Person", verbose_name=_("责任人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="obligations"
+    )
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    link = models.CharField(_("链接"), max_length=300, blank=True)
+
+    rule_kind = models.CharField(_("时限规则"), max_length=10, choices=RuleKind.choices)
+    rule_amount = models.PositiveIntegerField(_("时限"))
+    start_event = models.CharField(_("起算事件"), max_length=200)
+    started_at = models.DateTimeField(_("起算时间"))
+    due_at = models.DateTimeField(_("截止时间"), db_index=True)
+    paused_since = models.DateTimeField(_("暂停自"), null=True, blank=True)
+
+    status = models.CharField(_("状态"), max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.OPEN)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    completed_late = models.BooleanField(_("逾期完成"), default=False)
+    overdue_at = models.DateTimeField(_("标记逾期时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("升级督办时间"), null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        "org.Unit", verbose_name=_("升级至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+        indexes = [
+            # The sweep's UPDATE: open items past due.
+            models.Index(fields=["status", "due_at"], name="obl_status_due"),
+            models.Index(fields=["unit", "status", "due_at"], name="obl_unit_status_due"),
+            models.Index(fields=["subject_type", "subject_id", "kind"], name="obl_subject_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(completed_at__isnull=False), name="obl_done_has_time"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def rule(self) -> DeadlineRule:
+        return DeadlineRule(self.rule_kind, self.rule_amount)
+
+    @property
+    def is_late(self) -> bool:
+        if self.status == ObligationStatus.DONE:
+            return self.completed_late
+        return self.status == ObligationStatus.OVERDUE or (
+            self.status == ObligationStatus.OPEN and self.due_at < timezone.now()
+        )
+
+
+class ObligationPause(models.Model):
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField(_("暂停开始"))
+    ended_at = models.DateTimeField(_("暂停结束"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=300)
+    approver = models.ForeignKey("org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("暂停")
+        verbose_name_plural = _("暂停")
+
+
+class ObligationExtension(models.Model):
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="extensions")
+    amount = models.PositiveIntegerField(_("延长"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    reason = models.CharField(_("原因"), max_length=300)
+    approver = models.ForeignKey("org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("延期")
+        verbose_name_plural = _("延期")
+
+
+class ObligationEvent(models.Model):
+    """Append-only history of an obligation: opened, paused, resumed, extended, overdue,
+    escalated, done, cancelled (STYLE rule 4)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,33 @@
+"""Who may see obligations: the owing unit, the unit it escalated to, and the overseers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from envgrid.core.policies import Policy
+from envgrid.org.selectors import actor_for
+
+from .models import Obligation
+
+
+class ObligationPolicy(Policy):
+    model = Obligation
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Obligation.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        units = actor.visible_unit_ids()
+        return qs.filter(Q(unit_id__in=units) | Q(escalated_to_id=actor.unit_id))
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or obj.unit_id == actor.unit_id or obj.unit_id in actor.overseen_unit_ids()
+
+
+obligation_policy = ObligationPolicy()

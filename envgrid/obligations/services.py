@@ -1,0 +1,277 @@
+"""The one way to open, move and close an obligation, and the overdue sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
+from envgrid.core.errors import ApplicationError, ConflictError
+from envgrid.core.notifications import notify
+
+from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause, ObligationStatus
+from .registry import escalation_resolvers, overdue_handlers
+
+log = logging.getLogger(__name__)
+LIVE = (ObligationStatus.OPEN, ObligationStatus.OVERDUE)
+
+
+def _event(ob: Obligation, action: str, actor: Any = None, note: str = "") -> None:
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    ObligationEvent.objects.create(obligation=ob, action=action, actor=user, note=note[:500], due_at=ob.due_at)
+
+
+def _recompute_due(ob: Obligation) -> dt.datetime:
+    pauses = [(p.started_at, p.ended_at) for p in ob.pauses.all() if p.ended_at is not None]
+    extra = sum(e.amount for e in ob.extensions.all())
+    kw = {"extra_workdays": extra} if ob.rule_kind == RuleKind.WORKDAYS else (
+        {"extra_days": extra} if ob.rule_kind == RuleKind.DAYS else {"extra_hours": extra}
+    )
+    return compute_due(ob.rule, ob.started_at, pauses=pauses, **kw)
+
+
+@transaction.atomic
+def obligation_open(
+    *,
+    unit: Any,
+    kind: str,
+    title: str,
+    rule: DeadlineRule,
+    start_at: dt.datetime,
+    start_event: str,
+    subject: models.Model | None = None,
+    person: Any = None,
+    link: str = "",
+    actor: Any = None,
+) -> Obligation:
+    """Open an obligation whose due time follows `rule` from `start_at`."""
+    if rule.amount < 0:
+        raise ApplicationError(_("时限不能为负数。"), code="rule_invalid")
+    due = compute_due(rule, start_at)
+    ob = Obligation.objects.create(
+        kind=kind,
+        title=title[:300],
+        unit=unit,
+        person=person,
+        subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
+        subject_id=str(subject.pk) if subject is not None else "",
+        link=link,
+        rule_kind=rule.kind,
+        rule_amount=rule.amount,
+        start_event=start_event,
+        started_at=start_at,
+        due_at=due,
+    )
+    _event(ob, "opened", actor)
+    audit_record(actor=actor, action="obligation.open", obj=ob, after=snapshot(ob))
+    return ob
+
+
+def _lock(ob: Obligation) -> Obligation:
+    return Obligation.objects.select_for_update().get(pk=ob.pk)
+
+
+@transaction.atomic
+def obligation_complete(*, obligation: Obligation, actor: Any = None, note: str = "",
+                        at: dt.datetime | None = None) -> Obligation:
+    ob = _lock(obligation)
+    if ob.status not in LIVE:
+        raise ConflictError(_("该事项已办结或已撤销，不能重复办理。"), code="obligation_closed")
+    before = snapshot(ob)
+    ob.completed_at = at or timezone.now()
+    ob.completed_late = ob.completed_at > ob.due_at
+    ob.status = ObligationStatus.DONE
+    ob.paused_since = None
+    ob.save(update_fields=["status", "completed_at", "completed_late", "paused_since"])
+    _event(ob, "done", actor, note)
+    audit_record(actor=actor, action="obligation.complete", obj=ob, before=before, after=snapshot(ob))
+    return ob
+
+
+def obligations_for(subject: models.Model, kind: str | None = None, live_only: bool = True):  # type: ignore[no-untyped-def]
+    qs = Obligation.objects.filter(
+        subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk)
+    )
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if live_only:
+        qs = qs.filter(status__in=LIVE)
+    return qs
+
+
+@transaction.atomic
+def obligation_complete_for(*, subject: models.Model, kind: str, actor: Any = None,
+                            at: dt.datetime | None = None) -> list[Obligation]:
+    """Close every live obligation of `kind` on `subject` (the usual way a workflow step
+    discharges what it owed)."""
+    return [obligation_complete(obligation=ob, actor=actor, at=at) for ob in obligations_for(subject, kind)]
+
+
+@transaction.atomic
+def obligation_cancel(*, obligation: Obligation, actor: Any, reason: str) -> Obligation:
+    if not reason.strip():
+        raise ApplicationError(_("撤销须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+    ob = _lock(obligation)
+    if ob.status not in LIVE:
+        raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
+    before = snapshot(ob)
+    ob.status = ObligationStatus.CANCELLED
+    ob.save(update_fields=["status"])
+    _event(ob, "cancelled", actor, reason)
+    audit_record(actor=actor, action="obligation.cancel", obj=ob, before=before, after=snapshot(ob))
+    return ob
+
+
+@transaction.atomic
+def obligation_pause(*, obligation: Obligation, actor: Any, reason: str, approver: Any,
+                     at: dt.datetime | None = None) -> Obligation:
+    if not reason.strip():
+        raise ApplicationError(_("暂停须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+    ob = _lock(obligation)
+    if ob.status not in LIVE:
+        raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
+    if ob.paused_since is not None:
+        raise ConflictError(_("该事项已在暂停中。"), code="already_paused")
+    before = snapshot(ob)
+    ob.paused_since = at or timezone.now()
+    ob.save(update_fields=["paused_since"])
+    ObligationPause.objects.create(obligation=ob, started_at=ob.paused_since, reason=reason, approver=approver)
+    _event(ob, "paused", actor, reason)
+    audit_record(actor=actor, action="obligation.pause", obj=ob, before=before, after=snapshot(ob))
+    return ob
+
+
+@transaction.atomic
+def obligation_resume(*, obligation: Obligation, actor: Any, at: dt.datetime | None = None) -> Obligation:
+    """End the pause; the due time moves by the pause's length in the rule's own unit."""
+    ob = _lock(obligation)
+    if ob.paused_since is None:
+        raise ConflictError(_("该事项未暂停。"), code="not_paused")
+    before = snapshot(ob)
+    pause = ob.pauses.filter(ended_at__isnull=True).get()
+    pause.ended_at = at or timezone.now()
+    pause.save(update_fields=["ended_at"])
+    ob.paused_since = None
+    ob.due_at = _recompute_due(ob)
+    if ob.status == ObligationStatus.OVERDUE and ob.due_at >= timezone.now():
+        ob.status = ObligationStatus.OPEN
+    ob.save(update_fields=["paused_since", "due_at", "status"])
+    _event(ob, "resumed", actor)
+    audit_record(actor=actor, action="obligation.resume", obj=ob, before=before, after=snapshot(ob))
+    return ob
+
+
+@transaction.atomic
+def obligation_extend(*, obligation: Obligation, actor: Any, amount: int, reason: str, approver: Any) -> Obligation:
+    if amount <= 0:
+        raise ApplicationError(_("延长时限须为正数。"), code="amount_invalid", fields={"amount": [_("须大于0")]})
+    if not reason.strip():
+        raise ApplicationError(_("延期须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+    ob = _lock(obligation)
+    if ob.status not in LIVE:
+        raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
+    before = snapshot(ob)
+    ObligationExtension.objects.create(obligation=ob, amount=amount, reason=reason, approver=approver)
+    ob.due_at = _recompute_due(ob)
+    if ob.status == ObligationStatus.OVERDUE and ob.due_at >= timezone.now():
+        ob.status = ObligationStatus.OPEN
+    ob.save(update_fields=["due_at", "status"])
+    _event(ob, "extended", actor, reason)
+    audit_record(actor=actor, action="obligation.extend", obj=ob, before=before, after=snapshot(ob))
+    return ob
+
+
+def users_of_unit(unit_id: int, *, roles: Iterable[str] | None = None) -> list[Any]:
+    from envgrid.org.models import Person
+
+    qs = Person.objects.filter(unit_id=unit_id, is_active=True, user__isnull=False, user__is_active=True)
+    if roles is not None:
+        qs = qs.filter(role__in=list(roles))
+    user_ids = list(qs.values_list("user_id", flat=True))
+    return list(get_user_model().objects.filter(pk__in=user_ids))
+
+
+def escalation_unit(ob: Obligation) -> Any:
+    for resolver in escalation_resolvers():
+        try:
+            target = resolver(ob)
+        except Exception:  # a broken resolver must not stop the sweep
+            log.exception("escalation resolver failed for obligation %s", ob.pk)
+            continue
+        if target is not None and target.pk != ob.unit_id:
+            return target
+    from envgrid.org.selectors import office_units_of
+
+    return office_units_of(ob.unit).exclude(pk=ob.unit_id).first()
+
+
+@dataclass
+class SweepResult:
+    marked: int
+    escalated: int
+    notified: int
+
+
+def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
+    """Mark open items past due as overdue (one indexed UPDATE), then notify the responsible
+    person and escalate each newly overdue item exactly once. Safe to run concurrently
+    with manual completions and with itself: a second run finds nothing new."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        marked = Obligation.objects.filter(
+            status=ObligationStatus.OPEN, due_at__lt=now, paused_since__isnull=True
+        ).update(status=ObligationStatus.OVERDUE, overdue_at=now)
+    escalated = notified = 0
+    while True:
+        with transaction.atomic():
+            items = list(
+                Obligation.objects.select_for_update(skip_locked=True)
+                .filter(status=ObligationStatus.OVERDUE, escalated_at__isnull=True)
+                .select_related("unit", "person")
+                .order_by("id")[:batch]
+            )
+            if not items:
+                break
+            for ob in items:
+                target = escalation_unit(ob)
+                ob.escalated_at = now
+                ob.escalated_to = target
+                responsible = [ob.person.user] if ob.person and ob.person.user_id else users_of_unit(ob.unit_id)
+                notified += notify(
+                    users=responsible,
+                    subject=_("逾期提醒：%(title)s") % {"title": ob.title},
+                    body=_("截止时间 %(due)s 已过，请尽快办理。") % {"due": f"{timezone.localtime(ob.due_at):%Y-%m-%d %H:%M}"},
+                    link=ob.link,
+                )
+                if target is not None:
+                    escalated += 1
+                    notified += notify(
+                        users=users_of_unit(target.pk),
+                        subject=_("逾期升级：%(unit)s — %(title)s") % {"unit": ob.unit.name, "title": ob.title},
+                        body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。") % {"unit": ob.unit.name},
+                        link=ob.link,
+                    )
+                _event(ob, "escalated" if target else "overdue", None,
+                       f"→ {target.name}" if target is not None else "")
+            Obligation.objects.bulk_update(items, ["escalated_at", "escalated_to"])
+            audit_record(
+                actor=None, action="obligation.sweep", object_type="obligations.obligation",
+                object_id=",".join(str(o.pk) for o in items[:50]) + ("…" if len(items) > 50 else ""),
+                object_repr=f"{len(items)} overdue",
+                after={"ids": [o.pk for o in items], "escalated_to": [o.escalated_to_id for o in items]},
+            )
+            for prefix, handler in overdue_handlers():
+                chosen = [o for o in items if o.kind.startswith(prefix)]
+                if chosen:
+                    handler(chosen)
+    return SweepResult(marked=marked, escalated=escalated, notified=notified)

@@ -1,0 +1,74 @@
+"""Test data builders shared by every app's tests (synthetic names only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from envgrid.org.models import LeadingGroup, Person, PersonRole, Unit, UnitKind
+
+_seq = itertools.count(1)
+
+
+def make_user(username: str | None = None, *, superuser: bool = False, password: str = "pw-Test-12345") -> Any:
+    User = get_user_model()
+    username = username or f"user{next(_seq)}"
+    if superuser:
+        return User.objects.create_superuser(username=username, password=password, email=f"{username}@example.invalid")
+    return User.objects.create_user(username=username, password=password, email=f"{username}@example.invalid")
+
+
+def make_unit(name: str | None = None, *, kind: str = UnitKind.BUREAU, code: str | None = None, **kw: Any) -> Unit:
+    n = next(_seq)
+    return Unit.objects.create(
+        code=code or f"U{n:04d}", name=name or f"测试单位{n}", short_name=kw.pop("short_name", ""), kind=kind, **kw
+    )
+
+
+def make_person(
+    unit: Unit, name: str | None = None, *, role: str = PersonRole.UNIT, login: bool = True,
+    cert: tuple[dt.date, dt.date] | None = None, **kw: Any,
+) -> Person:
+    n = next(_seq)
+    user = make_user(f"p{n}") if login else None
+    data: dict[str, Any] = {"name": name or f"测试人员{n}", "unit": unit, "role": role, "user": user}
+    if cert is not None:
+        data.update(cert_number=f"辽执{n:06d}", cert_valid_from=cert[0], cert_valid_to=cert[1])
+    data.update(kw)
+    return Person.objects.create(**data)
+
+
+class World:
+    """A small leading group: office (with director), leader, two deputies, member units
+    with one staff person each. Attribute access keeps tests readable."""
+
+    def __init__(self, n_members: int = 3) -> None:
+        self.office_unit = make_unit("区生态环境局（领导小组办公室）", code=f"OFF{next(_seq)}")
+        self.government = make_unit("区人民政府", kind=UnitKind.GOVERNMENT)
+        self.leader = make_person(self.government, "组长甲", role=PersonRole.LEADER)
+        self.deputy = make_person(self.government, "副组长乙", role=PersonRole.LEADER)
+        self.director = make_person(self.office_unit, "办公室主任丙", role=PersonRole.OFFICE)
+        self.office_staff = make_person(self.office_unit, "办公室科员丁", role=PersonRole.OFFICE)
+        self.members = [make_unit(f"成员单位{i}") for i in range(1, n_members + 1)]
+        self.member_staff = [make_person(u, f"{u.name}工作人员") for u in self.members]
+        self.outsider_unit = make_unit("外区单位")
+        self.outsider = make_person(self.outsider_unit, "外区人员")
+        self.group = LeadingGroup.objects.create(
+            name="测试区网格化环境监管工作领导小组", leader=self.leader, office_unit=self.office_unit,
+            office_director=self.director, doc_prefix="测环",
+        )
+        self.group.deputies.set([self.deputy])
+        self.group.member_units.set([self.office_unit, self.government, *self.members])
+        self.admin = make_user(superuser=True)
+
+
+def browser_login(page: Any, username: str, password: str = "pw-Test-12345") -> None:
+    """Log in through the real login form (browser tests)."""
+    page.goto(page.base + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

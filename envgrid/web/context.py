@@ -1,0 +1,51 @@
+"""Template context for the staff shell: navigation, the actor, unread count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+# (url name, label). Areas not built yet are skipped until their URL exists.
+NAV: list[tuple[str, Any]] = [
+    ("home", _("我的待办")),
+    ("grids:map", _("网格")),
+    ("entities:list", _("监管对象")),
+    ("cases:list", _("案件移送")),
+    ("meetings:list", _("联席会议")),
+    ("enforcement:list", _("联合执法")),
+    ("patrols:list", _("网格巡查")),
+    ("reporting:dashboard", _("信息报送")),
+    ("disclosure:manage", _("信息公开")),
+    ("assessment:list", _("考核")),
+    ("org:unit_list", _("单位")),
+    ("org:person_list", _("人员")),
+    ("obligations:register", _("逾期登记")),
+]
+
+
+def _nav(request: HttpRequest) -> list[dict[str, Any]]:
+    items = []
+    for name, label in NAV:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url or (url != "/" and request.path.startswith(url))
+        items.append({"url": url, "label": label, "active": active})
+    return items
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"synthetic_banner": settings.ENVGRID_SYNTHETIC_BANNER}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from envgrid.org.selectors import actor_for
+
+        ctx["nav"] = _nav(request)
+        ctx["actor"] = actor_for(user)
+        ctx["unread_count"] = user.notifications.filter(read_at__isnull=True).count()
+    return ctx
