@@ -126,3 +126,45 @@ class ObligationEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class SupervisionStatus(models.TextChoices):
+    OPEN = "open", _("督办中")
+    RESPONDED = "responded", _("已回复")
+    CLOSED = "closed", _("已办结")
+
+
+class Supervision(models.Model):
+    """督办通知: a formal chase of an overdue or key item. Issued by an overseeing unit to
+    the unit that owes; the response is itself an obligation, so an unanswered notice
+    goes overdue and escalates like anything else."""
+
+    number = models.CharField(_("督办文号"), max_length=60, unique=True)
+    issuer = models.ForeignKey("org.Unit", verbose_name=_("督办单位"), on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey("org.Unit", verbose_name=_("被督办单位"), on_delete=models.PROTECT, related_name="supervisions")
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    # The overdue obligation that prompted it, if any (one notice per overdue item per cycle).
+    source_obligation = models.ForeignKey(
+        Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="supervisions"
+    )
+    reason = models.TextField(_("督办事由"))
+    requirement = models.TextField(_("办理要求"), blank=True)
+    issued_at = models.DateTimeField(_("督办时间"), default=timezone.now)
+    response_obligation = models.OneToOneField(
+        Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="as_supervision_response"
+    )
+    status = models.CharField(_("状态"), max_length=10, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN)
+    response = models.TextField(_("办理情况"), blank=True)
+    responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    link = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("督办通知")
+        verbose_name_plural = _("督办通知")
+
+    def __str__(self) -> str:
+        return self.number
