@@ -52,8 +52,15 @@ def browser_page(live_server):
         browser = p.chromium.launch(
             executable_path=chromium,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
         page = context.new_page()

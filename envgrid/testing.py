@@ -13,28 +13,50 @@ from envgrid.org.models import LeadingGroup, Person, PersonRole, Unit, UnitKind
 _seq = itertools.count(1)
 
 
-def make_user(username: str | None = None, *, superuser: bool = False, password: str = "pw-Test-12345") -> Any:
+def make_user(
+    username: str | None = None, *, superuser: bool = False, password: str = "pw-Test-12345"
+) -> Any:
     User = get_user_model()
     username = username or f"user{next(_seq)}"
     if superuser:
-        return User.objects.create_superuser(username=username, password=password, email=f"{username}@example.invalid")
-    return User.objects.create_user(username=username, password=password, email=f"{username}@example.invalid")
+        return User.objects.create_superuser(
+            username=username, password=password, email=f"{username}@example.invalid"
+        )
+    return User.objects.create_user(
+        username=username, password=password, email=f"{username}@example.invalid"
+    )
 
 
-def make_unit(name: str | None = None, *, kind: str = UnitKind.BUREAU, code: str | None = None, **kw: Any) -> Unit:
+def make_unit(
+    name: str | None = None, *, kind: str = UnitKind.BUREAU, code: str | None = None, **kw: Any
+) -> Unit:
     n = next(_seq)
     return Unit.objects.create(
-        code=code or f"U{n:04d}", name=name or f"测试单位{n}", short_name=kw.pop("short_name", ""), kind=kind, **kw
+        code=code or f"U{n:04d}",
+        name=name or f"测试单位{n}",
+        short_name=kw.pop("short_name", ""),
+        kind=kind,
+        **kw,
     )
 
 
 def make_person(
-    unit: Unit, name: str | None = None, *, role: str = PersonRole.UNIT, login: bool = True,
-    cert: tuple[dt.date, dt.date] | None = None, **kw: Any,
+    unit: Unit,
+    name: str | None = None,
+    *,
+    role: str = PersonRole.UNIT,
+    login: bool = True,
+    cert: tuple[dt.date, dt.date] | None = None,
+    **kw: Any,
 ) -> Person:
     n = next(_seq)
     user = make_user(f"p{n}") if login else None
-    data: dict[str, Any] = {"name": name or f"测试人员{n}", "unit": unit, "role": role, "user": user}
+    data: dict[str, Any] = {
+        "name": name or f"测试人员{n}",
+        "unit": unit,
+        "role": role,
+        "user": user,
+    }
     if cert is not None:
         data.update(cert_number=f"辽执{n:06d}", cert_valid_from=cert[0], cert_valid_to=cert[1])
     data.update(kw)
@@ -57,8 +79,11 @@ class World:
         self.outsider_unit = make_unit("外区单位")
         self.outsider = make_person(self.outsider_unit, "外区人员")
         self.group = LeadingGroup.objects.create(
-            name="测试区网格化环境监管工作领导小组", leader=self.leader, office_unit=self.office_unit,
-            office_director=self.director, doc_prefix="测环",
+            name="测试区网格化环境监管工作领导小组",
+            leader=self.leader,
+            office_unit=self.office_unit,
+            office_director=self.director,
+            doc_prefix="测环",
         )
         self.group.deputies.set([self.deputy])
         self.group.member_units.set([self.office_unit, self.government, *self.members])

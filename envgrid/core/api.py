@@ -38,7 +38,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, DjangoValidationError):
-        fields = exc.message_dict if hasattr(exc, "error_dict") else {}
+        fields: Any = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)
         return Response(
             {"code": "invalid", "message": message, "fields": fields},
@@ -57,7 +57,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail: Any = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         response.data = {
             "code": "invalid",
             "message": _first_message(exc.detail) or _("输入有误"),

@@ -171,9 +171,7 @@ def audit_verify(batch: int = 5000) -> list[AuditProblem]:
             prev_hash=event.prev_hash,
         )
         if recomputed != event.hash:
-            problems.append(
-                AuditProblem(event.seq, "altered", "content does not match its hash")
-            )
+            problems.append(AuditProblem(event.seq, "altered", "content does not match its hash"))
         if event.prev_hash != expected_prev:
             problems.append(
                 AuditProblem(

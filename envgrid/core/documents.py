@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from django.db import transaction
 from django.http import HttpResponse
-from urllib.parse import quote
 
 from .models import DocumentCounter
 

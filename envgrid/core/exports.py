@@ -29,9 +29,12 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
+def xlsx_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1"
+) -> bytes:
     wb = Workbook(write_only=False)
     ws = wb.active
+    assert ws is not None
     ws.title = title[:31]
     ws.append([str(h) for h in headers])
     for cell in ws[1]:

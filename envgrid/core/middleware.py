@@ -25,7 +25,5 @@ class AdminOnlyMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
-            return render(
-                request, "web/error.html", {"error": exception}, status=exception.status
-            )
+            return render(request, "web/error.html", {"error": exception}, status=exception.status)
         return None

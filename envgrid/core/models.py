@@ -56,6 +56,9 @@ class AuditHead(models.Model):
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit head #{self.last_seq}"
+
 
 class CalendarYear(models.Model):
     """An administrator's statement about one year of the State Council holiday notice.
@@ -128,5 +131,10 @@ class DocumentCounter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["kind", "issuer_key", "year"], name="doc_counter_unique")
+            models.UniqueConstraint(
+                fields=["kind", "issuer_key", "year"], name="doc_counter_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.issuer_key}/{self.year}: {self.last}"

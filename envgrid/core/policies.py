@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 
@@ -31,7 +32,7 @@ class Policy:
         """Fetch by id through the scope: unseen and missing look the same (404)."""
         try:
             return self.scope(user, qs).get(pk=pk)
-        except (self.model.DoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValueError, TypeError):
             raise NotFoundError(str(self.model._meta.verbose_name) + " 未找到") from None
 
     def require_change(self, user: Any, obj: models.Model, message: str | None = None) -> None:

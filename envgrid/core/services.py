@@ -20,8 +20,14 @@ def _validate(instance: models.Model) -> None:
 
 
 @transaction.atomic
-def model_create(*, model: type[models.Model], actor: Any, action: str, data: dict[str, Any],
-                 m2m: dict[str, Any] | None = None) -> Any:
+def model_create(
+    *,
+    model: type[models.Model],
+    actor: Any,
+    action: str,
+    data: dict[str, Any],
+    m2m: dict[str, Any] | None = None,
+) -> Any:
     instance = model(**data)
     _validate(instance)
     instance.save()
@@ -32,14 +38,20 @@ def model_create(*, model: type[models.Model], actor: Any, action: str, data: di
 
 
 @transaction.atomic
-def model_update(*, instance: models.Model, actor: Any, action: str, data: dict[str, Any],
-                 m2m: dict[str, Any] | None = None) -> Any:
+def model_update(
+    *,
+    instance: models.Model,
+    actor: Any,
+    action: str,
+    data: dict[str, Any],
+    m2m: dict[str, Any] | None = None,
+) -> Any:
     # Lock the row so two concurrent edits cannot interleave their before/after.
     instance = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
     before = snapshot(instance)
     changed = []
     for key, value in data.items():
-        if getattr(instance, key if not hasattr(value, "_meta") else key) != value:
+        if getattr(instance, key) != value:
             setattr(instance, key, value)
             changed.append(key)
     _validate(instance)

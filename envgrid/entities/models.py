@@ -27,12 +27,20 @@ class SupervisedEntity(TimeStampedModel):
     address = models.CharField(_("地址"), max_length=300, blank=True)
     lon = models.FloatField(_("经度"))
     lat = models.FloatField(_("纬度"))
-    category = models.CharField(_("类别"), max_length=20, choices=EntityCategory.choices, default=EntityCategory.GENERAL)
+    category = models.CharField(
+        _("类别"), max_length=20, choices=EntityCategory.choices, default=EntityCategory.GENERAL
+    )
     industry = models.CharField(_("行业"), max_length=100, blank=True)
-    status = models.CharField(_("状态"), max_length=20, choices=EntityStatus.choices, default=EntityStatus.OPERATING)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=EntityStatus.choices, default=EntityStatus.OPERATING
+    )
     # Derived from the point (G4): re-derived when the entity moves or a boundary changes.
     grid = models.ForeignKey(
-        "grids.Grid", verbose_name=_("所属网格"), null=True, blank=True, on_delete=models.SET_NULL,
+        "grids.Grid",
+        verbose_name=_("所属网格"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="entities",
     )
 

@@ -13,13 +13,22 @@ class Grid(TimeStampedModel):
     name = models.CharField(_("网格名称"), max_length=200)
     level = models.PositiveSmallIntegerField(_("层级"))
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级网格"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     owner_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("网格主体单位"), on_delete=models.PROTECT, related_name="grids"
     )
     leading_group = models.ForeignKey(
-        "org.LeadingGroup", verbose_name=_("领导小组"), null=True, blank=True, on_delete=models.SET_NULL,
+        "org.LeadingGroup",
+        verbose_name=_("领导小组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="grids",
     )
     # GeoJSON geometry (Polygon or MultiPolygon), WGS84 lon/lat.

@@ -29,9 +29,16 @@ class ObligationStatus(models.TextChoices):
 class Obligation(models.Model):
     kind = models.CharField(_("事项类型"), max_length=60, db_index=True)
     title = models.CharField(_("事项"), max_length=300)
-    unit = models.ForeignKey("org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="obligations")
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="obligations"
+    )
     person = models.ForeignKey(
-        "org.Person", verbose_name=_("责任人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="obligations"
+        "org.Person",
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="obligations",
     )
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
@@ -45,13 +52,20 @@ class Obligation(models.Model):
     due_at = models.DateTimeField(_("截止时间"), db_index=True)
     paused_since = models.DateTimeField(_("暂停自"), null=True, blank=True)
 
-    status = models.CharField(_("状态"), max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.OPEN
+    )
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     completed_late = models.BooleanField(_("逾期完成"), default=False)
     overdue_at = models.DateTimeField(_("标记逾期时间"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("升级督办时间"), null=True, blank=True)
     escalated_to = models.ForeignKey(
-        "org.Unit", verbose_name=_("升级至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Unit",
+        verbose_name=_("升级至"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
@@ -67,7 +81,8 @@ class Obligation(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="done") | Q(completed_at__isnull=False), name="obl_done_has_time"
+                condition=~Q(status="done") | Q(completed_at__isnull=False),
+                name="obl_done_has_time",
             )
         ]
 
@@ -92,12 +107,17 @@ class ObligationPause(models.Model):
     started_at = models.DateTimeField(_("暂停开始"))
     ended_at = models.DateTimeField(_("暂停结束"), null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=300)
-    approver = models.ForeignKey("org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        "org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["started_at"]
         verbose_name = _("暂停")
         verbose_name_plural = _("暂停")
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id} pause {self.started_at:%Y-%m-%d}"
 
 
 class ObligationExtension(models.Model):
@@ -105,12 +125,17 @@ class ObligationExtension(models.Model):
     amount = models.PositiveIntegerField(_("延长"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
     reason = models.CharField(_("原因"), max_length=300)
-    approver = models.ForeignKey("org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        "org.Person", verbose_name=_("批准人"), on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at"]
         verbose_name = _("延期")
         verbose_name_plural = _("延期")
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id} +{self.amount}"
 
 
 class ObligationEvent(models.Model):
@@ -120,12 +145,17 @@ class ObligationEvent(models.Model):
     obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=20)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.CharField(max_length=500, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id} {self.action}"
 
 
 class SupervisionStatus(models.TextChoices):
@@ -140,8 +170,15 @@ class Supervision(models.Model):
     goes overdue and escalates like anything else."""
 
     number = models.CharField(_("督办文号"), max_length=60, unique=True)
-    issuer = models.ForeignKey("org.Unit", verbose_name=_("督办单位"), on_delete=models.PROTECT, related_name="+")
-    target = models.ForeignKey("org.Unit", verbose_name=_("被督办单位"), on_delete=models.PROTECT, related_name="supervisions")
+    issuer = models.ForeignKey(
+        "org.Unit", verbose_name=_("督办单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    target = models.ForeignKey(
+        "org.Unit",
+        verbose_name=_("被督办单位"),
+        on_delete=models.PROTECT,
+        related_name="supervisions",
+    )
     subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     subject_id = models.CharField(max_length=64, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
@@ -153,9 +190,15 @@ class Supervision(models.Model):
     requirement = models.TextField(_("办理要求"), blank=True)
     issued_at = models.DateTimeField(_("督办时间"), default=timezone.now)
     response_obligation = models.OneToOneField(
-        Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="as_supervision_response"
+        Obligation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="as_supervision_response",
     )
-    status = models.CharField(_("状态"), max_length=10, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN
+    )
     response = models.TextField(_("办理情况"), blank=True)
     responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)

@@ -27,7 +27,11 @@ class ObligationPolicy(Policy):
 
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)
-        return actor.is_admin or obj.unit_id == actor.unit_id or obj.unit_id in actor.overseen_unit_ids()
+        return (
+            actor.is_admin
+            or obj.unit_id == actor.unit_id
+            or obj.unit_id in actor.overseen_unit_ids()
+        )
 
 
 obligation_policy = ObligationPolicy()

@@ -24,7 +24,9 @@ def my_obligations(*, user: Any) -> QuerySet:
         return Obligation.objects.none()
     return (
         Obligation.objects.filter(status__in=LIVE)
-        .filter(Q(person=actor.person) | Q(unit_id=actor.unit_id) | Q(escalated_to_id=actor.unit_id))
+        .filter(
+            Q(person=actor.person) | Q(unit_id=actor.unit_id) | Q(escalated_to_id=actor.unit_id)
+        )
         .select_related("unit", "person", "escalated_to")
         .order_by("due_at")
     )
@@ -32,4 +34,8 @@ def my_obligations(*, user: Any) -> QuerySet:
 
 def overdue_register(*, user: Any) -> QuerySet:
     """Items that went overdue (still open, or completed late): the T6 register."""
-    return obligation_list(user=user).filter(Q(status="overdue") | Q(completed_late=True)).order_by("-due_at")
+    return (
+        obligation_list(user=user)
+        .filter(Q(status="overdue") | Q(completed_late=True))
+        .order_by("-due_at")
+    )

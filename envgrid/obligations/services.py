@@ -19,7 +19,13 @@ from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
 from envgrid.core.errors import ApplicationError, ConflictError
 from envgrid.core.notifications import notify
 
-from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause, ObligationStatus
+from .models import (
+    Obligation,
+    ObligationEvent,
+    ObligationExtension,
+    ObligationPause,
+    ObligationStatus,
+)
 from .registry import escalation_resolvers, overdue_handlers
 
 log = logging.getLogger(__name__)
@@ -28,16 +34,22 @@ LIVE = (ObligationStatus.OPEN, ObligationStatus.OVERDUE)
 
 def _event(ob: Obligation, action: str, actor: Any = None, note: str = "") -> None:
     user = actor if getattr(actor, "is_authenticated", False) else None
-    ObligationEvent.objects.create(obligation=ob, action=action, actor=user, note=note[:500], due_at=ob.due_at)
+    ObligationEvent.objects.create(
+        obligation=ob, action=action, actor=user, note=note[:500], due_at=ob.due_at
+    )
 
 
 def _recompute_due(ob: Obligation) -> dt.datetime:
     pauses = [(p.started_at, p.ended_at) for p in ob.pauses.all() if p.ended_at is not None]
     extra = sum(e.amount for e in ob.extensions.all())
-    kw = {"extra_workdays": extra} if ob.rule_kind == RuleKind.WORKDAYS else (
-        {"extra_days": extra} if ob.rule_kind == RuleKind.DAYS else {"extra_hours": extra}
+    return compute_due(
+        ob.rule,
+        ob.started_at,
+        pauses=pauses,
+        extra_workdays=extra if ob.rule_kind == RuleKind.WORKDAYS else 0,
+        extra_days=extra if ob.rule_kind == RuleKind.DAYS else 0,
+        extra_hours=extra if ob.rule_kind == RuleKind.HOURS else 0,
     )
-    return compute_due(ob.rule, ob.started_at, pauses=pauses, **kw)
 
 
 @transaction.atomic
@@ -82,8 +94,9 @@ def _lock(ob: Obligation) -> Obligation:
 
 
 @transaction.atomic
-def obligation_complete(*, obligation: Obligation, actor: Any = None, note: str = "",
-                        at: dt.datetime | None = None) -> Obligation:
+def obligation_complete(
+    *, obligation: Obligation, actor: Any = None, note: str = "", at: dt.datetime | None = None
+) -> Obligation:
     ob = _lock(obligation)
     if ob.status not in LIVE:
         raise ConflictError(_("该事项已办结或已撤销，不能重复办理。"), code="obligation_closed")
@@ -94,7 +107,9 @@ def obligation_complete(*, obligation: Obligation, actor: Any = None, note: str 
     ob.paused_since = None
     ob.save(update_fields=["status", "completed_at", "completed_late", "paused_since"])
     _event(ob, "done", actor, note)
-    audit_record(actor=actor, action="obligation.complete", obj=ob, before=before, after=snapshot(ob))
+    audit_record(
+        actor=actor, action="obligation.complete", obj=ob, before=before, after=snapshot(ob)
+    )
     return ob
 
 
@@ -110,17 +125,23 @@ def obligations_for(subject: models.Model, kind: str | None = None, live_only: b
 
 
 @transaction.atomic
-def obligation_complete_for(*, subject: models.Model, kind: str, actor: Any = None,
-                            at: dt.datetime | None = None) -> list[Obligation]:
+def obligation_complete_for(
+    *, subject: models.Model, kind: str, actor: Any = None, at: dt.datetime | None = None
+) -> list[Obligation]:
     """Close every live obligation of `kind` on `subject` (the usual way a workflow step
     discharges what it owed)."""
-    return [obligation_complete(obligation=ob, actor=actor, at=at) for ob in obligations_for(subject, kind)]
+    return [
+        obligation_complete(obligation=ob, actor=actor, at=at)
+        for ob in obligations_for(subject, kind)
+    ]
 
 
 @transaction.atomic
 def obligation_cancel(*, obligation: Obligation, actor: Any, reason: str) -> Obligation:
     if not reason.strip():
-        raise ApplicationError(_("撤销须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+        raise ApplicationError(
+            _("撤销须写明原因。"), code="reason_required", fields={"reason": [_("必填")]}
+        )
     ob = _lock(obligation)
     if ob.status not in LIVE:
         raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
@@ -133,10 +154,13 @@ def obligation_cancel(*, obligation: Obligation, actor: Any, reason: str) -> Obl
 
 
 @transaction.atomic
-def obligation_pause(*, obligation: Obligation, actor: Any, reason: str, approver: Any,
-                     at: dt.datetime | None = None) -> Obligation:
+def obligation_pause(
+    *, obligation: Obligation, actor: Any, reason: str, approver: Any, at: dt.datetime | None = None
+) -> Obligation:
     if not reason.strip():
-        raise ApplicationError(_("暂停须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+        raise ApplicationError(
+            _("暂停须写明原因。"), code="reason_required", fields={"reason": [_("必填")]}
+        )
     ob = _lock(obligation)
     if ob.status not in LIVE:
         raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
@@ -145,14 +169,18 @@ def obligation_pause(*, obligation: Obligation, actor: Any, reason: str, approve
     before = snapshot(ob)
     ob.paused_since = at or timezone.now()
     ob.save(update_fields=["paused_since"])
-    ObligationPause.objects.create(obligation=ob, started_at=ob.paused_since, reason=reason, approver=approver)
+    ObligationPause.objects.create(
+        obligation=ob, started_at=ob.paused_since, reason=reason, approver=approver
+    )
     _event(ob, "paused", actor, reason)
     audit_record(actor=actor, action="obligation.pause", obj=ob, before=before, after=snapshot(ob))
     return ob
 
 
 @transaction.atomic
-def obligation_resume(*, obligation: Obligation, actor: Any, at: dt.datetime | None = None) -> Obligation:
+def obligation_resume(
+    *, obligation: Obligation, actor: Any, at: dt.datetime | None = None
+) -> Obligation:
     """End the pause; the due time moves by the pause's length in the rule's own unit."""
     ob = _lock(obligation)
     if ob.paused_since is None:
@@ -172,16 +200,24 @@ def obligation_resume(*, obligation: Obligation, actor: Any, at: dt.datetime | N
 
 
 @transaction.atomic
-def obligation_extend(*, obligation: Obligation, actor: Any, amount: int, reason: str, approver: Any) -> Obligation:
+def obligation_extend(
+    *, obligation: Obligation, actor: Any, amount: int, reason: str, approver: Any
+) -> Obligation:
     if amount <= 0:
-        raise ApplicationError(_("延长时限须为正数。"), code="amount_invalid", fields={"amount": [_("须大于0")]})
+        raise ApplicationError(
+            _("延长时限须为正数。"), code="amount_invalid", fields={"amount": [_("须大于0")]}
+        )
     if not reason.strip():
-        raise ApplicationError(_("延期须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+        raise ApplicationError(
+            _("延期须写明原因。"), code="reason_required", fields={"reason": [_("必填")]}
+        )
     ob = _lock(obligation)
     if ob.status not in LIVE:
         raise ConflictError(_("该事项已办结或已撤销。"), code="obligation_closed")
     before = snapshot(ob)
-    ObligationExtension.objects.create(obligation=ob, amount=amount, reason=reason, approver=approver)
+    ObligationExtension.objects.create(
+        obligation=ob, amount=amount, reason=reason, approver=approver
+    )
     ob.due_at = _recompute_due(ob)
     if ob.status == ObligationStatus.OVERDUE and ob.due_at >= timezone.now():
         ob.status = ObligationStatus.OPEN
@@ -194,7 +230,9 @@ def obligation_extend(*, obligation: Obligation, actor: Any, amount: int, reason
 def users_of_unit(unit_id: int, *, roles: Iterable[str] | None = None) -> list[Any]:
     from envgrid.org.models import Person
 
-    qs = Person.objects.filter(unit_id=unit_id, is_active=True, user__isnull=False, user__is_active=True)
+    qs = Person.objects.filter(
+        unit_id=unit_id, is_active=True, user__isnull=False, user__is_active=True
+    )
     if roles is not None:
         qs = qs.filter(role__in=list(roles))
     user_ids = list(qs.values_list("user_id", flat=True))
@@ -246,29 +284,46 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                 target = escalation_unit(ob)
                 ob.escalated_at = now
                 ob.escalated_to = target
-                responsible = [ob.person.user] if ob.person and ob.person.user_id else users_of_unit(ob.unit_id)
+                responsible = (
+                    [ob.person.user]
+                    if ob.person and ob.person.user_id
+                    else users_of_unit(ob.unit_id)
+                )
                 notified += notify(
                     users=responsible,
                     subject=_("逾期提醒：%(title)s") % {"title": ob.title},
-                    body=_("截止时间 %(due)s 已过，请尽快办理。") % {"due": f"{timezone.localtime(ob.due_at):%Y-%m-%d %H:%M}"},
+                    body=_("截止时间 %(due)s 已过，请尽快办理。")
+                    % {"due": f"{timezone.localtime(ob.due_at):%Y-%m-%d %H:%M}"},
                     link=ob.link,
                 )
                 if target is not None:
                     escalated += 1
                     notified += notify(
                         users=users_of_unit(target.pk),
-                        subject=_("逾期升级：%(unit)s — %(title)s") % {"unit": ob.unit.name, "title": ob.title},
-                        body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。") % {"unit": ob.unit.name},
+                        subject=_("逾期升级：%(unit)s — %(title)s")
+                        % {"unit": ob.unit.name, "title": ob.title},
+                        body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。")
+                        % {"unit": ob.unit.name},
                         link=ob.link,
                     )
-                _event(ob, "escalated" if target else "overdue", None,
-                       f"→ {target.name}" if target is not None else "")
+                _event(
+                    ob,
+                    "escalated" if target else "overdue",
+                    None,
+                    f"→ {target.name}" if target is not None else "",
+                )
             Obligation.objects.bulk_update(items, ["escalated_at", "escalated_to"])
             audit_record(
-                actor=None, action="obligation.sweep", object_type="obligations.obligation",
-                object_id=",".join(str(o.pk) for o in items[:50]) + ("…" if len(items) > 50 else ""),
+                actor=None,
+                action="obligation.sweep",
+                object_type="obligations.obligation",
+                object_id=",".join(str(o.pk) for o in items[:50])
+                + ("…" if len(items) > 50 else ""),
                 object_repr=f"{len(items)} overdue",
-                after={"ids": [o.pk for o in items], "escalated_to": [o.escalated_to_id for o in items]},
+                after={
+                    "ids": [o.pk for o in items],
+                    "escalated_to": [o.escalated_to_id for o in items],
+                },
             )
             for prefix, handler in overdue_handlers():
                 chosen = [o for o in items if o.kind.startswith(prefix)]

@@ -37,33 +37,58 @@ def supervision_issue(
     number_prefix: str = "",
 ) -> Supervision:
     if not reason.strip():
-        raise ApplicationError(_("督办须写明事由。"), code="reason_required", fields={"reason": [_("必填")]})
+        raise ApplicationError(
+            _("督办须写明事由。"), code="reason_required", fields={"reason": [_("必填")]}
+        )
     now = timezone.now()
     year = timezone.localtime(now).year
     number = document_number_next(
-        kind="supervision", issuer_key=str(issuer.pk), year=year,
-        fmt="{prefix}督〔{year}〕{seq}号", prefix=number_prefix or issuer.doc_prefix or issuer.short_name or "",
+        kind="supervision",
+        issuer_key=str(issuer.pk),
+        year=year,
+        fmt="{prefix}督〔{year}〕{seq}号",
+        prefix=number_prefix or issuer.doc_prefix or issuer.short_name or "",
     )
     sup = Supervision.objects.create(
-        number=number, issuer=issuer, target=target,
+        number=number,
+        issuer=issuer,
+        target=target,
         subject_type=ContentType.objects.get_for_model(subject) if subject is not None else None,
         subject_id=str(subject.pk) if subject is not None else "",
-        source_obligation=source_obligation, reason=reason, requirement=requirement, issued_at=now, link=link,
+        source_obligation=source_obligation,
+        reason=reason,
+        requirement=requirement,
+        issued_at=now,
+        link=link,
     )
     sup.response_obligation = obligation_open(
-        unit=target, kind="supervision.respond", title=_("督办回复：%(n)s") % {"n": number},
-        rule=response_rule, start_at=now, start_event=_("督办通知下达"), subject=sup, link=link, actor=actor,
+        unit=target,
+        kind="supervision.respond",
+        title=_("督办回复：%(n)s") % {"n": number},
+        rule=response_rule,
+        start_at=now,
+        start_event=_("督办通知下达"),
+        subject=sup,
+        link=link,
+        actor=actor,
     )
     sup.save(update_fields=["response_obligation"])
     audit_record(actor=actor, action="supervision.issue", obj=sup, after=snapshot(sup))
-    notify(users=users_of_unit(target.pk), subject=_("督办通知 %(n)s") % {"n": number}, body=reason, link=link)
+    notify(
+        users=users_of_unit(target.pk),
+        subject=_("督办通知 %(n)s") % {"n": number},
+        body=reason,
+        link=link,
+    )
     return sup
 
 
 @transaction.atomic
 def supervision_respond(*, actor: Any, supervision: Supervision, response: str) -> Supervision:
     if not response.strip():
-        raise ApplicationError(_("请填写办理情况。"), code="response_required", fields={"response": [_("必填")]})
+        raise ApplicationError(
+            _("请填写办理情况。"), code="response_required", fields={"response": [_("必填")]}
+        )
     sup = Supervision.objects.select_for_update().get(pk=supervision.pk)
     if sup.status != SupervisionStatus.OPEN:
         raise ConflictError(_("该督办已回复或已办结。"), code="supervision_not_open")
@@ -72,9 +97,11 @@ def supervision_respond(*, actor: Any, supervision: Supervision, response: str) 
     sup.responded_at = timezone.now()
     sup.status = SupervisionStatus.RESPONDED
     sup.save(update_fields=["response", "responded_at", "status"])
-    if sup.response_obligation_id:
+    if sup.response_obligation is not None:
         obligation_complete(obligation=sup.response_obligation, actor=actor)
-    audit_record(actor=actor, action="supervision.respond", obj=sup, before=before, after=snapshot(sup))
+    audit_record(
+        actor=actor, action="supervision.respond", obj=sup, before=before, after=snapshot(sup)
+    )
     return sup
 
 
@@ -87,5 +114,7 @@ def supervision_close(*, actor: Any, supervision: Supervision) -> Supervision:
     sup.status = SupervisionStatus.CLOSED
     sup.closed_at = timezone.now()
     sup.save(update_fields=["status", "closed_at"])
-    audit_record(actor=actor, action="supervision.close", obj=sup, before=before, after=snapshot(sup))
+    audit_record(
+        actor=actor, action="supervision.close", obj=sup, before=before, after=snapshot(sup)
+    )
     return sup

@@ -32,13 +32,21 @@ class Unit(TimeStampedModel):
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
     kind = models.CharField(_("单位类型"), max_length=20, choices=UnitKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级单位"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     # The person responsible for information (I2); a unit without one is a visible gap.
     information_officer = models.ForeignKey(
-        "Person", verbose_name=_("信息工作负责人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "Person",
+        verbose_name=_("信息工作负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Prefix for the unit's document numbers, e.g. 站环 → 站环移〔2026〕12号.
     doc_prefix = models.CharField(_("文号前缀"), max_length=20, blank=True)
@@ -62,14 +70,22 @@ class PersonRole(models.TextChoices):
 
 class Person(TimeStampedModel):
     name = models.CharField(_("姓名"), max_length=100)
-    unit = models.ForeignKey(Unit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="persons")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="persons"
+    )
     title = models.CharField(_("职务"), max_length=100, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     public_phone = models.CharField(_("公开电话"), max_length=30, blank=True)
-    role = models.CharField(_("系统角色"), max_length=10, choices=PersonRole.choices, default=PersonRole.UNIT)
+    role = models.CharField(
+        _("系统角色"), max_length=10, choices=PersonRole.choices, default=PersonRole.UNIT
+    )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("登录账号"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="person",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
     )
     cert_number = models.CharField(_("执法证号"), max_length=50, blank=True)
     cert_valid_from = models.DateField(_("执法证有效期起"), null=True, blank=True)
@@ -111,16 +127,33 @@ class LeadingGroup(TimeStampedModel):
 
     name = models.CharField(_("名称"), max_length=200)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级领导小组"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级领导小组"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
-    leader = models.ForeignKey(Person, verbose_name=_("组长"), on_delete=models.PROTECT, related_name="+")
-    deputies = models.ManyToManyField(Person, verbose_name=_("副组长"), blank=True, related_name="+")
-    office_unit = models.ForeignKey(Unit, verbose_name=_("办公室所在单位"), on_delete=models.PROTECT, related_name="+")
-    office_director = models.ForeignKey(
-        Person, verbose_name=_("办公室主任"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    leader = models.ForeignKey(
+        Person, verbose_name=_("组长"), on_delete=models.PROTECT, related_name="+"
     )
-    member_units = models.ManyToManyField(Unit, verbose_name=_("成员单位"), related_name="leading_groups", blank=True)
+    deputies = models.ManyToManyField(
+        Person, verbose_name=_("副组长"), blank=True, related_name="+"
+    )
+    office_unit = models.ForeignKey(
+        Unit, verbose_name=_("办公室所在单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    office_director = models.ForeignKey(
+        Person,
+        verbose_name=_("办公室主任"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    member_units = models.ManyToManyField(
+        Unit, verbose_name=_("成员单位"), related_name="leading_groups", blank=True
+    )
     doc_prefix = models.CharField(_("文号前缀"), max_length=20, blank=True)
 
     class Meta:
@@ -139,9 +172,21 @@ class Delegation(TimeStampedModel):
     """A recorded delegation (委托授权) from the leader or a deputy to the office director,
     for a purpose and a period (SPEC M4)."""
 
-    leading_group = models.ForeignKey(LeadingGroup, verbose_name=_("领导小组"), on_delete=models.PROTECT, related_name="delegations")
-    grantor = models.ForeignKey(Person, verbose_name=_("委托人"), on_delete=models.PROTECT, related_name="delegations_given")
-    grantee = models.ForeignKey(Person, verbose_name=_("受托人"), on_delete=models.PROTECT, related_name="delegations_received")
+    leading_group = models.ForeignKey(
+        LeadingGroup,
+        verbose_name=_("领导小组"),
+        on_delete=models.PROTECT,
+        related_name="delegations",
+    )
+    grantor = models.ForeignKey(
+        Person, verbose_name=_("委托人"), on_delete=models.PROTECT, related_name="delegations_given"
+    )
+    grantee = models.ForeignKey(
+        Person,
+        verbose_name=_("受托人"),
+        on_delete=models.PROTECT,
+        related_name="delegations_received",
+    )
     purpose = models.CharField(_("委托事项"), max_length=300)
     # Which kind of act it covers; "meeting.convene" for convening joint meetings.
     scope = models.CharField(_("授权范围"), max_length=50, default="meeting.convene")
@@ -156,11 +201,17 @@ class Delegation(TimeStampedModel):
         verbose_name = _("委托授权")
         verbose_name_plural = _("委托授权")
         constraints = [
-            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="delegation_period_ordered")
+            models.CheckConstraint(
+                condition=Q(valid_to__gte=models.F("valid_from")), name="delegation_period_ordered"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.grantor.name} → {self.grantee.name}：{self.purpose}"
 
     def covers(self, *, day: dt.date, scope: str) -> bool:
-        return self.revoked_at is None and self.scope == scope and self.valid_from <= day <= self.valid_to
+        return (
+            self.revoked_at is None
+            and self.scope == scope
+            and self.valid_from <= day <= self.valid_to
+        )

@@ -24,9 +24,12 @@ class UnitPolicy(Policy):
             return qs.none()
         # A unit sees its own record and the directory of the groups it belongs to
         # (it must be able to name a receiver for a transfer); overseers see their groups.
-        group_ids = set(
-            LeadingGroup.objects.filter(member_units=actor.unit_id).values_list("id", flat=True)
-        ) | actor.overseen_group_ids
+        group_ids = (
+            set(
+                LeadingGroup.objects.filter(member_units=actor.unit_id).values_list("id", flat=True)
+            )
+            | actor.overseen_group_ids
+        )
         return qs.filter(
             Q(pk=actor.unit_id)
             | Q(leading_groups__in=group_ids)
@@ -65,7 +68,9 @@ class LeadingGroupPolicy(Policy):
             return qs
         if actor.person is None:
             return qs.none()
-        return qs.filter(Q(pk__in=actor.overseen_group_ids) | Q(member_units=actor.unit_id)).distinct()
+        return qs.filter(
+            Q(pk__in=actor.overseen_group_ids) | Q(member_units=actor.unit_id)
+        ).distinct()
 
     def can_change(self, user: Any, obj: Any) -> bool:
         return actor_for(user).is_admin

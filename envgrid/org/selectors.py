@@ -66,9 +66,10 @@ def _descendant_group_ids(root_ids: set[int]) -> set[int]:
     found = set(root_ids)
     frontier = set(root_ids)
     while frontier:
-        frontier = set(
-            LeadingGroup.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-        ) - found
+        frontier = (
+            set(LeadingGroup.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+            - found
+        )
         found |= frontier
     return found
 
@@ -86,10 +87,16 @@ def actor_for(user: Any) -> Actor:
         if person is not None:
             if person.role == PersonRole.OFFICE:
                 actor.office_group_ids = _descendant_group_ids(
-                    set(LeadingGroup.objects.filter(office_unit_id=person.unit_id).values_list("id", flat=True))
+                    set(
+                        LeadingGroup.objects.filter(office_unit_id=person.unit_id).values_list(
+                            "id", flat=True
+                        )
+                    )
                 )
             led = set(
-                LeadingGroup.objects.filter(Q(leader=person) | Q(deputies=person)).values_list("id", flat=True)
+                LeadingGroup.objects.filter(Q(leader=person) | Q(deputies=person)).values_list(
+                    "id", flat=True
+                )
             )
             actor.led_group_ids = _descendant_group_ids(led)
     try:
@@ -111,12 +118,19 @@ def person_list(*, user: Any, qs: QuerySet | None = None) -> QuerySet:
     return person_policy.scope(user, qs)
 
 
-def delegation_valid(*, group: LeadingGroup, grantee: Person, day: Any, scope: str) -> Delegation | None:
+def delegation_valid(
+    *, group: LeadingGroup, grantee: Person, day: Any, scope: str
+) -> Delegation | None:
     """A live delegation from the leader or a deputy of `group` to `grantee` covering `day`."""
     conveners = {group.leader_id, *group.deputies.values_list("id", flat=True)}
     for d in Delegation.objects.filter(
-        leading_group=group, grantee=grantee, grantor_id__in=conveners, revoked_at__isnull=True,
-        scope=scope, valid_from__lte=day, valid_to__gte=day,
+        leading_group=group,
+        grantee=grantee,
+        grantor_id__in=conveners,
+        revoked_at__isnull=True,
+        scope=scope,
+        valid_from__lte=day,
+        valid_to__gte=day,
     ).order_by("-valid_from"):
         return d
     return None

@@ -37,8 +37,16 @@ def unit_update(*, actor: Any, unit: Unit, **data: Any) -> Unit:
 def person_create(*, actor: Any, **data: Any) -> Person:
     _require_admin_or_office(actor)
     unit = data.get("unit")
-    if unit is not None and not actor_for(actor).is_admin and unit.pk not in actor_for(actor).overseen_unit_ids():
-        raise ApplicationError(_("不能在本领导小组以外的单位添加人员。"), code="unit_out_of_scope", fields={"unit": [_("超出管理范围")]})
+    if (
+        unit is not None
+        and not actor_for(actor).is_admin
+        and unit.pk not in actor_for(actor).overseen_unit_ids()
+    ):
+        raise ApplicationError(
+            _("不能在本领导小组以外的单位添加人员。"),
+            code="unit_out_of_scope",
+            fields={"unit": [_("超出管理范围")]},
+        )
     return model_create(model=Person, actor=actor, action="person.create", data=data)
 
 
@@ -47,49 +55,91 @@ def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     return model_update(instance=person, actor=actor, action="person.update", data=data)
 
 
-def leading_group_create(*, actor: Any, deputies: list[Person] | None = None,
-                         member_units: list[Unit] | None = None, **data: Any) -> LeadingGroup:
+def leading_group_create(
+    *,
+    actor: Any,
+    deputies: list[Person] | None = None,
+    member_units: list[Unit] | None = None,
+    **data: Any,
+) -> LeadingGroup:
     if not actor_for(actor).is_admin:
         raise PermissionDeniedError(_("只有系统管理员可以设立领导小组。"))
     return model_create(
-        model=LeadingGroup, actor=actor, action="leading_group.create", data=data,
+        model=LeadingGroup,
+        actor=actor,
+        action="leading_group.create",
+        data=data,
         m2m={"deputies": deputies or [], "member_units": member_units or []},
     )
 
 
 @transaction.atomic
 def delegation_create(
-    *, actor: Any, leading_group: LeadingGroup, grantor: Person, grantee: Person, purpose: str,
-    valid_from: dt.date, valid_to: dt.date, scope: str = "meeting.convene", document_ref: str = "",
+    *,
+    actor: Any,
+    leading_group: LeadingGroup,
+    grantor: Person,
+    grantee: Person,
+    purpose: str,
+    valid_from: dt.date,
+    valid_to: dt.date,
+    scope: str = "meeting.convene",
+    document_ref: str = "",
 ) -> Delegation:
     """Record 委托授权 (M4): only from the leader or a deputy, only to the office director."""
     acting = actor_for(actor)
     if not (acting.is_admin or (acting.person is not None and acting.person.pk == grantor.pk)):
         raise PermissionDeniedError(_("委托授权须由委托人本人（组长或副组长）登记。"))
     if not leading_group.is_convener(grantor):
-        raise ApplicationError(_("只有领导小组组长或副组长可以委托授权。"), code="grantor_not_convener",
-                               fields={"grantor": [_("不是组长或副组长")]})
+        raise ApplicationError(
+            _("只有领导小组组长或副组长可以委托授权。"),
+            code="grantor_not_convener",
+            fields={"grantor": [_("不是组长或副组长")]},
+        )
     if leading_group.office_director_id != grantee.pk:
-        raise ApplicationError(_("只能委托领导小组办公室主任。"), code="grantee_not_director",
-                               fields={"grantee": [_("不是办公室主任")]})
+        raise ApplicationError(
+            _("只能委托领导小组办公室主任。"),
+            code="grantee_not_director",
+            fields={"grantee": [_("不是办公室主任")]},
+        )
     if not purpose.strip():
-        raise ApplicationError(_("请写明委托事项。"), code="purpose_required", fields={"purpose": [_("必填")]})
+        raise ApplicationError(
+            _("请写明委托事项。"), code="purpose_required", fields={"purpose": [_("必填")]}
+        )
     if valid_to < valid_from:
-        raise ApplicationError(_("有效期止不能早于有效期起。"), code="period_invalid", fields={"valid_to": [_("早于起始日")]})
+        raise ApplicationError(
+            _("有效期止不能早于有效期起。"),
+            code="period_invalid",
+            fields={"valid_to": [_("早于起始日")]},
+        )
     return model_create(
-        model=Delegation, actor=actor, action="delegation.create",
-        data={"leading_group": leading_group, "grantor": grantor, "grantee": grantee, "purpose": purpose,
-              "valid_from": valid_from, "valid_to": valid_to, "scope": scope, "document_ref": document_ref},
+        model=Delegation,
+        actor=actor,
+        action="delegation.create",
+        data={
+            "leading_group": leading_group,
+            "grantor": grantor,
+            "grantee": grantee,
+            "purpose": purpose,
+            "valid_from": valid_from,
+            "valid_to": valid_to,
+            "scope": scope,
+            "document_ref": document_ref,
+        },
     )
 
 
 @transaction.atomic
 def delegation_revoke(*, actor: Any, delegation: Delegation, reason: str) -> Delegation:
     acting = actor_for(actor)
-    if not (acting.is_admin or (acting.person is not None and acting.person.pk == delegation.grantor_id)):
+    if not (
+        acting.is_admin or (acting.person is not None and acting.person.pk == delegation.grantor_id)
+    ):
         raise PermissionDeniedError(_("只有委托人本人可以撤销委托。"))
     if not reason.strip():
-        raise ApplicationError(_("撤销须写明原因。"), code="reason_required", fields={"reason": [_("必填")]})
+        raise ApplicationError(
+            _("撤销须写明原因。"), code="reason_required", fields={"reason": [_("必填")]}
+        )
     delegation = Delegation.objects.select_for_update().get(pk=delegation.pk)
     if delegation.revoked_at is not None:
         raise ApplicationError(_("该委托已撤销。"), code="already_revoked", status=409)
@@ -97,5 +147,11 @@ def delegation_revoke(*, actor: Any, delegation: Delegation, reason: str) -> Del
     delegation.revoked_at = timezone.now()
     delegation.revoke_reason = reason
     delegation.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
-    audit_record(actor=actor, action="delegation.revoke", obj=delegation, before=before, after=snapshot(delegation))
+    audit_record(
+        actor=actor,
+        action="delegation.revoke",
+        obj=delegation,
+        before=before,
+        after=snapshot(delegation),
+    )
     return delegation

@@ -22,8 +22,15 @@ def home(request: HttpRequest) -> HttpResponse:
             "我的待办",
             ["事项", "责任单位", "责任人", "起算事件", "时限", "截止时间", "状态"],
             (
-                [o.title, o.unit.name, o.person.name if o.person else "", o.start_event,
-                 o.rule.describe(), o.due_at, o.get_status_display()]
+                [
+                    o.title,
+                    o.unit.name,
+                    o.person.name if o.person else "",
+                    o.start_event,
+                    o.rule.describe(),
+                    o.due_at,
+                    o.get_status_display(),
+                ]
                 for o in items
             ),
         )
@@ -39,7 +46,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
             note.read_at = timezone.now()
             note.save(update_fields=["read_at"])
         return redirect(note.link or "inbox")
-    page = Paginator(request.user.notifications.all(), 50).get_page(request.GET.get("page"))
+    page = Paginator(Notification.objects.filter(recipient_id=request.user.pk), 50).get_page(
+        request.GET.get("page")
+    )
     return render(request, "web/inbox.html", {"page": page})
 
 
@@ -47,5 +56,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cur:
         cur.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
-
-

@@ -22,7 +22,9 @@ def chain():
 
 
 def test_audit_service_write_records_who_what_before_after(chain):
-    ev = AuditEvent.objects.get(action="unit.create", object_id=str(AuditEvent.objects.first().object_id))
+    ev = AuditEvent.objects.get(
+        action="unit.create", object_id=str(AuditEvent.objects.first().object_id)
+    )
     assert ev.actor == chain
     assert ev.after["name"].startswith("审计测试单位")
     assert ev.object_type == "org.unit"
@@ -60,8 +62,15 @@ def test_audit_verify_detects_inserted_row(chain):
     with connection.cursor() as cur:
         cur.execute("UPDATE core_auditevent SET seq = seq + 1000 WHERE seq >= 4")
         cur.execute("UPDATE core_auditevent SET seq = seq - 999 WHERE seq >= 1000")
-    AuditEvent.objects.create(seq=4, at=last.at, action="x", object_type="x", object_id="1",
-                              prev_hash="0" * 64, hash="f" * 64)
+    AuditEvent.objects.create(
+        seq=4,
+        at=last.at,
+        action="x",
+        object_type="x",
+        object_id="1",
+        prev_hash="0" * 64,
+        hash="f" * 64,
+    )
     problems = {(p.seq, p.kind) for p in audit_verify()}
     assert (4, "altered") in problems
     assert (4, "inserted") in problems

@@ -45,7 +45,9 @@ def test_calendar_deadline_running_into_unknown_year_is_refused():
 
 def test_calendar_admin_adds_a_year():
     year = CalendarYear.objects.create(year=2027, notice_ref="国办发明电〔2026〕X号（测试）")
-    CalendarDay.objects.create(year=year, date=dt.date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦")
+    CalendarDay.objects.create(
+        year=year, date=dt.date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY, name="元旦"
+    )
     # Fri 2026-12-25 + 5 working days: 28, 29, 30, 31 Dec, then 1 Jan is a holiday -> Mon 4 Jan.
     assert add_workdays(dt.date(2026, 12, 25), 5) == dt.date(2027, 1, 4)
 

@@ -32,8 +32,12 @@ def at(*args):
 def feedback(world):
     unit = world.members[0]
     return obligation_open(
-        unit=unit, person=world.member_staff[0], kind="test.feedback", title="反馈查处结果",
-        rule=DeadlineRule(RuleKind.WORKDAYS, 15), start_at=at(2025, 9, 28, 10, 0),
+        unit=unit,
+        person=world.member_staff[0],
+        kind="test.feedback",
+        title="反馈查处结果",
+        rule=DeadlineRule(RuleKind.WORKDAYS, 15),
+        start_at=at(2025, 9, 28, 10, 0),
         start_event="查处完成",
     )
 
@@ -72,7 +76,12 @@ def test_sweep_command_is_idempotent(world, feedback):
 def test_pause_moves_due_by_working_days_in_the_pause(world, feedback):
     # Pause Mon 13 Oct 09:00 to Fri 17 Oct 09:00: 4 working days (14, 15, 16, 17).
     with time_machine.travel(at(2025, 10, 13, 9, 0), tick=False):
-        obligation_pause(obligation=feedback, actor=world.director.user, reason="等待检测报告", approver=world.director)
+        obligation_pause(
+            obligation=feedback,
+            actor=world.director.user,
+            reason="等待检测报告",
+            approver=world.director,
+        )
     with time_machine.travel(at(2025, 10, 17, 9, 0), tick=False):
         ob = obligation_resume(obligation=feedback, actor=world.director.user)
     # 24 Oct + 4 working days = 30 Oct.
@@ -81,13 +90,24 @@ def test_pause_moves_due_by_working_days_in_the_pause(world, feedback):
 
 def test_paused_obligation_is_not_marked_overdue(world, feedback):
     with time_machine.travel(at(2025, 10, 20, 9, 0), tick=False):
-        obligation_pause(obligation=feedback, actor=world.director.user, reason="等待检测报告", approver=world.director)
+        obligation_pause(
+            obligation=feedback,
+            actor=world.director.user,
+            reason="等待检测报告",
+            approver=world.director,
+        )
     with time_machine.travel(at(2025, 11, 5, 9, 0), tick=False):
         assert sweep().marked == 0
 
 
 def test_extension_moves_due(world, feedback):
-    ob = obligation_extend(obligation=feedback, actor=world.director.user, amount=2, reason="案情复杂", approver=world.director)
+    ob = obligation_extend(
+        obligation=feedback,
+        actor=world.director.user,
+        amount=2,
+        reason="案情复杂",
+        approver=world.director,
+    )
     assert ob.due_at == at(2025, 10, 28, 23, 59, 59)
 
 
@@ -108,8 +128,13 @@ def test_completion_after_due_is_recorded_late(world, feedback):
 
 
 def test_hour_rule(world):
-    ob = obligation_open(unit=world.members[0], kind="test.handover", title="移交材料",
-                         rule=DeadlineRule(RuleKind.HOURS, 24), start_at=at(2025, 9, 30, 15, 0),
-                         start_event="移送决定")
+    ob = obligation_open(
+        unit=world.members[0],
+        kind="test.handover",
+        title="移交材料",
+        rule=DeadlineRule(RuleKind.HOURS, 24),
+        start_at=at(2025, 9, 30, 15, 0),
+        start_event="移送决定",
+    )
     assert ob.due_at == at(2025, 10, 1, 15, 0)
     assert Obligation.objects.count() == 1
