@@ -6,3 +6,15 @@ class DisclosureConfig(AppConfig):
     name = "envgrid.disclosure"
     label = "disclosure"
     verbose_name = _("信息公开")
+
+    def ready(self) -> None:
+        from envgrid.obligations.registry import register_escalation_resolver
+
+        from . import hooks
+
+        register_escalation_resolver(hooks.petition_escalation)
+        try:
+            from envgrid.grids.hooks import register_major_adjustment_listener
+        except ImportError:  # grids without hooks: the manage page syncs pending rows
+            return
+        register_major_adjustment_listener(hooks.on_major_adjustment)

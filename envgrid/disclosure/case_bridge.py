@@ -1,0 +1,50 @@
+"""The one place that calls the cases app: a petition becomes a case (T) through
+cases.services.case_create, so the case workflow owns its own rules."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from envgrid.core.errors import ApplicationError
+
+from .models import Petition
+
+
+def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
+    try:
+        from envgrid.cases.services import case_create
+    except ImportError:
+        raise ApplicationError(
+            _("案件模块尚未启用，暂不能转为案件。"), code="cases_unavailable", status=409
+        ) from None
+    title = (title or "").strip() or _("信访举报：%(cat)s（%(code)s）") % {
+        "cat": petition.get_category_display(),
+        "code": petition.tracking_code,
+    }
+    # Only what the case needs about the facts; the petitioner's identity stays here.
+    offered: dict[str, Any] = {
+        "actor": actor,
+        "title": title[:200],
+        "source": "petition",
+        "lon": petition.lon,
+        "lat": petition.lat,
+        "crs": "wgs84",
+        "input_crs": "wgs84",
+        "address": (petition.place_text or "")[:300],
+        "facts": petition.description,
+        "description": petition.description,
+        "discovered_at": petition.received_at,
+        "reported_at": petition.received_at,
+        "unit": petition.unit,
+        "owner_unit": petition.unit,
+        "discovered_by_unit": petition.unit,
+        "source_ref": petition.tracking_code,
+    }
+    params = inspect.signature(case_create).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in offered.items() if accepts_any or k in params}
+    case = case_create(**kwargs)
+    return case

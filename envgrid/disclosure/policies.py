@@ -1,0 +1,131 @@
+"""Who may see and act on publications, petitions, hazards and emission batches.
+
+Staff only: the public reads published items through selectors.public_* and never
+through these scopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from envgrid.core.errors import NotFoundError, PermissionDeniedError
+from envgrid.core.policies import Policy
+from envgrid.org.selectors import actor_for
+
+from .models import EmissionBatch, Hazard, Petition, Publication
+
+
+def _unit_scoped(user: Any, qs: QuerySet, field: str) -> QuerySet:
+    actor = actor_for(user)
+    if actor.is_admin:
+        return qs
+    if actor.person is None:
+        return qs.none()
+    return qs.filter(**{f"{field}__in": actor.visible_unit_ids()})
+
+
+def _oversees(user: Any, unit_id: int | None) -> bool:
+    actor = actor_for(user)
+    if actor.is_admin:
+        return True
+    return actor.is_office and unit_id in actor.overseen_unit_ids()
+
+
+class PublicationPolicy(Policy):
+    model = Publication
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Publication.objects.all() if qs is None else qs
+        return _unit_scoped(user, qs, "unit_id")
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or obj.unit_id == actor.unit_id or _oversees(user, obj.unit_id)
+
+    def can_create_for(self, user: Any, unit: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or unit.pk == actor.unit_id or _oversees(user, unit.pk)
+
+    def can_review(self, user: Any, obj: Any) -> bool:
+        """Review, publish and withdraw: the office overseeing the issuing unit (I2: screen
+        and process before publishing), or an administrator."""
+        return _oversees(user, obj.unit_id)
+
+    def require_review(self, user: Any, obj: Any) -> None:
+        if not self.can_view(user, obj):
+            raise NotFoundError("公开信息未找到")
+        if not self.can_review(user, obj):
+            raise PermissionDeniedError("仅领导小组办公室可审核、发布或撤回公开信息。")
+
+
+class PetitionPolicy(Policy):
+    model = Petition
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Petition.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        overseen = actor.overseen_unit_ids()
+        cond = Q(unit_id=actor.unit_id)
+        if overseen:
+            cond |= Q(unit_id__in=overseen) | Q(office_unit_id__in=overseen)
+        return qs.filter(cond)
+
+    def can_handle(self, user: Any, obj: Any) -> bool:
+        """Acknowledge, report progress, reply, extend, object: the unit it is routed to."""
+        actor = actor_for(user)
+        return actor.is_admin or (actor.person is not None and actor.unit_id == obj.unit_id)
+
+    def can_route(self, user: Any, obj: Any) -> bool:
+        """Re-route after an objection, link duplicates: the office that routed it."""
+        actor = actor_for(user)
+        if actor.is_admin:
+            return True
+        return actor.is_office and (
+            obj.office_unit_id == actor.unit_id or obj.office_unit_id in actor.overseen_unit_ids()
+        )
+
+    def require(self, user: Any, obj: Any, what: str) -> None:
+        if not self.can_view(user, obj):
+            raise NotFoundError("信访件未找到")
+        allowed = self.can_route(user, obj) if what == "route" else self.can_handle(user, obj)
+        if not allowed:
+            raise PermissionDeniedError(
+                "仅领导小组办公室可重新交办信访件。"
+                if what == "route"
+                else "仅承办单位可办理该信访件。"
+            )
+
+
+class HazardPolicy(Policy):
+    model = Hazard
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Hazard.objects.all() if qs is None else qs
+        return _unit_scoped(user, qs, "responsible_unit_id")
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return (
+            actor.is_admin
+            or obj.responsible_unit_id == actor.unit_id
+            or _oversees(user, obj.responsible_unit_id)
+        )
+
+
+class EmissionBatchPolicy(Policy):
+    model = EmissionBatch
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = EmissionBatch.objects.all() if qs is None else qs
+        return _unit_scoped(user, qs, "unit_id")
+
+
+publication_policy = PublicationPolicy()
+petition_policy = PetitionPolicy()
+hazard_policy = HazardPolicy()
+emission_batch_policy = EmissionBatchPolicy()
