@@ -1,0 +1,118 @@
+"""Who may see and act on cases, transfers and disputes.
+
+A unit sees the cases it owns or discovered, the transfers sent to, from or copied to it,
+and the disputes it is party to or must decide (with their cases); the office sees all of
+that for the units of its leading group; an administrator sees everything; anyone else
+gets 404 (never 403, so ids cannot be probed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from envgrid.core.policies import Policy
+from envgrid.org.selectors import Actor, actor_for
+
+from .models import Case, JurisdictionDispute, Transfer
+
+
+def _unit_ids(actor: Actor) -> set[int]:
+    """The units whose cases and transfers this actor sees: its own, plus the leading
+    groups it oversees (office staff, leader, deputies)."""
+    ids = actor.overseen_unit_ids() if actor.overseen_group_ids else set()
+    if actor.unit_id:
+        ids.add(actor.unit_id)
+    return ids
+
+
+def _in(field: str, ids: set[int]) -> Q:
+    # A single id gives "= x", which the planner uses with the composite indexes.
+    if len(ids) == 1:
+        return Q(**{field: next(iter(ids))})
+    return Q(**{f"{field}__in": sorted(ids)})
+
+
+class CasePolicy(Policy):
+    model = Case
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Case.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        ids = _unit_ids(actor)
+        if actor.person is None or not ids:
+            return qs.none()
+        disputed = JurisdictionDispute.cases.through.objects.filter(
+            _in("jurisdictiondispute__designating_unit_id", ids)
+        ).values("case_id")
+        return qs.filter(
+            _in("owner_unit_id", ids) | _in("discovered_by_unit_id", ids) | Q(pk__in=disputed)
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or (actor.unit_id is not None and obj.owner_unit_id == actor.unit_id)
+
+
+class TransferPolicy(Policy):
+    model = Transfer
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Transfer.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        ids = _unit_ids(actor)
+        if actor.person is None or not ids:
+            return qs.none()
+        return qs.filter(
+            _in("sender_unit_id", ids) | _in("receiver_unit_id", ids) | _in("copy_to_unit_id", ids)
+        )
+
+    def can_send(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or (actor.unit_id is not None and obj.sender_unit_id == actor.unit_id)
+
+    def can_receive(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or (
+            actor.unit_id is not None and obj.receiver_unit_id == actor.unit_id
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        return self.can_send(user, obj) or self.can_receive(user, obj)
+
+
+class DisputePolicy(Policy):
+    model = JurisdictionDispute
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = JurisdictionDispute.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        ids = _unit_ids(actor)
+        if actor.person is None or not ids:
+            return qs.none()
+        party = JurisdictionDispute.parties.through.objects.filter(_in("unit_id", ids)).values(
+            "jurisdictiondispute_id"
+        )
+        return qs.filter(
+            _in("designating_unit_id", ids) | _in("raised_by_unit_id", ids) | Q(pk__in=party)
+        )
+
+    def can_designate(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or (
+            actor.unit_id is not None and obj.designating_unit_id == actor.unit_id
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        return self.can_designate(user, obj)
+
+
+case_policy = CasePolicy()
+transfer_policy = TransferPolicy()
+dispute_policy = DisputePolicy()

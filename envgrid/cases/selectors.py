@@ -1,0 +1,517 @@
+"""Reads for cases, transfers and disputes — each scoped by the caller first — and the
+jurisdiction evidence (T5), the case timeline, the overdue register (T6) and the
+timeliness counts the assessment reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from envgrid.core.models import AuditEvent
+from envgrid.obligations.models import Obligation, ObligationStatus
+from envgrid.org.selectors import actor_for
+
+from .models import (
+    Case,
+    CaseSource,
+    CaseStatus,
+    JurisdictionDispute,
+    Transfer,
+    TransferStatus,
+    TransferStep,
+)
+from .policies import case_policy, dispute_policy, transfer_policy
+
+CASE_RELATED = ("owner_unit", "occurrence_grid", "proposed_unit", "discovered_by_unit")
+TRANSFER_RELATED = (
+    "case",
+    "sender_unit",
+    "receiver_unit",
+    "copy_to_unit",
+    "sender_handler",
+    "receiver_handler",
+)
+FLAGS = ("suspected_crime", "detention_needed", "discipline_breach")
+
+
+# ---- cases -------------------------------------------------------------------------------
+
+
+def case_list(
+    *,
+    user: Any,
+    status: str | Sequence[str] | None = None,
+    source: str | None = None,
+    grid: Any = None,
+    flag: str | None = None,
+    overdue: bool | None = None,
+    owner_unit: Any = None,
+    q: str | None = None,
+) -> QuerySet:
+    """Cases the user may see, filtered. `grid` includes its whole subtree."""
+    qs = case_policy.scope(user).select_related(*CASE_RELATED)
+    if status:
+        qs = qs.filter(status__in=[status] if isinstance(status, str) else list(status))
+    if source:
+        qs = qs.filter(source=source)
+    if grid is not None:
+        qs = qs.filter(occurrence_grid__in=grid_subtree_ids(grid))
+    if flag in FLAGS:
+        qs = qs.filter(**{flag: True})
+    if overdue is not None:
+        qs = qs.filter(overdue=overdue)
+    if owner_unit is not None:
+        qs = qs.filter(owner_unit=owner_unit)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(entity_name__icontains=q))
+    return qs
+
+
+def grid_subtree_ids(grid: Any) -> QuerySet:
+    from envgrid.grids.models import Grid
+
+    return Grid.objects.filter(path__startswith=grid.path).values("pk")
+
+
+def case_get(*, user: Any, pk: Any) -> Case:
+    return case_policy.get_visible(user, pk, Case.objects.select_related(*CASE_RELATED))
+
+
+# ---- transfers ---------------------------------------------------------------------------
+
+
+def transfer_list(
+    *,
+    user: Any,
+    direction: str | None = None,
+    status: str | Sequence[str] | None = None,
+    transfer_type: str | None = None,
+    year: int | None = None,
+    overdue: bool | None = None,
+    unit: Any = None,
+) -> QuerySet:
+    """Transfers the user may see. direction: "in" (to the user's unit), "out" (from it),
+    "copy" (copied to it); `unit` narrows to one unit's in+out (office and admin)."""
+    qs = transfer_policy.scope(user).select_related(*TRANSFER_RELATED)
+    actor = actor_for(user)
+    if direction in ("in", "out", "copy"):
+        uid = actor.unit_id if unit is None else getattr(unit, "pk", unit)
+        field_name = {"in": "receiver_unit_id", "out": "sender_unit_id", "copy": "copy_to_unit_id"}
+        qs = qs.filter(**{field_name[direction]: uid})
+    elif unit is not None:
+        uid = getattr(unit, "pk", unit)
+        qs = qs.filter(Q(sender_unit_id=uid) | Q(receiver_unit_id=uid))
+    if status:
+        qs = qs.filter(status__in=[status] if isinstance(status, str) else list(status))
+    if transfer_type:
+        qs = qs.filter(transfer_type=transfer_type)
+    if year:
+        qs = qs.filter(year=year)
+    if overdue is not None:
+        qs = qs.filter(overdue=overdue)
+    return qs
+
+
+def transfer_get(*, user: Any, pk: Any) -> Transfer:
+    return transfer_policy.get_visible(
+        user, pk, Transfer.objects.select_related(*TRANSFER_RELATED)
+    )
+
+
+def dispute_list(*, user: Any, status: str | None = None) -> QuerySet:
+    qs = dispute_policy.scope(user).select_related(
+        "designating_unit", "designated_unit", "raised_by_unit", "common_grid", "suggested_unit"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def dispute_get(*, user: Any, pk: Any) -> JurisdictionDispute:
+    return dispute_policy.get_visible(
+        user,
+        pk,
+        JurisdictionDispute.objects.select_related(
+            "designating_unit", "designated_unit", "raised_by_unit", "common_grid"
+        ),
+    )
+
+
+# ---- jurisdiction (T5) ------------------------------------------------------------------
+
+
+@dataclass
+class FirstDiscovery:
+    """Who discovered the matter first or received the report first, from the recorded
+    timestamps, with the rows that show it (earliest first)."""
+
+    cases: list[Case]
+    tie: bool = False
+
+    @property
+    def case(self) -> Case | None:
+        return None if self.tie or not self.cases else self.cases[0]
+
+    @property
+    def unit(self) -> Any:
+        return self.case.owner_unit if self.case else None
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "case": c.number,
+                "case_id": c.pk,
+                "unit": c.owner_unit.name,
+                "unit_id": c.owner_unit_id,
+                "discovered_by": c.discovered_by_unit.name,
+                "discovered_at": c.discovered_at.isoformat(),
+                "reported_at": c.reported_at.isoformat() if c.reported_at else None,
+                "first_known_at": c.first_known_at.isoformat(),
+                "registered_at": c.registered_at.isoformat(),
+            }
+            for c in self.cases
+        ]
+
+
+def jurisdiction_first(cases: Iterable[Case]) -> FirstDiscovery:
+    """T5: of several grid units' cases on one matter, the first to discover it or to
+    receive the report has it. Equal earliest times are a tie: nobody wins, and the
+    dispute goes to the common parent grid's unit."""
+    ordered = sorted(cases, key=lambda c: (c.first_known_at, c.pk))
+    owners = {c.owner_unit_id for c in ordered}
+    tie = (
+        len(ordered) > 1
+        and len(owners) > 1
+        and ordered[0].first_known_at == ordered[1].first_known_at
+        and ordered[0].owner_unit_id != ordered[1].owner_unit_id
+    )
+    return FirstDiscovery(cases=ordered, tie=tie)
+
+
+def case_same_matter(case: Case) -> QuerySet:
+    if case.matter_key is None:
+        return Case.objects.filter(pk=case.pk).select_related(*CASE_RELATED)
+    return Case.objects.filter(matter_key=case.matter_key).select_related(*CASE_RELATED)
+
+
+@dataclass
+class JurisdictionProposal:
+    grid: Any
+    chain: list[Any]
+    proposed_unit: Any
+    owner_is_proposed: bool
+    first: FirstDiscovery
+    note: str
+
+
+def jurisdiction_proposal(case: Case) -> JurisdictionProposal:
+    """What the system proposes for a case: the owner of the lowest grid containing the
+    place of the act, and — for cases on the same matter — the first discoverer."""
+    from envgrid.grids.models import Grid
+
+    grid = case.occurrence_grid
+    chain: list[Any] = []
+    if grid is not None:
+        ids = [int(x) for x in grid.path.strip("/").split("/") if x]
+        by_id = Grid.objects.select_related("owner_unit").in_bulk(ids)
+        chain = [by_id[i] for i in ids if i in by_id]
+    first = jurisdiction_first(case_same_matter(case).exclude(status=CaseStatus.WITHDRAWN))
+    if case.lon is None:
+        note = _("未标注违法行为发生地坐标，无法按网格确定管辖。")
+    elif grid is None:
+        note = _("发生地不在任何网格内。")
+    elif case.proposed_unit_id == case.owner_unit_id:
+        note = _("发生地网格属本单位管辖。")
+    else:
+        note = _("发生地网格不属本单位管辖，应移送有管辖权的单位（T1）。")
+    return JurisdictionProposal(
+        grid=grid,
+        chain=chain,
+        proposed_unit=case.proposed_unit,
+        owner_is_proposed=case.proposed_unit_id == case.owner_unit_id,
+        first=first,
+        note=note,
+    )
+
+
+# ---- the case timeline ------------------------------------------------------------------
+
+
+@dataclass
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # status | transfer | obligation | audit
+    text: str
+    detail: str = ""
+    link: str = ""
+    late: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def case_transfers(case: Case) -> QuerySet:
+    """Transfers out of this case and the one it was received by."""
+    return Transfer.objects.filter(
+        Q(case=case) | Q(pk=case.origin_transfer_id or 0)
+    ).select_related(*TRANSFER_RELATED)
+
+
+def case_obligations(case: Case) -> QuerySet:
+    ct_case = ContentType.objects.get_for_model(Case)
+    ct_transfer = ContentType.objects.get_for_model(Transfer)
+    tids = [str(pk) for pk in case_transfers(case).values_list("pk", flat=True)]
+    return (
+        Obligation.objects.filter(
+            Q(subject_type=ct_case, subject_id=str(case.pk))
+            | Q(subject_type=ct_transfer, subject_id__in=tids)
+        )
+        .select_related("unit", "person")
+        .order_by("created_at", "id")
+    )
+
+
+def case_timeline(case: Case) -> list[TimelineItem]:
+    """One timeline: status history, transfers (their own histories), obligations and
+    the audit events of the case, oldest first."""
+    from .workflow import CASE_TRANSITIONS, TRANSFER_TRANSITIONS
+
+    items: list[TimelineItem] = []
+    for ch in case.status_changes.select_related("actor").all():
+        label = CASE_TRANSITIONS[ch.action].label if ch.action in CASE_TRANSITIONS else ch.action
+        items.append(
+            TimelineItem(
+                at=ch.at,
+                kind="status",
+                text=f"{label} → {CaseStatus(ch.to_status).label}",
+                detail=ch.note,
+                extra={"actor": ch.actor.get_username() if ch.actor else ""},
+            )
+        )
+    for t in case_transfers(case).prefetch_related("status_changes"):
+        for ch in t.status_changes.all():
+            label = (
+                TRANSFER_TRANSITIONS[ch.action].label if ch.action in TRANSFER_TRANSITIONS else ch.action
+            )
+            items.append(
+                TimelineItem(
+                    at=ch.at,
+                    kind="transfer",
+                    text=_("移送 %(n)s：%(a)s（%(from)s → %(to)s）")
+                    % {
+                        "n": t.number,
+                        "a": label,
+                        "from": t.sender_unit.name,
+                        "to": t.receiver_unit.name,
+                    },
+                    detail=ch.note,
+                    link=t.get_absolute_url(),
+                )
+            )
+    now = timezone.now()
+    for ob in case_obligations(case):
+        late = ob.is_late
+        items.append(
+            TimelineItem(
+                at=ob.created_at,
+                kind="obligation",
+                text=_("时限：%(t)s，%(u)s，截止 %(d)s")
+                % {
+                    "t": ob.title,
+                    "u": ob.unit.name,
+                    "d": timezone.localtime(ob.due_at).strftime("%Y-%m-%d %H:%M"),
+                },
+                detail=f"{ob.start_event} + {ob.rule.describe()} · {ob.get_status_display()}"
+                + (_("（逾期）") if late else ""),
+                late=late,
+            )
+        )
+        if ob.completed_at and ob.completed_at <= now:
+            items.append(
+                TimelineItem(
+                    at=ob.completed_at,
+                    kind="obligation",
+                    text=_("办结时限事项：%(t)s") % {"t": ob.title},
+                    detail=_("逾期办结") if ob.completed_late else _("按时办结"),
+                    late=ob.completed_late,
+                )
+            )
+    for ev in AuditEvent.objects.filter(
+        object_type=Case._meta.label_lower, object_id=str(case.pk)
+    ).order_by("seq"):
+        items.append(
+            TimelineItem(
+                at=ev.at,
+                kind="audit",
+                text=_("审计：%(a)s") % {"a": ev.action},
+                detail=ev.actor_repr,
+            )
+        )
+    items.sort(key=lambda i: i.at)
+    return items
+
+
+# ---- T6: the overdue register and timeliness ---------------------------------------------
+
+CATEGORY_STEPS: dict[str, tuple[str, ...]] = {
+    # 不按照规定及时移送案件 — transfers not made in time
+    "made": (TransferStep.MAKE, TransferStep.HANDOVER),
+    # 不及时处理移送案件 — transfers not handled in time
+    "handled": (TransferStep.DECIDE, TransferStep.HANDLE),
+    # feedback of the result late
+    "feedback": (TransferStep.FEEDBACK,),
+}
+CATEGORY_LABELS = {
+    "made": gettext_lazy("未及时移送"),
+    "handled": gettext_lazy("未及时处理移送"),
+    "feedback": gettext_lazy("未及时反馈"),
+}
+
+
+def category_of(kind: str) -> str | None:
+    parts = kind.split(".")
+    if len(parts) < 2 or parts[0] != "transfer":
+        return None
+    for cat, steps in CATEGORY_STEPS.items():
+        if parts[1] in steps:
+            return cat
+    return None
+
+
+def _kind_q(category: str | None) -> Q:
+    cats = [category] if category in CATEGORY_STEPS else list(CATEGORY_STEPS)
+    q = Q()
+    for cat in cats:
+        for step in CATEGORY_STEPS[cat]:
+            q |= Q(kind__startswith=f"transfer.{step}.")
+    return q
+
+
+def _late_q(now: dt.datetime) -> Q:
+    return (
+        Q(status=ObligationStatus.OVERDUE)
+        | Q(completed_late=True)
+        | Q(status=ObligationStatus.OPEN, due_at__lt=now)
+    )
+
+
+@dataclass
+class OverdueRow:
+    obligation: Obligation
+    category: str
+    category_label: str
+    unit: Any
+    person: Any
+    due_at: dt.datetime
+    completed_at: dt.datetime | None
+    still_open: bool
+    days_late: float
+    link: str
+
+
+def overdue_register(
+    *,
+    user: Any,
+    category: str | None = None,
+    unit: Any = None,
+    year: int | None = None,
+    state: str | None = None,
+) -> list[OverdueRow]:
+    """T6: transfers not made in time, not handled in time, feedback late — with the unit
+    and the person responsible. state: "open" (still overdue) or "late" (done late)."""
+    from envgrid.obligations.policies import obligation_policy
+
+    now = timezone.now()
+    qs = (
+        obligation_policy.scope(user)
+        .filter(_kind_q(category))
+        .filter(_late_q(now))
+        .exclude(status=ObligationStatus.CANCELLED)
+        .select_related("unit", "person")
+        .order_by("-due_at", "-id")
+    )
+    if unit is not None:
+        qs = qs.filter(unit_id=getattr(unit, "pk", unit))
+    if year:
+        qs = qs.filter(due_at__year=year)
+    if state == "open":
+        qs = qs.exclude(status=ObligationStatus.DONE)
+    elif state == "late":
+        qs = qs.filter(status=ObligationStatus.DONE)
+    rows = []
+    for ob in qs:
+        cat = category_of(ob.kind) or ""
+        end = ob.completed_at or now
+        rows.append(
+            OverdueRow(
+                obligation=ob,
+                category=cat,
+                category_label=str(CATEGORY_LABELS.get(cat, "")),
+                unit=ob.unit,
+                person=ob.person,
+                due_at=ob.due_at,
+                completed_at=ob.completed_at,
+                still_open=ob.status != ObligationStatus.DONE,
+                days_late=round(max(0.0, (end - ob.due_at).total_seconds() / 86400), 1),
+                link=ob.link,
+            )
+        )
+    return rows
+
+
+def transfer_timeliness(
+    *, year: int, units: Iterable[Any] | None = None, user: Any = None
+) -> dict[int, dict[str, dict[str, int]]]:
+    """For assessment (A, T6): per unit, for obligations falling due in `year`, how many
+    transfers made / transfers handled / feedbacks were on time, late, or still pending
+    (open and not yet due). Cancelled items do not count.
+
+    Returns {unit_id: {"made": {"on_time": n, "late": n, "pending": n}, "handled": {...},
+    "feedback": {...}}}; units with nothing due are absent unless listed in `units`.
+    With `user`, only units that user may see are counted."""
+    from envgrid.obligations.policies import obligation_policy
+
+    now = timezone.now()
+    qs = Obligation.objects.all() if user is None else obligation_policy.scope(user)
+    qs = qs.filter(_kind_q(None), due_at__year=year).exclude(status=ObligationStatus.CANCELLED)
+    unit_ids = None
+    if units is not None:
+        unit_ids = [getattr(u, "pk", u) for u in units]
+        qs = qs.filter(unit_id__in=unit_ids)
+    result: dict[int, dict[str, dict[str, int]]] = defaultdict(
+        lambda: {c: {"on_time": 0, "late": 0, "pending": 0} for c in CATEGORY_STEPS}
+    )
+    for uid in unit_ids or []:
+        result[uid]  # noqa: B018 — listed units appear even with nothing due
+    for unit_id, kind, status, completed_late, due_at in qs.values_list(
+        "unit_id", "kind", "status", "completed_late", "due_at"
+    ):
+        cat = category_of(kind)
+        if cat is None:
+            continue
+        if status == ObligationStatus.DONE:
+            bucket = "late" if completed_late else "on_time"
+        elif status == ObligationStatus.OVERDUE or due_at < now:
+            bucket = "late"
+        else:
+            bucket = "pending"
+        result[unit_id][cat][bucket] += 1
+    return dict(result)
+
+
+# ---- choices for forms --------------------------------------------------------------------
+
+
+def source_choices() -> list[tuple[str, str]]:
+    return [(k, str(v)) for k, v in CaseSource.choices]
+
+
+def transfer_status_choices() -> list[tuple[str, str]]:
+    return [(k, str(v)) for k, v in TransferStatus.choices]
