@@ -6,3 +6,24 @@ class ReportingConfig(AppConfig):
     name = "envgrid.reporting"
     label = "reporting"
     verbose_name = _("信息报送")
+
+    def ready(self) -> None:
+        from .metric_defs import register_all
+
+        # The overview's figures for every area that is installed (reporting.metric_defs).
+        register_all()
+        # G5: when grids offers a listener, a major adjustment drafts its upward report at
+        # once, in the same transaction; otherwise services.major_adjustments_sync (run by
+        # `envgrid reporting-schedule` and the report pages) picks up unreported rows.
+        try:
+            from envgrid.grids.hooks import (  # type: ignore[import-not-found]
+                register_major_adjustment_listener,
+            )
+        except ImportError:
+            return
+        from .services import report_from_major_adjustment
+
+        def _on_major_adjustment(adjustment: object) -> None:
+            report_from_major_adjustment(adjustment=adjustment)
+
+        register_major_adjustment_listener(_on_major_adjustment)

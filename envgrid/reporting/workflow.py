@@ -1,0 +1,179 @@
+"""The report's steps (I2: 采集→筛选→加工→报送→反馈→公开→存档) as a table, and the one
+function that moves a report along it, writing a history row and an audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.errors import ApplicationError, ConflictError
+
+from .models import Report, ReportEvent, ReportStatus
+
+S = ReportStatus
+
+AUTHOR = "author"  # staff of the reporting unit
+RECEIVER = "receiver"  # the office of the leading group the report went to
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    by: str
+    label: str | Promise
+    note_required: bool = False
+    # Which timestamp field the step stamps.
+    stamp: str | None = None
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("screen", (S.COLLECTED,), S.SCREENED, AUTHOR, gettext_lazy("筛选")),
+    Transition("process", (S.SCREENED,), S.PROCESSED, AUTHOR, gettext_lazy("加工")),
+    Transition(
+        "submit", (S.PROCESSED,), S.SUBMITTED, AUTHOR, gettext_lazy("报送"), stamp="submitted_at"
+    ),
+    Transition(
+        "feedback",
+        (S.SUBMITTED,),
+        S.FED_BACK,
+        RECEIVER,
+        gettext_lazy("反馈"),
+        note_required=True,
+        stamp="fed_back_at",
+    ),
+    # The office may send a report back for revision; the author processes and resubmits it.
+    Transition("return", (S.SUBMITTED,), S.PROCESSED, RECEIVER, gettext_lazy("退回修改"), True),
+    Transition(
+        "publish", (S.FED_BACK,), S.PUBLISHED, RECEIVER, gettext_lazy("公开"), stamp="published_at"
+    ),
+    Transition(
+        "archive",
+        (S.FED_BACK, S.PUBLISHED),
+        S.ARCHIVED,
+        RECEIVER,
+        gettext_lazy("存档"),
+        stamp="archived_at",
+    ),
+    Transition(
+        "withdraw",
+        (S.COLLECTED, S.SCREENED, S.PROCESSED),
+        S.WITHDRAWN,
+        AUTHOR,
+        gettext_lazy("撤回"),
+        note_required=True,
+        stamp="withdrawn_at",
+    ),
+)
+BY_ACTION = {t.action: t for t in TRANSITIONS}
+# The step that creates a report; recorded in the history like the others.
+COLLECT = "collect"
+STEP_LABELS: dict[str, Any] = {COLLECT: gettext_lazy("采集")} | {
+    t.action: t.label for t in TRANSITIONS
+}
+
+
+def transition_get(action: str) -> Transition:
+    try:
+        return BY_ACTION[action]
+    except KeyError:
+        raise ApplicationError(
+            _("未知的操作：%(action)s") % {"action": action},
+            code="action_unknown",
+            fields={"action": [_("无效")]},
+        ) from None
+
+
+def available_actions(report: Report) -> list[Transition]:
+    return [t for t in TRANSITIONS if report.status in t.sources]
+
+
+def actor_name(user: Any) -> str:
+    person = getattr(user, "person", None) if user is not None else None
+    if person is not None:
+        return person.name
+    return user.get_username() if getattr(user, "is_authenticated", False) else "system"
+
+
+def history_add(
+    *,
+    report: Report,
+    action: str,
+    actor: Any,
+    from_status: str,
+    to_status: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> ReportEvent:
+    return ReportEvent.objects.create(
+        report=report,
+        at=at or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=actor_name(actor),
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+
+
+@transaction.atomic
+def report_transition(
+    *,
+    report: Report,
+    action: str,
+    actor: Any,
+    note: str = "",
+    at: dt.datetime | None = None,
+    changes: dict[str, Any] | None = None,
+) -> Report:
+    """Move `report` by `action`. Who may do it is the caller's (services') check;
+    this enforces the table, stamps the step's time, and records history + audit.
+    `changes` are field values set in the same write (e.g. the number at submission)."""
+    transition = transition_get(action)
+    locked = Report.objects.select_for_update().get(pk=report.pk)
+    if locked.status not in transition.sources:
+        raise ConflictError(
+            _("当前状态“%(status)s”下不能执行“%(action)s”。")
+            % {"status": locked.get_status_display(), "action": transition.label},
+            code="transition_invalid",
+        )
+    if transition.note_required and not note.strip():
+        raise ApplicationError(
+            _("“%(action)s”须填写说明。") % {"action": transition.label},
+            code="note_required",
+            fields={"note": [_("必填")]},
+        )
+    when = at or timezone.now()
+    before = snapshot(locked)
+    from_status = locked.status
+    locked.status = transition.target
+    if transition.stamp:
+        # The first submission counts for timeliness; a resubmission after a return keeps it.
+        if not (transition.stamp == "submitted_at" and locked.submitted_at is not None):
+            setattr(locked, transition.stamp, when)
+    for key, value in (changes or {}).items():
+        setattr(locked, key, value)
+    locked.save()
+    history_add(
+        report=locked,
+        action=action,
+        actor=actor,
+        from_status=from_status,
+        to_status=transition.target,
+        note=note,
+        at=when,
+    )
+    audit_record(
+        actor=actor, action=f"report.{action}", obj=locked, before=before, after=snapshot(locked)
+    )
+    return locked
