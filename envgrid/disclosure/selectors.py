@@ -1,0 +1,226 @@
+"""Reads. Public reads see only published items (and aggregate petition counts); staff
+reads start from what the user may see (STYLE rule 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import (
+    EmissionRecord,
+    Hazard,
+    Petition,
+    PetitionCategory,
+    PetitionStatus,
+    Publication,
+    PublicationKind,
+    PublicationStatus,
+)
+from .policies import emission_batch_policy, hazard_policy, petition_policy, publication_policy
+
+# --------------------------------------------------------------------------- public
+
+
+def public_publications(kind: str | None = None) -> QuerySet:
+    qs = Publication.objects.filter(status=PublicationStatus.PUBLISHED).select_related("unit")
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-published_at", "-pk")
+
+
+def public_publication_get(pk: Any) -> Publication | None:
+    try:
+        return public_publications().filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
+
+
+def public_latest(kind: str) -> Publication | None:
+    return public_publications(kind).first()
+
+
+def public_division() -> dict[str, Any]:
+    pub = public_latest(PublicationKind.DIVISION)
+    empty: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+    if pub is None:
+        return empty
+    data = dict(pub.payload or empty)
+    data["published_at"] = timezone.localtime(pub.published_at).isoformat(timespec="seconds")  # type: ignore[arg-type]
+    return data
+
+
+def public_hazards() -> list[dict[str, Any]]:
+    out = []
+    for pub in public_publications(PublicationKind.HAZARD):
+        item = dict(pub.payload)
+        item["published_at"] = pub.published_at
+        item["publication_id"] = pub.pk
+        out.append(item)
+    return out
+
+
+def public_emissions(
+    *, entity: str = "", pollutant: str = "", exceeded: str = ""
+) -> QuerySet:
+    qs = EmissionRecord.objects.filter(
+        batch__publication__status=PublicationStatus.PUBLISHED
+    ).select_related("batch", "batch__publication")
+    if entity:
+        qs = qs.filter(entity_name__icontains=entity)
+    if pollutant:
+        qs = qs.filter(pollutant__icontains=pollutant)
+    if exceeded in ("1", "true", "yes"):
+        qs = qs.filter(exceeded=True)
+    return qs.order_by("entity_name", "pollutant", "-period_start")
+
+
+def petition_stats() -> dict[str, Any]:
+    """Aggregate counts only (no text, no place finer than the grid): by category and
+    status, by month, and how many were concluded on time."""
+    from envgrid.obligations.models import Obligation
+
+    from .petitions import KIND_HANDLE
+
+    rows = list(
+        Petition.objects.exclude(status=PetitionStatus.LINKED).values(
+            "category", "status", "received_at"
+        )
+    )
+    linked = Petition.objects.filter(status=PetitionStatus.LINKED).count()
+    by_cat: dict[str, Counter] = defaultdict(Counter)
+    by_month: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        by_cat[r["category"]][r["status"]] += 1
+        month = f"{timezone.localtime(r['received_at']):%Y-%m}"
+        by_month[month][r["status"]] += 1
+    done = Obligation.objects.filter(kind=KIND_HANDLE, status="done")
+    late = done.filter(completed_late=True).count()
+    total_done = done.count()
+    categories = []
+    for code, label in PetitionCategory.choices:
+        c = by_cat.get(code, Counter())
+        categories.append(
+            {
+                "category": code,
+                "category_label": str(label),
+                "total": sum(c.values()),
+                **{s: c.get(s, 0) for s in PetitionStatus.values if s != PetitionStatus.LINKED},
+            }
+        )
+    months = [
+        {"month": m, "total": sum(c.values()), "closed": c["replied"] + c["declined"]}
+        for m, c in sorted(by_month.items())
+    ]
+    return {
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "total": len(rows),
+        "linked_duplicates": linked,
+        "concluded": total_done,
+        "concluded_on_time": total_done - late,
+        "categories": categories,
+        "months": months,
+    }
+
+
+def public_petition_by_code(code: str) -> Petition | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 20:
+        return None
+    return (
+        Petition.objects.select_related("unit", "grid", "duplicate_of")
+        .filter(tracking_code=code)
+        .first()
+    )
+
+
+def public_petition_requests(
+    *,
+    codes: list[str] | None = None,
+    service_code: str = "",
+    status: str = "",
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    limit: int = 1000,
+) -> list[Petition]:
+    """Open311 GET requests: by tracking code (the petitioner's key) any petition; as a
+    list, only those whose handling was published (the public sees only what is published)."""
+    qs = Petition.objects.select_related("unit", "grid", "duplicate_of", "duplicate_of__unit")
+    if codes:
+        qs = qs.filter(tracking_code__in=[c.strip().upper() for c in codes if c.strip()])
+    else:
+        published_ids = Publication.objects.filter(
+            kind=PublicationKind.PETITION, status=PublicationStatus.PUBLISHED
+        ).values_list("source_id", flat=True)
+        qs = qs.filter(pk__in=[int(i) for i in published_ids if str(i).isdigit()])
+        if start is None and end is None:
+            start = timezone.now() - dt.timedelta(days=90)
+    if service_code:
+        qs = qs.filter(category__in=[s.strip() for s in service_code.split(",")])
+    if start is not None:
+        qs = qs.filter(received_at__gte=start)
+    if end is not None:
+        qs = qs.filter(received_at__lte=end)
+    items = list(qs.order_by("-received_at"))
+    if status:
+        from .open311 import open311_status
+
+        wanted = {s.strip() for s in status.split(",")}
+        items = [p for p in items if open311_status(p) in wanted]
+    return items[:limit]
+
+
+# --------------------------------------------------------------------------- staff
+
+
+def publication_list(*, user: Any, kind: str = "", status: str = "") -> QuerySet:
+    qs = publication_policy.scope(user).select_related("unit", "created_by")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-updated_at", "-pk")
+
+
+def petition_list(
+    *, user: Any, status: str = "", category: str = "", mine: bool = False, q: str = ""
+) -> QuerySet:
+    from envgrid.org.selectors import actor_for
+
+    qs = petition_policy.scope(user).select_related("unit", "grid", "office_unit")
+    if status:
+        qs = qs.filter(status=status)
+    if category:
+        qs = qs.filter(category=category)
+    if mine:
+        qs = qs.filter(unit_id=actor_for(user).unit_id)
+    if q:
+        qs = qs.filter(Q(tracking_code__icontains=q) | Q(description__icontains=q))
+    return qs.order_by("-received_at")
+
+
+def hazard_list(*, user: Any, status: str = "", level: str = "") -> QuerySet:
+    qs = hazard_policy.scope(user).select_related("responsible_unit", "grid")
+    if status:
+        qs = qs.filter(status=status)
+    if level:
+        qs = qs.filter(level=level)
+    return qs
+
+
+def hazard_published_state(hazards: list[Hazard]) -> dict[int, Publication]:
+    """The live publication (if any) of each hazard, to show in the register."""
+    topics = [f"hazard:{h.pk}" for h in hazards]
+    out: dict[int, Publication] = {}
+    for pub in Publication.objects.filter(kind=PublicationKind.HAZARD, topic__in=topics).exclude(
+        status=PublicationStatus.WITHDRAWN
+    ).order_by("created_at"):
+        out[int(pub.topic.split(":")[1])] = pub
+    return out
+
+
+def batch_list(*, user: Any) -> QuerySet:
+    return emission_batch_policy.scope(user).select_related("unit", "publication")
