@@ -6,3 +6,10 @@ class EntitiesConfig(AppConfig):
     name = "envgrid.entities"
     label = "entities"
     verbose_name = _("监管对象")
+
+    def ready(self) -> None:
+        from envgrid.grids.hooks import register_boundary_listener
+
+        from .services import on_boundaries_changed
+
+        register_boundary_listener(on_boundaries_changed)

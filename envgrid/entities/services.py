@@ -1,0 +1,537 @@
+"""Writes for supervised entities (G4): create, move, re-derive the grid, import .xlsx.
+
+The grid of an entity is derived from its point, never typed in: it is re-derived when
+the entity moves and when a boundary changes (a listener registered with grids), and
+every change of grid is kept in the grids' history (G5) and the audit log.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.grids.coords import CRS_CHOICES, UnknownCRS, normalize_crs, to_wgs84
+from envgrid.grids.models import Grid, HistoryKind
+from envgrid.grids.policies import grid_policy
+from envgrid.grids.selectors import grid_resolve_many
+from envgrid.grids.services import history_record
+from envgrid.org.selectors import actor_for
+
+from .models import (
+    EntityCategory,
+    EntityImportJob,
+    EntityStatus,
+    ImportJobStatus,
+    SupervisedEntity,
+)
+from .policies import entity_policy
+from .uscc import uscc_normalize, uscc_problem
+
+log = logging.getLogger(__name__)
+
+# Column headers of the import template (Chinese as users see them) → field names.
+COLUMNS: list[tuple[str, str, bool]] = [
+    ("名称", "name", True),
+    ("统一社会信用代码", "uscc", False),
+    ("地址", "address", False),
+    ("经度", "lon", True),
+    ("纬度", "lat", True),
+    ("坐标系", "crs", False),
+    ("类别", "category", False),
+    ("行业", "industry", False),
+    ("状态", "status", False),
+]
+_HEADER_ALIASES = {h: f for h, f, _r in COLUMNS} | {f: f for _h, f, _r in COLUMNS}
+PROGRESS_EVERY = 50
+
+
+def _choice(value: Any, choices: type, field: str, errors: dict[str, str], default: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        return default
+    for v, label in choices.choices:  # type: ignore[attr-defined]
+        if text in (v, str(label)):
+            return v
+    errors[field] = _("未知的取值：%s") % text
+    return default
+
+
+def clean_entity_data(
+    data: dict[str, Any], *, default_crs: str = "wgs84", partial: bool = False
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Shape and single-row rules for one entity; returns (clean values, errors by field).
+    Coordinates are converted to WGS84 here (SPEC G3)."""
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    if not partial or "name" in data:
+        name = str(data.get("name") or "").strip()
+        if not name:
+            errors["name"] = _("名称必填")
+        elif len(name) > 200:
+            errors["name"] = _("名称超过 200 字")
+        out["name"] = name
+    if not partial or "uscc" in data:
+        code = uscc_normalize(str(data.get("uscc") or ""))
+        if code:
+            problem = uscc_problem(code)
+            if problem:
+                errors["uscc"] = _("统一社会信用代码无效：%s") % problem
+        out["uscc"] = code
+    for key, limit in (("address", 300), ("industry", 100)):
+        if not partial or key in data:
+            text = str(data.get(key) or "").strip()
+            if len(text) > limit:
+                errors[key] = _("超过 %d 字") % limit
+            out[key] = text
+    if not partial or "category" in data:
+        out["category"] = _choice(
+            data.get("category"), EntityCategory, "category", errors, EntityCategory.GENERAL
+        )
+    if not partial or "status" in data:
+        out["status"] = _choice(
+            data.get("status"), EntityStatus, "status", errors, EntityStatus.OPERATING
+        )
+    if not partial or "lon" in data or "lat" in data:
+        raw_crs = data.get("crs") or default_crs
+        try:
+            crs = normalize_crs(raw_crs)
+        except UnknownCRS:
+            errors["crs"] = _("未知的坐标系：%(v)s（可选 %(c)s）") % {
+                "v": raw_crs,
+                "c": "、".join(CRS_CHOICES),
+            }
+            crs = None
+        lon_lat = []
+        for key in ("lon", "lat"):
+            raw = data.get(key)
+            try:
+                lon_lat.append(float(str(raw).strip()))
+            except (TypeError, ValueError):
+                errors[key] = _("%s须为数字") % ("经度" if key == "lon" else "纬度")
+        if len(lon_lat) == 2 and crs is not None:
+            try:
+                wlon, wlat = to_wgs84(lon_lat[0], lon_lat[1], crs)
+            except ValueError:
+                errors["lon"] = _("坐标超出范围（经度 ±180，纬度 ±90）")
+            else:
+                out.update(
+                    lon=wlon, lat=wlat, input_crs=crs, input_lon=lon_lat[0], input_lat=lon_lat[1]
+                )
+    return out, errors
+
+
+def _grid_history_for_move(
+    entity: SupervisedEntity, old_grid_id: int | None, new_grid_id: int | None, actor: Any, why: str
+) -> None:
+    grids = Grid.objects.in_bulk([g for g in (old_grid_id, new_grid_id) if g])
+    old, new = grids.get(old_grid_id or 0), grids.get(new_grid_id or 0)
+    brief = {"id": entity.pk, "name": entity.name, "lon": entity.lon, "lat": entity.lat}
+    if old is not None:
+        history_record(
+            grid=old,
+            kind=HistoryKind.ENTITY_OUT,
+            summary=_("%(e)s 划出至 %(to)s（%(why)s）")
+            % {"e": entity.name, "to": new.name if new else _("网格外"), "why": why},
+            actor=actor,
+            before={"entity": brief, "grid": old.code},
+            after={"entity": brief, "grid": new.code if new else None},
+            entity_id=entity.pk,
+        )
+    if new is not None:
+        history_record(
+            grid=new,
+            kind=HistoryKind.ENTITY_IN,
+            summary=_("%(e)s 由 %(frm)s 划入（%(why)s）")
+            % {"e": entity.name, "frm": old.name if old else _("新登记"), "why": why},
+            actor=actor,
+            before={"entity": brief, "grid": old.code if old else None},
+            after={"entity": brief, "grid": new.code},
+            entity_id=entity.pk,
+        )
+
+
+def _resolve_one(lon: float, lat: float) -> int | None:
+    gid = int(grid_resolve_many([lon], [lat])[0])
+    return gid if gid >= 0 else None
+
+
+def _refuse(errors: dict[str, str]) -> None:
+    if errors:
+        raise ApplicationError(
+            "；".join(errors.values()),
+            code="invalid",
+            fields={k: [v] for k, v in errors.items()},
+        )
+
+
+def _check_uscc_unique(code: str, exclude_pk: int | None = None) -> None:
+    if not code:
+        return
+    qs = SupervisedEntity.objects.filter(uscc=code)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise ApplicationError(
+            _("统一社会信用代码 %s 已登记。") % code,
+            code="uscc_exists",
+            fields={"uscc": [_("已存在")]},
+            status=409,
+        )
+
+
+def _check_grid_in_scope(actor: Any, grid_id: int | None) -> None:
+    acting = actor_for(actor)
+    if acting.is_admin or acting.is_office:
+        return
+    if grid_id is None or not grid_policy.scope(actor).filter(pk=grid_id).exists():
+        raise PermissionDeniedError(
+            _("该位置不在本单位负责的网格内。"), fields={"lon": [_("超出管理范围")]}
+        )
+
+
+@transaction.atomic
+def entity_create(*, actor: Any, crs: str = "wgs84", **data: Any) -> SupervisedEntity:
+    if not entity_policy.can_create(actor):
+        raise PermissionDeniedError(_("无权登记监管对象。"))
+    clean, errors = clean_entity_data({**data, "crs": data.get("crs") or crs})
+    _refuse(errors)
+    _check_uscc_unique(clean["uscc"])
+    grid_id = _resolve_one(clean["lon"], clean["lat"])
+    if grid_id is None:
+        raise ApplicationError(
+            _("该坐标不在任何网格内，请核对坐标和坐标系。"),
+            code="point_outside",
+            fields={"lon": [_("不在任何网格内")]},
+        )
+    _check_grid_in_scope(actor, grid_id)
+    entity = SupervisedEntity.objects.create(**clean, grid_id=grid_id)
+    audit_record(actor=actor, action="entity.create", obj=entity, after=snapshot(entity))
+    _grid_history_for_move(entity, None, grid_id, actor, _("登记"))
+    return entity
+
+
+@transaction.atomic
+def entity_update(
+    *, actor: Any, entity: SupervisedEntity, crs: str = "wgs84", **data: Any
+) -> SupervisedEntity:
+    """Edit; a new point (in `crs`) re-derives the grid."""
+    entity_policy.require_change(actor, entity, _("无权修改该监管对象。"))
+    if ("lon" in data) != ("lat" in data):
+        raise ApplicationError(
+            _("经度和纬度须同时提供。"), code="invalid", fields={"lat": [_("必填")]}
+        )
+    clean, errors = clean_entity_data({**data, "crs": data.get("crs") or crs}, partial=True)
+    _refuse(errors)
+    entity = SupervisedEntity.objects.select_for_update().get(pk=entity.pk)
+    if "uscc" in clean:
+        _check_uscc_unique(clean["uscc"], entity.pk)
+    before = snapshot(entity)
+    old_grid = entity.grid_id
+    for key, value in clean.items():
+        setattr(entity, key, value)
+    moved = "lon" in clean
+    if moved:
+        new_grid = _resolve_one(entity.lon, entity.lat)
+        if new_grid is None:
+            raise ApplicationError(
+                _("该坐标不在任何网格内，请核对坐标和坐标系。"),
+                code="point_outside",
+                fields={"lon": [_("不在任何网格内")]},
+            )
+        _check_grid_in_scope(actor, new_grid)
+        entity.grid_id = new_grid
+    entity.save()
+    after = snapshot(entity)
+    if after != before:
+        audit_record(actor=actor, action="entity.update", obj=entity, before=before, after=after)
+    if entity.grid_id != old_grid:
+        _grid_history_for_move(entity, old_grid, entity.grid_id, actor, _("位置变更"))
+    return entity
+
+
+@transaction.atomic
+def entities_rederive(*, actor: Any, entities: Iterable[SupervisedEntity], why: str) -> int:
+    """Re-derive the grid of these entities from their points; returns how many moved."""
+    items = list(entities)
+    if not items:
+        return 0
+    ids = grid_resolve_many([e.lon for e in items], [e.lat for e in items])
+    moved = 0
+    for entity, gid in zip(items, ids.tolist(), strict=True):
+        new = gid if gid >= 0 else None
+        if new == entity.grid_id:
+            continue
+        old = entity.grid_id
+        before = snapshot(entity, ["grid"])
+        SupervisedEntity.objects.filter(pk=entity.pk).update(grid_id=new, updated_at=timezone.now())
+        entity.grid_id = new
+        audit_record(
+            actor=actor, action="entity.regrid", obj=entity, before=before, after={"grid": new}
+        )
+        _grid_history_for_move(entity, old, new, actor, why)
+        moved += 1
+    return moved
+
+
+def on_boundaries_changed(grid_ids: list[int], actor: Any) -> None:
+    """Grids listener: entities in the changed grids, or inside their new bounding boxes,
+    are re-derived (G4: moving a boundary re-resolves)."""
+    from django.db.models import Q
+
+    boxes = Grid.objects.filter(pk__in=grid_ids).values_list(
+        "min_lon", "min_lat", "max_lon", "max_lat"
+    )
+    q = Q(grid_id__in=grid_ids)
+    for x0, y0, x1, y1 in boxes:
+        q |= Q(lon__gte=x0, lon__lte=x1, lat__gte=y0, lat__lte=y1)
+    entities_rederive(
+        actor=actor, entities=SupervisedEntity.objects.filter(q), why=_("网格边界调整")
+    )
+
+
+# ---------------------------------------------------------------------- .xlsx import
+def import_template_bytes() -> bytes:
+    """The downloadable template: the columns, one example row, and the allowed values."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "监管对象"
+    ws.append([h for h, _f, _r in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.append(
+        [
+            "（示例）某某化工有限公司",
+            "91350100M000100Y43",
+            "站前区示例路 1 号",
+            122.2495,
+            40.6988,
+            "wgs84",
+            str(EntityCategory.KEY_DISCHARGER.label),
+            "化学原料和化学制品制造业",
+            str(EntityStatus.OPERATING.label),
+        ]
+    )
+    for i, width in enumerate((30, 22, 30, 12, 12, 10, 16, 26, 8), start=1):
+        ws.column_dimensions[chr(64 + i)].width = width
+    notes = wb.create_sheet("填写说明")
+    notes.append(["列", "是否必填", "说明"])
+    explain = {
+        "name": "企业或场所名称",
+        "uscc": "18 位，按 GB 32100-2015 校验",
+        "address": "",
+        "lon": "数字",
+        "lat": "数字",
+        "crs": "wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）",
+        "category": "、".join(str(label) for _v, label in EntityCategory.choices),
+        "industry": "",
+        "status": "、".join(str(label) for _v, label in EntityStatus.choices),
+    }
+    for header, field, required in COLUMNS:
+        notes.append([header, "是" if required else "否", explain[field]])
+    notes.append(["", "", "删除示例行后再导入；任何一行有错，整个文件都不会导入。"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+def read_rows(content: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """(row number, values by field) for every non-empty row after the header."""
+    try:
+        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception:
+        return [], [RowError(0, "file", _("无法读取文件：请上传 .xlsx 格式的 Excel 文件"))]
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        return [], [RowError(1, "file", _("文件为空"))]
+    fields = [_HEADER_ALIASES.get(str(h).strip()) if h is not None else None for h in header]
+    missing = [h for h, f, required in COLUMNS if required and f not in fields]
+    if missing:
+        return [], [RowError(1, "file", _("缺少必填列：%s") % "、".join(missing))]
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if values is None or all(v is None or str(v).strip() == "" for v in values):
+            continue
+        out.append((number, {f: v for f, v in zip(fields, values, strict=False) if f is not None}))
+    wb.close()
+    return out, []
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def validate_import(
+    content: bytes,
+    *,
+    actor: Any,
+    default_crs: str = "wgs84",
+    progress: ProgressFn | None = None,
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    """Every row checked; returns the clean rows (with their grid) and every bad row with
+    its row number and reason."""
+    rows, errors = read_rows(content)
+    if errors:
+        return [], errors
+    total = len(rows)
+    if progress:
+        progress(0, total)
+    clean_rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    existing = set(SupervisedEntity.objects.exclude(uscc="").values_list("uscc", flat=True))
+    for i, (number, values) in enumerate(rows, start=1):
+        clean, errs = clean_entity_data(values, default_crs=default_crs)
+        code = clean.get("uscc", "")
+        if code and "uscc" not in errs:
+            if code in seen:
+                errs["uscc"] = _("统一社会信用代码与第 %d 行重复") % seen[code]
+            elif code in existing:
+                errs["uscc"] = _("统一社会信用代码 %s 已登记") % code
+            else:
+                seen[code] = number
+        for field, message in errs.items():
+            errors.append(RowError(number, field, message))
+        if not errs:
+            clean["_row"] = number
+            clean_rows.append(clean)
+        if progress and (i % PROGRESS_EVERY == 0 or i == total):
+            progress(i, total)
+    if clean_rows:
+        ids = grid_resolve_many([r["lon"] for r in clean_rows], [r["lat"] for r in clean_rows])
+        scope_ids: set[int] | None = None
+        acting = actor_for(actor)
+        if not (acting.is_admin or acting.is_office):
+            scope_ids = set(grid_policy.scope(actor).values_list("pk", flat=True))
+        for row, gid in zip(clean_rows, ids.tolist(), strict=True):
+            if gid < 0:
+                errors.append(
+                    RowError(row["_row"], "lon", _("坐标不在任何网格内，请核对坐标和坐标系"))
+                )
+            elif scope_ids is not None and gid not in scope_ids:
+                errors.append(RowError(row["_row"], "lon", _("位置不在本单位负责的网格内")))
+            row["grid_id"] = gid
+    errors.sort(key=lambda e: (e.row, e.field))
+    return clean_rows, errors
+
+
+@transaction.atomic
+def import_write(*, actor: Any, rows: list[dict[str, Any]]) -> list[SupervisedEntity]:
+    created = []
+    for row in rows:
+        data = {k: v for k, v in row.items() if not k.startswith("_")}
+        entity = SupervisedEntity.objects.create(**data)
+        audit_record(actor=actor, action="entity.import", obj=entity, after=snapshot(entity))
+        _grid_history_for_move(entity, None, entity.grid_id, actor, _("批量导入"))
+        created.append(entity)
+    return created
+
+
+def import_job_create(
+    *, actor: Any, filename: str, content: bytes, default_crs: str = "wgs84"
+) -> EntityImportJob:
+    if not entity_policy.can_create(actor):
+        raise PermissionDeniedError(_("无权导入监管对象。"))
+    try:
+        crs = normalize_crs(default_crs)
+    except UnknownCRS:
+        raise ApplicationError(
+            _("未知的坐标系：%s") % default_crs, code="crs_unknown", fields={"crs": [_("无效")]}
+        ) from None
+    if not filename.lower().endswith(".xlsx"):
+        raise ApplicationError(
+            _("请上传 .xlsx 格式的 Excel 文件。"),
+            code="file_type",
+            fields={"file": [_("格式错误")]},
+        )
+    job = EntityImportJob.objects.create(
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        filename=filename[:255],
+        content=content,
+        default_crs=crs,
+    )
+    audit_record(
+        actor=actor,
+        action="entity.import_job",
+        obj=job,
+        after={"filename": job.filename, "bytes": len(content), "crs": crs},
+    )
+    return job
+
+
+def import_job_run(job_id: int) -> EntityImportJob:
+    """Validate (progress saved as it goes, so the page can poll it), then write every
+    row in one transaction, or nothing if any row is bad."""
+    job = EntityImportJob.objects.select_related("created_by").get(pk=job_id)
+    actor = job.created_by
+    job.status = ImportJobStatus.VALIDATING
+    job.save(update_fields=["status"])
+
+    def progress(done: int, total: int) -> None:
+        EntityImportJob.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
+
+    try:
+        rows, errors = validate_import(
+            bytes(job.content), actor=actor, default_crs=job.default_crs, progress=progress
+        )
+        job.refresh_from_db(fields=["processed_rows", "total_rows"])
+        if errors:
+            job.status = ImportJobStatus.REFUSED
+            job.errors = [e.as_dict() for e in errors]
+            job.message = _("%(n)d 处错误，未导入任何数据") % {"n": len(errors)}
+        elif not rows:
+            job.status = ImportJobStatus.REFUSED
+            job.message = _("文件中没有数据行")
+        else:
+            EntityImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.WRITING)
+            created = import_write(actor=actor, rows=rows)
+            job.status = ImportJobStatus.DONE
+            job.created_count = len(created)
+            job.message = _("已导入 %(n)d 个监管对象") % {"n": len(created)}
+    except Exception as exc:
+        log.exception("entity import job %s failed", job.pk)
+        job.status = ImportJobStatus.FAILED
+        job.message = _("处理失败：%s") % exc.__class__.__name__
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "message", "created_count", "finished_at"])
+    return job
+
+
+def import_job_start(job: EntityImportJob) -> None:
+    """Run the job after the request commits: in a background thread (the page polls the
+    job), or inline when ENVGRID_IMPORT_INLINE is set (tests, single-process tools)."""
+    if getattr(settings, "ENVGRID_IMPORT_INLINE", False):
+        import_job_run(job.pk)
+        return
+
+    def run() -> None:
+        close_old_connections()
+        try:
+            import_job_run(job.pk)
+        finally:
+            connection.close()
+
+    transaction.on_commit(lambda: threading.Thread(target=run, daemon=True).start())
