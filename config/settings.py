@@ -126,6 +126,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+# Leaflet for the grid maps, served from the xstatic-leaflet package (no CDN).
+import xstatic.pkg.leaflet as _xstatic_leaflet  # noqa: E402
+
+STATICFILES_DIRS = [("leaflet", _xstatic_leaflet.BASE_DIR)]
 STATIC_ROOT = Path(os.environ.get("ENVGRID_STATIC_ROOT", VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
