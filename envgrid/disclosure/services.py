@@ -249,6 +249,7 @@ def publication_draft_duties(*, actor: Any, unit: Any) -> Publication:
 
 
 def publication_draft_hazard(*, actor: Any, hazard: Hazard) -> Publication:
+    hazard.refresh_from_db()  # freeze what is stored, not what a caller holds
     return publication_create(
         actor=actor,
         kind=PublicationKind.HAZARD,
