@@ -15,13 +15,8 @@ from envgrid.org.policies import unit_policy
 from envgrid.org.selectors import actor_for
 
 from .models import (
-    ActionCategory,
-    ActionMode,
     ActionOfficer,
-    CampaignLevel,
     EnforcementAction,
-    IncidentLevel,
-    IncidentType,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -48,7 +43,43 @@ def reachable_grids(user: Any) -> QuerySet:
     return Grid.objects.filter(cond, is_active=True)
 
 
-class ActionForm(forms.ModelForm):
+SECTIONS: list[tuple[Any, str, tuple[str, ...]]] = [
+    (None, "", ("title", "category", "mode", "organiser_grid", "leading_group")),
+    (
+        _("专项行动：部署层级与部署文件"),
+        "cat cat-campaign",
+        ("campaign_level", "campaign_doc_ref", "campaign_doc_title"),
+    ),
+    (
+        _("突发环境事件：时间、地点、类型、级别"),
+        "cat cat-incident",
+        ("incident_at", "incident_place", "incident_type", "incident_level"),
+    ),
+    (_("行刑衔接案件"), "cat cat-linkage", ("linkage_ref",)),
+    (
+        _("行动方案"),
+        "",
+        ("objectives", "start_date", "end_date", "schedule", "requirements"),
+    ),
+    (
+        _("行动对象与参与单位"),
+        "",
+        ("target_entities", "key_entities", "target_grids", "partner_units"),
+    ),
+]
+
+
+class SectionsMixin:
+    def sections(self) -> list[tuple[Any, str, list[Any]]]:
+        out = []
+        for legend, css, names in SECTIONS:
+            bound = [self[n] for n in names if n in self.fields]  # type: ignore[attr-defined,index]
+            if bound:
+                out.append((legend, css, bound))
+        return out
+
+
+class ActionForm(SectionsMixin, forms.ModelForm):
     target_entities = forms.ModelMultipleChoiceField(
         label=_("行动对象（监管对象）"),
         queryset=SupervisedEntity.objects.none(),
@@ -134,7 +165,7 @@ class ActionForm(forms.ModelForm):
             self.fields[name].widget.attrs["data-toggle"] = name
 
 
-class ActionEditForm(forms.ModelForm):
+class ActionEditForm(SectionsMixin, forms.ModelForm):
     class Meta:
         model = EnforcementAction
         fields = [
@@ -218,12 +249,3 @@ class FindingForm(forms.Form):
 
 def persons_of(unit_id: int) -> QuerySet:
     return Person.objects.filter(unit_id=unit_id, is_active=True).order_by("name")
-
-
-__all__ = [
-    "ActionCategory",
-    "ActionMode",
-    "CampaignLevel",
-    "IncidentLevel",
-    "IncidentType",
-]

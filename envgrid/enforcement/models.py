@@ -582,8 +582,15 @@ class Finding(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN
     )
-    # Set when the finding became a case (cases.Case id; see finding_to_case).
-    case_id = models.BigIntegerField(_("案件"), null=True, blank=True, db_index=True)
+    # Set when the finding became a case (services.finding_to_case).
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("案件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     case_number = models.CharField(_("案件编号"), max_length=60, blank=True)
     case_created_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
     supervision = models.ForeignKey(
@@ -605,7 +612,7 @@ class Finding(models.Model):
         verbose_name_plural = _("检查发现")
         constraints = [
             models.CheckConstraint(
-                condition=~Q(status="case_created") | Q(case_id__isnull=False),
+                condition=~Q(status="case_created") | Q(case__isnull=False),
                 name="enf_finding_case_has_id",
             )
         ]

@@ -15,7 +15,15 @@ from envgrid.core.policies import Policy
 from envgrid.org.models import PersonRole
 from envgrid.org.selectors import actor_for
 
-from .models import ActionParticipant, Assignment, EnforcementAction, Finding, Inspection
+from .models import (
+    ActionOfficer,
+    ActionParticipant,
+    ActionTarget,
+    Assignment,
+    EnforcementAction,
+    Finding,
+    Inspection,
+)
 
 
 class ActionPolicy(Policy):
@@ -120,7 +128,31 @@ class FindingPolicy(Policy):
         return _scoped_children(user, Finding.objects.all() if qs is None else qs)
 
 
+class ParticipantPolicy(Policy):
+    model = ActionParticipant
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        return _scoped_children(user, ActionParticipant.objects.all() if qs is None else qs)
+
+
+class TargetPolicy(Policy):
+    model = ActionTarget
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        return _scoped_children(user, ActionTarget.objects.all() if qs is None else qs)
+
+
+class OfficerPolicy(Policy):
+    model = ActionOfficer
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        return _scoped_children(user, ActionOfficer.objects.all() if qs is None else qs)
+
+
 action_policy = ActionPolicy()
+participant_policy = ParticipantPolicy()
+target_policy = TargetPolicy()
+officer_policy = OfficerPolicy()
 assignment_policy = AssignmentPolicy()
 inspection_policy = InspectionPolicy()
 finding_policy = FindingPolicy()

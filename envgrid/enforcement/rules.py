@@ -21,8 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "JOINT_MIN_GRIDS": 2,
     # Inspections are carried out by at least two certified officers.
     "INSPECTION_MIN_OFFICERS": 2,
-    # Evidence photos: the content (not the name) must be one of these.
-    "PHOTO_MIME_TYPES": ("image/jpeg", "image/png", "image/webp", "image/heic", "image/gif"),
+    # Evidence photos: the content (not the name) must be one of these — the image types
+    # case evidence accepts, so every photo can follow its finding into a case.
+    "PHOTO_MIME_TYPES": ("image/jpeg", "image/png"),
     # Plan document numbers: 站环联执〔2026〕3号.
     "PLAN_NUMBER_FORMAT": "{prefix}联执〔{year}〕{seq}号",
     # Key targets and key cases are supervised with this response time.

@@ -46,6 +46,7 @@ from .models import (
     AssignmentStatus,
     EnforcementAction,
     Finding,
+    FindingStatus,
     Inspection,
     InspectionPhoto,
     ParticipantRole,
@@ -1192,7 +1193,7 @@ def photo_check(upload: Any) -> PhotoUpload:
     allowed = tuple(rules.get("PHOTO_MIME_TYPES"))
     if kind is None or kind.mime not in allowed:
         raise ApplicationError(
-            _("文件“%(n)s”的内容不是允许的图片格式（JPEG、PNG、WebP、HEIC、GIF）。") % {"n": name},
+            _("文件“%(n)s”的内容不是允许的图片格式（JPEG、PNG）。") % {"n": name},
             code="file_type_not_allowed",
             fields={"photos": [name]},
         )
@@ -1470,17 +1471,60 @@ def finding_supervise(
     return finding
 
 
+@transaction.atomic
 def finding_to_case(*, actor: Any, finding: Finding) -> Any:
-    """A finding becomes a case (source: joint enforcement) with its evidence, in one step.
-    Needs envgrid.cases.services.case_create (the cases app)."""
-    try:
-        from envgrid.cases import services as case_services
-    except ImportError:
-        case_services = None  # type: ignore[assignment]
-    if case_services is None or not hasattr(case_services, "case_create"):
-        raise ApplicationError(
-            _("案件模块尚未启用，暂不能转为案件。"), code="cases_unavailable", status=503
+    """A finding becomes a case (source: joint enforcement) with its evidence photos, in
+    one step, registered by the organiser as the unit that discovered it. Where the place
+    lies in another unit's grid, the cases app opens the transfer obligation (T1)."""
+    from envgrid.cases.files import content_file
+    from envgrid.cases.services import case_create
+
+    action = finding.action
+    if not action_policy.can_view(actor, action):
+        action_policy.require_change(actor, action)
+    if not action_policy.can_case_finding(actor, finding):
+        raise PermissionDeniedError(_("只有组织单位可以将发现问题转为案件。"))
+    finding = Finding.objects.select_for_update().select_related("entity").get(pk=finding.pk)
+    if finding.case_id is not None:
+        raise ConflictError(
+            _("该问题已转为案件%(n)s。") % {"n": finding.case_number}, code="already_cased"
         )
-    raise ApplicationError(
-        _("案件模块尚未启用，暂不能转为案件。"), code="cases_unavailable", status=503
+    inspection = finding.inspection
+    entity = finding.entity
+    files = []
+    for photo in finding.photos.all():
+        with photo.file.open("rb") as fh:
+            files.append(content_file(fh.read(), photo.original_name))
+    before = snapshot(finding)
+    case = case_create(
+        actor=actor,
+        title=_("%(e)s：%(t)s") % {"e": entity.name, "t": finding.title},
+        source="joint_enforcement",
+        owner_unit=action.organiser_unit,
+        discovered_at=inspection.inspected_at,
+        discovered_by_unit=action.organiser_unit,
+        discovered_by_person=inspection.created_by,
+        lon=entity.lon,
+        lat=entity.lat,
+        address=entity.address or inspection.place,
+        description=_("联合执法行动“%(a)s”（%(n)s）现场检查发现。检查情况：%(s)s")
+        % {"a": action.title, "n": action.number, "s": inspection.summary},
+        entity=entity,
+        responsible_person=finding.responsible_person,
+        facts=finding.description,
+        suspected_crime=finding.suspected_crime,
+        evidence_files=files,
     )
+    finding.case = case
+    finding.case_number = case.number
+    finding.case_created_at = timezone.now()
+    finding.status = FindingStatus.CASE_CREATED
+    finding.save(update_fields=["case", "case_number", "case_created_at", "status"])
+    audit_record(
+        actor=actor,
+        action="enforcement.finding.to_case",
+        obj=finding,
+        before=before,
+        after=snapshot(finding),
+    )
+    return case

@@ -232,6 +232,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_inspect": action.is_running and action_policy.can_inspect(user, action),
         "can_case": is_organiser or action_policy.can_approve(user, action),
         "is_draft": action.status == ActionStatus.DRAFT,
+        "can_cancel": action.is_open and (is_organiser or action_policy.can_approve(user, action)),
         "complete_form": CompleteForm(),
         "units": unit_policy.scope(user).exclude(pk__in=[p.unit_id for p in participants])
         if is_organiser and action.status == ActionStatus.DRAFT

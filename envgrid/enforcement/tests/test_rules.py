@@ -623,3 +623,28 @@ def test_complete_and_cancel_close_the_open_deadlines(ew):
     other = deployed(ew, title="另一行动")
     services.action_cancel(actor=ew.org_user, action=other, reason="上级通知暂停")
     assert set(other.assignments.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_finding_becomes_a_case_with_its_evidence_in_one_step(ew):
+    from envgrid.cases.models import Case
+
+    action = deployed(ew)
+    inspection = _inspect(ew, action)
+    finding = inspection.findings.get()
+    with pytest.raises(PermissionDeniedError):
+        services.finding_to_case(actor=ew.north_staff.user, finding=finding)
+    with time_machine.travel(at(2026, 3, 3, 15, 0), tick=True):
+        case = services.finding_to_case(actor=ew.org_user, finding=finding)
+    case = Case.objects.get(pk=case.pk)
+    assert case.source == "joint_enforcement"
+    assert case.entity == ew.plant_n and case.facts == "经暗管直排雨水管网"
+    assert case.discovered_at == inspection.inspected_at
+    assert case.owner_unit == ew.organiser
+    evidence = list(case.evidence.all())
+    assert len(evidence) == 1 and evidence[0].sha256 == inspection.photos.get().sha256
+    finding.refresh_from_db()
+    assert finding.status == "case_created" and finding.case == case
+    assert finding.case_number == case.number
+    with pytest.raises(ConflictError):
+        services.finding_to_case(actor=ew.org_user, finding=finding)
+    assert Case.objects.count() == 1
