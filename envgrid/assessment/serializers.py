@@ -1,0 +1,344 @@
+"""API shapes for the assessment. Shape only (400 on malformed input); every rule lives in
+services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from envgrid.org.models import LeadingGroup
+
+from .models import (
+    Assessment,
+    AssessmentPlan,
+    EvidenceFile,
+    IndicatorCategory,
+    IndicatorSource,
+    Objection,
+    PlanIndicator,
+    UnitEvaluation,
+    WhenEmpty,
+)
+
+
+class MetricSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    description = serializers.CharField()
+    kinds = serializers.ListField(child=serializers.CharField())
+    has_drilldown = serializers.BooleanField()
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlanIndicator
+        fields = [
+            "id",
+            "plan",
+            "code",
+            "category",
+            "name",
+            "scoring_rule",
+            "weight",
+            "source",
+            "metric",
+            "full_at",
+            "zero_at",
+            "when_empty",
+            "requires_evidence",
+            "order",
+        ]
+        read_only_fields = fields
+
+
+class IndicatorWriteSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=20)
+    category = serializers.ChoiceField(choices=IndicatorCategory.choices)
+    name = serializers.CharField(max_length=200)
+    scoring_rule = serializers.CharField(required=False, allow_blank=True)
+    weight = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0)
+    source = serializers.ChoiceField(choices=IndicatorSource.choices)  # type: ignore[assignment]
+    metric = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    full_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
+    zero_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
+    when_empty = serializers.ChoiceField(choices=WhenEmpty.choices, required=False)
+    requires_evidence = serializers.BooleanField(required=False)
+    order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    indicators = IndicatorSerializer(many=True, read_only=True)
+    leading_group_name = serializers.CharField(source="leading_group.name", read_only=True)
+    total_weight = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AssessmentPlan
+        fields = [
+            "id",
+            "leading_group",
+            "leading_group_name",
+            "year",
+            "version",
+            "name",
+            "status",
+            "based_on",
+            "self_eval_workdays",
+            "objection_workdays",
+            "objection_decision_workdays",
+            "grade_excellent",
+            "grade_good",
+            "grade_pass",
+            "note",
+            "total_weight",
+            "indicators",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_total_weight(self, obj: AssessmentPlan) -> str:
+        return str(sum(i.weight for i in obj.indicators.all()))
+
+
+class PlanRulesSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+    self_eval_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    objection_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
+    objection_decision_workdays = serializers.IntegerField(
+        min_value=1, max_value=365, required=False
+    )
+    grade_excellent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+    grade_good = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+    grade_pass = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+
+
+class PlanCreateSerializer(PlanRulesSerializer):
+    leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.all())
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    copy_from = serializers.PrimaryKeyRelatedField(
+        queryset=AssessmentPlan.objects.all(), required=False, allow_null=True
+    )
+    with_defaults = serializers.BooleanField(required=False, default=True)
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    leading_group_name = serializers.CharField(source="leading_group.name", read_only=True)
+    plan_name = serializers.CharField(source="plan.__str__", read_only=True)
+    objection_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "leading_group",
+            "leading_group_name",
+            "year",
+            "plan",
+            "plan_name",
+            "status",
+            "opened_at",
+            "review_started_at",
+            "finalised_at",
+            "objection_deadline",
+            "objection_open",
+            "document_number",
+        ]
+        read_only_fields = fields
+
+    def get_objection_open(self, obj: Assessment) -> bool:
+        return obj.objection_open()
+
+
+class AssessmentOpenSerializer(serializers.Serializer):
+    plan = serializers.PrimaryKeyRelatedField(queryset=AssessmentPlan.objects.all())
+    unit_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class AdoptPlanSerializer(serializers.Serializer):
+    plan = serializers.PrimaryKeyRelatedField(queryset=AssessmentPlan.objects.all())
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    year = serializers.IntegerField(source="assessment.year", read_only=True)
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UnitEvaluation
+        fields = [
+            "id",
+            "assessment",
+            "year",
+            "unit",
+            "unit_name",
+            "status",
+            "summary",
+            "self_total",
+            "submitted_at",
+            "result",
+        ]
+        read_only_fields = fields
+
+    def get_result(self, obj: UnitEvaluation) -> dict[str, Any] | None:
+        """Total, rank and grade appear once the result is final."""
+        if not obj.assessment.is_finalised:
+            return None
+        return {
+            "total": str(obj.total) if obj.total is not None else None,
+            "percent": str(obj.percent) if obj.percent is not None else None,
+            "rank": obj.rank,
+            "grade": obj.grade,
+            "grade_display": obj.get_grade_display(),
+        }
+
+
+class LineSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    weight = serializers.DecimalField(max_digits=6, decimal_places=2)
+    source = serializers.CharField()  # type: ignore[assignment]
+    metric = serializers.CharField(allow_blank=True)
+    value = serializers.CharField(allow_null=True)
+    numerator = serializers.IntegerField(allow_null=True)
+    denominator = serializers.IntegerField(allow_null=True)
+    metric_note = serializers.CharField(allow_blank=True)
+    computed_score = serializers.CharField(allow_null=True)
+    self_score = serializers.CharField(allow_null=True)
+    self_note = serializers.CharField(allow_blank=True)
+    office_score = serializers.CharField(allow_null=True, required=False)
+    adjust_reason = serializers.CharField(allow_blank=True, required=False)
+    score = serializers.CharField(allow_null=True, required=False)
+    requires_evidence = serializers.BooleanField()
+
+
+class EvaluationDetailSerializer(serializers.Serializer):
+    evaluation = EvaluationSerializer()
+    lines = LineSerializer(many=True)
+    total = serializers.CharField(allow_null=True)
+    max_total = serializers.CharField()
+
+
+class ScoreEntrySerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    score = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class SelfEvaluationSerializer(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True)
+    scores = ScoreEntrySerializer(many=True, required=False)
+
+
+class AdjustSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    # Blank is accepted here and refused by the service with code "reason_required", so the
+    # API and the staff page give the same answer for the same rule.
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AdjustmentResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    indicator = serializers.IntegerField()
+    before = serializers.CharField(allow_null=True)
+    after = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class DrilldownSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    metric = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    headers = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(child=serializers.ListField())
+    total = serializers.IntegerField()
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidenceFile
+        fields = [
+            "id",
+            "evaluation",
+            "indicator",
+            "original_name",
+            "mime",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: EvidenceFile) -> str:
+        from django.urls import reverse
+
+        return reverse("assessment:evidence", args=[obj.pk])
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    indicator = serializers.IntegerField(required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="evaluation.unit.name", read_only=True)
+
+    class Meta:
+        model = Objection
+        fields = [
+            "id",
+            "evaluation",
+            "unit_name",
+            "reason",
+            "filed_at",
+            "status",
+            "decision",
+            "decided_at",
+            "total_before",
+            "total_after",
+        ]
+        read_only_fields = fields
+
+
+class ObjectionFileSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ObjectionAdjustmentSerializer(serializers.Serializer):
+    indicator = serializers.IntegerField()
+    score = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class ObjectionDecideSerializer(serializers.Serializer):
+    upheld = serializers.BooleanField()
+    decision = serializers.CharField(required=False, allow_blank=True, default="")
+    adjustments = ObjectionAdjustmentSerializer(many=True, required=False)
+
+
+class RankingRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    evaluation = serializers.IntegerField()
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    total = serializers.CharField()
+    percent = serializers.CharField()
+    grade = serializers.CharField()
+    grade_display = serializers.CharField()
+    establishment = serializers.CharField()
+    operation = serializers.CharField()
+    final = serializers.BooleanField()

@@ -1,0 +1,228 @@
+"""Metrics that read other apps' own records, registered only where those apps exist.
+
+Each registration is guarded (apps.is_installed plus ImportError/LookupError), so the
+assessment works with whatever subset of the system is installed; none of those apps
+imports assessment. Each metric answers for all units in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from .indicators import Drilldown, Metric, MetricValue, rate, register_metric, year_bounds
+
+log = logging.getLogger(__name__)
+
+
+def _guarded(app: str, register: Callable[[], None]) -> None:
+    if not apps.is_installed(app):
+        return
+    try:
+        register()
+    except Exception:  # a source app mid-change must not stop the assessment from loading
+        log.warning("assessment: %s metrics not available", app, exc_info=True)
+
+
+def _local(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# --- meetings: attendance (M6: absence counts in assessment) ------------------------------
+
+
+def _register_meetings() -> None:
+    from envgrid.meetings.models import ATTENDED, Attendance, MeetingStatus, Participant
+
+    held = [MeetingStatus.HELD, MeetingStatus.MINUTED]
+
+    def _participations(year: int) -> Any:
+        start, end = year_bounds(year)
+        return Participant.objects.filter(
+            meeting__status__in=held, meeting__starts_at__gte=start, meeting__starts_at__lt=end
+        )
+
+    def compute(
+        year: int, unit_ids: Sequence[int], *, now: dt.datetime | None = None
+    ) -> dict[int, MetricValue]:
+        rows = (
+            _participations(year)
+            .filter(unit_id__in=list(unit_ids))
+            .values("unit_id")
+            .annotate(
+                attended=Count("id", filter=Q(attendance__in=list(ATTENDED))),
+                absent=Count("id", filter=Q(attendance=Attendance.ABSENT)),
+                unrecorded=Count("id", filter=Q(attendance=Attendance.PENDING)),
+            )
+            .order_by()
+        )
+        found = {r["unit_id"]: r for r in rows}
+        result = {}
+        for uid in unit_ids:
+            r = found.get(uid, {"attended": 0, "absent": 0, "unrecorded": 0})
+            note = (
+                _("另有 %(n)s 次会议出席情况未登记，不计入") % {"n": r["unrecorded"]}
+                if r["unrecorded"]
+                else ""
+            )
+            result[uid] = MetricValue(
+                value=rate(r["attended"], r["attended"] + r["absent"]),
+                numerator=r["attended"],
+                denominator=r["attended"] + r["absent"],
+                note=note,
+            )
+        return result
+
+    def drilldown(
+        year: int, unit_id: int, *, now: dt.datetime | None = None, limit: int = 500
+    ) -> Drilldown:
+        qs = (
+            _participations(year)
+            .filter(unit_id=unit_id)
+            .select_related("meeting")
+            .order_by("-meeting__starts_at")
+        )
+        rows = []
+        for p in qs[:limit]:
+            m = p.meeting
+            rows.append(
+                [
+                    (m.title, m.get_absolute_url()),
+                    _local(m.starts_at),
+                    str(p.get_attendance_display()),
+                    p.attendee_name or p.delegate_name,
+                    p.absence_reason,
+                ]
+            )
+        return Drilldown(
+            headers=[
+                _lazy("会议"),
+                _lazy("时间"),
+                _lazy("出席情况"),
+                _lazy("出席人"),
+                _lazy("缺席原因"),
+            ],
+            rows=rows,
+            total=qs.count(),
+            description=_("当年已召开的联席会议；出席率 = 出席（含委派代表）÷（出席 + 缺席）。"),
+        )
+
+    register_metric(
+        Metric(
+            code="meeting.attendance",
+            label=_lazy("联席会议出席率"),
+            description=_lazy("当年已召开的联席会议中，本单位出席（含委派代表）的比例（M6）。"),
+            compute=compute,
+            drilldown=drilldown,
+        )
+    )
+
+
+# --- grids: roles filled (G2: 主要行政领导负责制, 责任到人) --------------------------------------
+
+
+def _register_grids() -> None:
+    from envgrid.grids.models import DEFAULT_MIN_STAFF, Grid, GridAssignment, GridRole, StaffingRule
+
+    def _as_of(year: int, now: dt.datetime) -> dt.datetime:
+        # The roster at the end of the year, or now while the year is still running.
+        return min(now, year_bounds(year)[1])
+
+    def _required(grid: Any, staffing: dict[int, int]) -> dict[str, int]:
+        staff = (
+            grid.min_staff
+            if grid.min_staff is not None
+            else staffing.get(grid.level, DEFAULT_MIN_STAFF)
+        )
+        return {
+            GridRole.LEADER: 1,
+            GridRole.HEAD: 1,
+            GridRole.STAFF: max(int(staff), 0),
+            GridRole.SUPERVISOR: 1,
+        }
+
+    def _roster(unit_ids: Sequence[int], as_of: dt.datetime) -> tuple[list[Any], dict]:
+        grids = list(
+            Grid.objects.filter(owner_unit_id__in=list(unit_ids), is_active=True).only(
+                "id", "owner_unit_id", "level", "min_staff", "name", "code"
+            )
+        )
+        counts = (
+            GridAssignment.objects.filter(grid_id__in=[g.pk for g in grids], started_at__lte=as_of)
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=as_of))
+            .values("grid_id", "role")
+            .annotate(n=Count("person_id", distinct=True))
+            .order_by()
+        )
+        held = {(r["grid_id"], r["role"]): r["n"] for r in counts}
+        return grids, held
+
+    def compute(
+        year: int, unit_ids: Sequence[int], *, now: dt.datetime | None = None
+    ) -> dict[int, MetricValue]:
+        as_of = _as_of(year, now or timezone.now())
+        staffing = dict(StaffingRule.objects.values_list("level", "min_staff"))
+        grids, held = _roster(unit_ids, as_of)
+        totals: dict[int, list[int]] = {uid: [0, 0] for uid in unit_ids}
+        for g in grids:
+            for role, need in _required(g, staffing).items():
+                totals[g.owner_unit_id][0] += min(held.get((g.pk, role), 0), need)
+                totals[g.owner_unit_id][1] += need
+        return {
+            uid: MetricValue(value=rate(filled, need), numerator=filled, denominator=need)
+            for uid, (filled, need) in totals.items()
+        }
+
+    def drilldown(
+        year: int, unit_id: int, *, now: dt.datetime | None = None, limit: int = 500
+    ) -> Drilldown:
+        as_of = _as_of(year, now or timezone.now())
+        staffing = dict(StaffingRule.objects.values_list("level", "min_staff"))
+        grids, held = _roster([unit_id], as_of)
+        rows = []
+        for g in grids[:limit]:
+            for role, need in _required(g, staffing).items():
+                have = held.get((g.pk, role), 0)
+                rows.append(
+                    [
+                        (str(g), g.get_absolute_url()),
+                        str(GridRole(role).label),
+                        need,
+                        have,
+                        _("配齐") if have >= need else _("空缺 %(n)s") % {"n": need - have},
+                    ]
+                )
+        return Drilldown(
+            headers=[_lazy("网格"), _lazy("岗位"), _lazy("应配"), _lazy("实配"), _lazy("情况")],
+            rows=rows,
+            total=len(rows),
+            description=_(
+                "本单位负责的网格在 %(at)s 的人员配备；配齐率 = 已配岗位数 ÷ 应配岗位数。"
+            )
+            % {"at": _local(as_of)},
+        )
+
+    register_metric(
+        Metric(
+            code="grids.roles_filled",
+            label=_lazy("网格岗位配齐率"),
+            description=_lazy(
+                "本单位负责的网格中，主要行政领导、网格长、网格员、监管员等岗位配齐的比例（G2）。"
+            ),
+            compute=compute,
+            drilldown=drilldown,
+        )
+    )
+
+
+def register_sources() -> None:
+    _guarded("envgrid.meetings", _register_meetings)
+    _guarded("envgrid.grids", _register_grids)
