@@ -6,3 +6,21 @@ class MeetingsConfig(AppConfig):
     name = "envgrid.meetings"
     label = "meetings"
     verbose_name = _("联席会议")
+
+    def ready(self) -> None:
+        from envgrid.obligations.registry import register_overdue_handler
+
+        from .models import Decision
+        from .registry import register_participant_suggester
+        from .services import (
+            decision_owner_units,
+            on_decision_obligations_overdue,
+            on_supervision_responses_overdue,
+        )
+
+        # M5: an overdue decision obligation → one supervision notice; an unanswered
+        # notice about a decision → the decision escalates.
+        register_overdue_handler("meeting.decision", on_decision_obligations_overdue)
+        register_overdue_handler("supervision.respond", on_supervision_responses_overdue)
+        # M3: a decision on the agenda (e.g. a 督办 item) brings its owner units.
+        register_participant_suggester(decision_owner_units, model=Decision)

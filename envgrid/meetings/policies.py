@@ -1,0 +1,130 @@
+"""Who may see and manage meetings, decisions and task reports.
+
+A unit sees the meetings it takes part in (as participant, organiser, or owner of one
+of their decisions) and the decisions it owns; the office — and the leader and deputies —
+see everything in their leading group (SPEC "Who sees what"). Managing a meeting and
+its decisions (attendance, minutes, verification, closure) belongs to its organiser:
+the office for a leading-group meeting, the convening unit for one among member units
+(M5, M7).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from envgrid.core.policies import Policy
+from envgrid.org.selectors import Actor, actor_for
+
+from .models import (
+    Decision,
+    DecisionOwner,
+    Meeting,
+    MeetingScope,
+    Participant,
+    TaskReport,
+    TaskReportSchedule,
+)
+
+
+def can_manage_meeting(actor: Actor, meeting: Meeting) -> bool:
+    if actor.is_admin:
+        return True
+    if actor.person is None:
+        return False
+    if meeting.scope == MeetingScope.GROUP:
+        return meeting.leading_group_id in actor.overseen_group_ids
+    return actor.unit_id == meeting.organiser_unit_id
+
+
+class MeetingPolicy(Policy):
+    model = Meeting
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Meeting.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        unit_id = actor.unit_id
+        return qs.filter(
+            Q(leading_group_id__in=actor.overseen_group_ids)
+            | Q(organiser_unit_id=unit_id)
+            | Exists(Participant.objects.filter(meeting=OuterRef("pk"), unit_id=unit_id))
+            | Exists(
+                DecisionOwner.objects.filter(decision__meeting=OuterRef("pk"), unit_id=unit_id)
+            )
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        return can_manage_meeting(actor_for(user), obj)
+
+
+class DecisionPolicy(Policy):
+    model = Decision
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Decision.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        return qs.filter(
+            Q(meeting__leading_group_id__in=actor.overseen_group_ids)
+            | Q(meeting__organiser_unit_id=actor.unit_id)
+            | Exists(DecisionOwner.objects.filter(decision=OuterRef("pk"), unit_id=actor.unit_id))
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        return can_manage_meeting(actor_for(user), obj.meeting)
+
+    def is_owner(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.unit_id is not None and obj.owners.filter(unit_id=actor.unit_id).exists()
+
+
+class TaskReportSchedulePolicy(Policy):
+    model = TaskReportSchedule
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = TaskReportSchedule.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        return qs.filter(
+            Q(leading_group_id__in=actor.overseen_group_ids) | Q(reports__unit_id=actor.unit_id)
+        ).distinct()
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or obj.leading_group_id in actor.office_group_ids
+
+
+class TaskReportPolicy(Policy):
+    model = TaskReport
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = TaskReport.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        return qs.filter(
+            Q(schedule__leading_group_id__in=actor.overseen_group_ids) | Q(unit_id=actor.unit_id)
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or obj.unit_id == actor.unit_id
+
+
+meeting_policy = MeetingPolicy()
+decision_policy = DecisionPolicy()
+task_report_schedule_policy = TaskReportSchedulePolicy()
+task_report_policy = TaskReportPolicy()
