@@ -141,3 +141,43 @@ def office_units_of(unit: Unit) -> QuerySet:
     return Unit.objects.filter(
         pk__in=LeadingGroup.objects.filter(member_units=unit).values_list("office_unit", flat=True)
     )
+
+
+# How close to its end a certificate counts as "expiring": data with a default (STYLE rule 5).
+CERT_EXPIRING_DAYS = 30
+
+
+def person_cert_status(person: Person, day: Any) -> str:
+    """valid | expiring | expired | not_yet | none — what the person lists show (E5 input)."""
+    if not person.cert_number or not person.cert_valid_from or not person.cert_valid_to:
+        return "none"
+    if day < person.cert_valid_from:
+        return "not_yet"
+    if day > person.cert_valid_to:
+        return "expired"
+    if (person.cert_valid_to - day).days < CERT_EXPIRING_DAYS:
+        return "expiring"
+    return "valid"
+
+
+def person_cert_filter(qs: QuerySet, status: str, day: Any) -> QuerySet:
+    """Narrow persons to one certificate status on `day` (same categories as above)."""
+    import datetime as dt
+
+    has = ~Q(cert_number="") & Q(cert_valid_from__isnull=False, cert_valid_to__isnull=False)
+    soon = day + dt.timedelta(days=CERT_EXPIRING_DAYS)
+    if status == "none":
+        return qs.exclude(has)
+    if status == "expired":
+        return qs.filter(has, cert_valid_to__lt=day)
+    if status == "not_yet":
+        return qs.filter(has, cert_valid_from__gt=day)
+    if status == "expiring":
+        return qs.filter(
+            has, cert_valid_from__lte=day, cert_valid_to__gte=day, cert_valid_to__lt=soon
+        )
+    if status == "valid":
+        return qs.filter(has, cert_valid_from__lte=day, cert_valid_to__gte=soon)
+    if status == "valid_today":  # valid or expiring: usable today
+        return qs.filter(has, cert_valid_from__lte=day, cert_valid_to__gte=day)
+    return qs

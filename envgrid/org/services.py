@@ -31,12 +31,24 @@ def unit_create(*, actor: Any, **data: Any) -> Unit:
 
 def unit_update(*, actor: Any, unit: Unit, **data: Any) -> Unit:
     unit_policy.require_change(actor, unit)
+    officer = data.get("information_officer")
+    if officer is not None and officer.unit_id != unit.pk:
+        raise ApplicationError(
+            _("信息工作负责人须为本单位人员。"),
+            code="officer_not_in_unit",
+            fields={"information_officer": [_("不是本单位人员")]},
+        )
+    parent = data.get("parent")
+    if parent is not None and parent.pk == unit.pk:
+        raise ApplicationError(
+            _("上级单位不能是本单位。"),
+            code="parent_invalid",
+            fields={"parent": [_("不能是本单位")]},
+        )
     return model_update(instance=unit, actor=actor, action="unit.update", data=data)
 
 
-def person_create(*, actor: Any, **data: Any) -> Person:
-    _require_admin_or_office(actor)
-    unit = data.get("unit")
+def _require_unit_in_scope(actor: Any, unit: Unit | None) -> None:
     if (
         unit is not None
         and not actor_for(actor).is_admin
@@ -47,11 +59,19 @@ def person_create(*, actor: Any, **data: Any) -> Person:
             code="unit_out_of_scope",
             fields={"unit": [_("超出管理范围")]},
         )
+
+
+def person_create(*, actor: Any, **data: Any) -> Person:
+    _require_admin_or_office(actor)
+    _require_unit_in_scope(actor, data.get("unit"))
     return model_create(model=Person, actor=actor, action="person.create", data=data)
 
 
 def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     person_policy.require_change(actor, person)
+    # Moving a person is adding them to the new unit: the same scope rule applies.
+    if "unit" in data and data["unit"] is not None and data["unit"].pk != person.unit_id:
+        _require_unit_in_scope(actor, data["unit"])
     return model_update(instance=person, actor=actor, action="person.update", data=data)
 
 

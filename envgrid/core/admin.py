@@ -1,0 +1,202 @@
+"""Django admin: administrators only, and every change made here is in the audit log.
+
+The admin is the administrators' back office (setting up leading groups, linking logins
+to persons, correcting the working-day calendar). Writes made here bypass the domain
+services, so AuditedModelAdmin records them the same way the services do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models, transaction
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from .audit import audit_record, snapshot
+from .models import AuditEvent, CalendarDay, CalendarYear, Notification
+
+# The admin site answers only to administrators (superusers); AdminOnlyMiddleware refuses
+# everyone else before a view runs, and this makes the site itself agree.
+admin.site.has_permission = lambda request: bool(  # type: ignore[method-assign]
+    request.user.is_active and request.user.is_superuser
+)
+admin.site.site_header = _("网格化环境监管体系 · 系统管理")
+admin.site.site_title = _("系统管理")
+admin.site.index_title = _("系统管理")
+
+# Fields never copied into the audit log (a password hash is not an audit fact).
+SECRET_FIELDS = {"password"}
+
+
+def _snap(obj: models.Model) -> dict[str, Any]:
+    names = [f.name for f in obj._meta.concrete_fields if f.name not in SECRET_FIELDS]
+    return snapshot(obj, names)
+
+
+def _m2m(obj: models.Model) -> dict[str, list[int]]:
+    return {
+        f.name: sorted(getattr(obj, f.name).values_list("pk", flat=True))
+        for f in obj._meta.many_to_many
+    }
+
+
+class AuditedAdminMixin:
+    """Record admin creates, edits, deletions and inline changes as audit events
+    ("admin.<app>.<model>.create|update|delete"), with before/after snapshots."""
+
+    def _action(self, obj: models.Model, verb: str) -> str:
+        return f"admin.{obj._meta.label_lower}.{verb}"
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = None
+        if change and obj.pk is not None:
+            old = type(obj)._default_manager.filter(pk=obj.pk).first()
+            before = _snap(old) if old is not None else None
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        audit_record(
+            actor=request.user,
+            action=self._action(obj, "update" if change else "create"),
+            obj=obj,
+            before=before,
+            after=_snap(obj),
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        obj = form.instance
+        before = _m2m(obj) if change else {}
+        super().save_related(request, form, formsets, change)  # type: ignore[misc]
+        after = _m2m(obj)
+        if after and after != before:
+            audit_record(
+                actor=request.user,
+                action=self._action(obj, "relations"),
+                obj=obj,
+                before=before or None,
+                after=after,
+            )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        befores = {
+            o.pk: _snap(o)
+            for o in (getattr(f, "instance", None) for f in formset.initial_forms)
+            if o is not None and o.pk is not None
+        }
+        instances = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            audit_record(
+                actor=request.user,
+                action=self._action(deleted, "delete"),
+                obj=deleted,
+                before=_snap(deleted),
+            )
+            deleted.delete()
+        for inst in instances:
+            existed = inst.pk is not None
+            inst.save()
+            audit_record(
+                actor=request.user,
+                action=self._action(inst, "update" if existed else "create"),
+                obj=inst,
+                before=befores.get(inst.pk) if existed else None,
+                after=_snap(inst),
+            )
+        formset.save_m2m()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            audit_record(
+                actor=request.user, action=self._action(obj, "delete"), obj=obj, before=_snap(obj)
+            )
+            super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+
+class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class NoDeleteAdmin(AuditedModelAdmin):
+    """Nothing a rule depends on is hard-deleted (SPEC cross-cutting): deactivate instead."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CalendarDayFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        year = self.instance.year
+        for form in self.forms:
+            day = form.cleaned_data.get("date") if hasattr(form, "cleaned_data") else None
+            if (
+                day is not None
+                and year
+                and day.year != year
+                and not form.cleaned_data.get("DELETE")
+            ):
+                form.add_error("date", _("日期须在本年度内。"))
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    formset = CalendarDayFormSet
+    extra = 3
+    fields = ["date", "kind", "name"]
+    ordering = ["date"]
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(AuditedModelAdmin):
+    """Add or correct a year of the State Council holiday notice: each day listed here
+    overrides the packaged calendar (holiday = rest day, workday = make-up working day)."""
+
+    list_display = ["year", "notice_ref", "n_days", "updated_at"]
+    search_fields = ["notice_ref", "note"]
+    inlines = [CalendarDayInline]
+
+    @admin.display(description=_("调整天数"))
+    def n_days(self, obj: CalendarYear) -> int:
+        return obj.days.count()
+
+    # save_model runs on every save and bumps updated_at, which is what tells every
+    # process's calendar cache (core.calendar) to reload, even when only a day changed.
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log is append-only: readable here, never editable."""
+
+    list_display = ["seq", "at", "actor_repr", "action", "object_type", "object_id", "object_repr"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["action", "object_repr", "object_id", "actor_repr"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "subject", "read_at"]
+    list_filter = ["read_at"]
+    search_fields = ["subject", "recipient__username"]
+    raw_id_fields = ["recipient"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
