@@ -26,10 +26,9 @@ def month_bars(
     plot_h = height - 14
     parts = [
         format_html(
-            '<svg class="spark" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">',
+            '<svg class="spark" role="img" aria-label="{}" width="100%" viewBox="0 0 {} {}" '
+            'preserveAspectRatio="xMinYMin meet">',
             title,
-            width,
-            height,
             width,
             height,
         ),
@@ -44,21 +43,21 @@ def month_bars(
         label = f"{m.year}-{m.month:02d}: {value}"
         parts.append(
             format_html(
-                '<a href="{}"><rect class="chart-bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" '
-                'height="{:.1f}"><title>{}</title></rect></a>',
+                '<a href="{}"><rect class="chart-bar" x="{}" y="{}" width="{}" '
+                'height="{}"><title>{}</title></rect></a>',
                 href(m),
-                x,
-                plot_h - h,
-                bar_w,
-                h,
+                f"{x:.1f}",
+                f"{plot_h - h:.1f}",
+                f"{bar_w:.1f}",
+                f"{h:.1f}",
                 label,
             )
         )
         if n <= 12 or i % 3 == 0:
             parts.append(
                 format_html(
-                    '<text class="chart-label" x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
-                    x + bar_w / 2,
+                    '<text class="chart-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+                    f"{x + bar_w / 2:.1f}",
                     height - 2,
                     m.month,
                 )

@@ -198,7 +198,7 @@ def metric_rows(
     grid: Grid | None = None,
     state: str | None = None,
 ) -> QuerySet:
-    """The rows behind one figure (drill-down). Figures are counts of exactly these."""
+    """The rows behind one figure (drill-down). Figures are distinct counts of these."""
     now = now or timezone.now()
     qs = scoped_rows(metric, scope, now)
     qs = qs.filter(_date_range_q(metric, qs, period.start, period.end))
@@ -212,7 +212,14 @@ def metric_rows(
         qs = qs.filter(metric.open_q(now))
     elif state == "overdue" and metric.overdue_q is not None:
         qs = qs.filter(metric.overdue_q(now))
-    return qs.distinct()
+    # Not .distinct(): joins through to-many unit fields may repeat a row, so every figure
+    # counts DISTINCT pk, and the drill-down lists `distinct_rows(...)`.
+    return qs
+
+
+def distinct_rows(qs: QuerySet) -> QuerySet:
+    """Each row once, whatever joins the filters made (for listing the rows)."""
+    return qs.model._default_manager.filter(pk__in=qs.values("pk"))
 
 
 # --------------------------------------------------------------------------- figures

@@ -27,6 +27,7 @@ from .dashboard import (
     Period,
     dashboard_scope,
     default_period,
+    distinct_rows,
     metric_rows,
     overview,
     scope_grids,
@@ -317,8 +318,10 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
         if grid is None:
             raise Http404
     state = request.GET.get("state") if request.GET.get("state") in STATES else None
-    rows = metric_rows(
-        metric, scope, period=period, unit_id=unit_id, month=month, grid=grid, state=state
+    rows = distinct_rows(
+        metric_rows(
+            metric, scope, period=period, unit_id=unit_id, month=month, grid=grid, state=state
+        )
     ).order_by(f"-{metric.date_field}", "-pk")
     columns = list(metric.columns) or []
     if request.GET.get("format") == "xlsx":

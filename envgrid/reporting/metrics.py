@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 
@@ -51,6 +51,8 @@ class Metric:
     # The app's own list page, when it exists (a link beside the generic drill-down).
     list_url: str | None = None
     help: str | Promise = ""
+    # Set by register_metric: the model counted (its table must exist to be shown).
+    model: type[models.Model] | None = None
 
 
 _registry: dict[str, Metric] = {}
@@ -82,6 +84,8 @@ def register_metric(metric: Metric, model: type[models.Model] | None = None) -> 
         if bad:
             log.warning("dashboard metric %s skipped: unknown fields %s", metric.key, bad)
             return None
+    if model is not None and metric.model is None:
+        metric = replace(metric, model=model)
     _registry[metric.key] = metric
     return metric
 
@@ -91,8 +95,12 @@ def unregister_metric(key: str) -> None:
 
 
 def metrics() -> list[Metric]:
-    return sorted(_registry.values(), key=lambda m: (m.order, m.key))
+    """Registered metrics whose tables exist (an app whose migrations have not run yet is
+    left out rather than failing the whole overview)."""
+    tables = set(connection.introspection.table_names())
+    ready = [m for m in _registry.values() if m.model is None or m.model._meta.db_table in tables]
+    return sorted(ready, key=lambda m: (m.order, m.key))
 
 
 def metric_get(key: str) -> Metric | None:
-    return _registry.get(key)
+    return next((m for m in metrics() if m.key == key), None)
