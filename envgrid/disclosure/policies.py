@@ -16,20 +16,54 @@ from envgrid.org.selectors import actor_for
 from .models import EmissionBatch, Hazard, Petition, Publication
 
 
+def overseen_units(user: Any) -> set[int]:
+    """Units an office or leader oversees: the members and office of its groups, and the
+    owners of every grid in the subtrees attached to those groups (community owners are
+    usually not member units, yet their petitions and hazards are the group's business)."""
+    actor = actor_for(user)
+    cached = getattr(actor, "_disclosure_overseen", None)
+    if cached is not None:
+        return set(cached)
+    ids = actor.overseen_unit_ids()
+    if actor.overseen_group_ids:
+        from envgrid.grids.models import Grid
+
+        roots = list(
+            Grid.objects.filter(leading_group_id__in=actor.overseen_group_ids).values_list(
+                "path", flat=True
+            )
+        )
+        if roots:
+            cond = Q()
+            for path in roots:
+                cond |= Q(path__startswith=path)
+            ids |= set(Grid.objects.filter(cond).values_list("owner_unit_id", flat=True))
+    actor._disclosure_overseen = ids  # type: ignore[attr-defined]
+    return set(ids)
+
+
+def visible_units(user: Any) -> set[int]:
+    actor = actor_for(user)
+    ids = overseen_units(user)
+    if actor.unit_id:
+        ids.add(actor.unit_id)
+    return ids
+
+
 def _unit_scoped(user: Any, qs: QuerySet, field: str) -> QuerySet:
     actor = actor_for(user)
     if actor.is_admin:
         return qs
     if actor.person is None:
         return qs.none()
-    return qs.filter(**{f"{field}__in": actor.visible_unit_ids()})
+    return qs.filter(**{f"{field}__in": visible_units(user)})
 
 
 def _oversees(user: Any, unit_id: int | None) -> bool:
     actor = actor_for(user)
     if actor.is_admin:
         return True
-    return actor.is_office and unit_id in actor.overseen_unit_ids()
+    return actor.is_office and unit_id in overseen_units(user)
 
 
 class PublicationPolicy(Policy):
@@ -69,7 +103,7 @@ class PetitionPolicy(Policy):
             return qs
         if actor.person is None:
             return qs.none()
-        overseen = actor.overseen_unit_ids()
+        overseen = overseen_units(user)
         cond = Q(unit_id=actor.unit_id)
         if overseen:
             cond |= Q(unit_id__in=overseen) | Q(office_unit_id__in=overseen)
@@ -86,7 +120,7 @@ class PetitionPolicy(Policy):
         if actor.is_admin:
             return True
         return actor.is_office and (
-            obj.office_unit_id == actor.unit_id or obj.office_unit_id in actor.overseen_unit_ids()
+            obj.office_unit_id == actor.unit_id or obj.office_unit_id in overseen_units(user)
         )
 
     def require(self, user: Any, obj: Any, what: str) -> None:

@@ -37,6 +37,7 @@ from .models import (
     PublicationStatus,
 )
 from .policies import (
+    visible_units,
     emission_batch_policy,
     hazard_policy,
     petition_policy,
@@ -383,7 +384,7 @@ def _hazard_units(request: HttpRequest) -> Any:
     actor = actor_for(request.user)
     if actor.is_admin:
         return Unit.objects.filter(is_active=True)
-    return Unit.objects.filter(pk__in=actor.visible_unit_ids(), is_active=True)
+    return Unit.objects.filter(pk__in=visible_units(request.user), is_active=True)
 
 
 @login_required
