@@ -69,7 +69,7 @@ def _text(ctx: DemoContext, unit: Any, period: str) -> tuple[str, str, str, str]
         f"（合成演示数据）{name}{period}开展{topic}工作，出动检查人员{ctx.rng.randint(8, 60)}人次，"
         f"检查点位{ctx.rng.randint(5, 40)}处，发现问题{ctx.rng.randint(0, 9)}个，已督促整改。",
         f"（合成演示数据）{period}{name}辖区{topic}问题集中在城乡接合部和老旧小区。",
-        f"（合成演示数据）问题反复的原因是日常巡查频次不足、部门间信息共享不及时。",
+        "（合成演示数据）问题反复的原因是日常巡查频次不足、部门间信息共享不及时。",
     )
 
 

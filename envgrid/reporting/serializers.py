@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from envgrid.grids.models import Grid
@@ -90,6 +92,7 @@ class ReportSerializer(serializers.ModelSerializer):
         return out
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class _VisibleDueField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> Any:
         return due_policy.scope(_user(self.parent)).select_related("schedule")
