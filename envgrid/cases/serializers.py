@@ -1,0 +1,476 @@
+"""API shapes for cases, transfers and disputes.
+
+Output serializers render from select_related rows (no query per row); input serializers
+check shape only — types, choices, ids the caller may name — and hand a dict to one
+service, which applies the rules (STYLE rule 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from envgrid.org.models import Person, Unit
+from envgrid.org.selectors import actor_for
+
+from .coords import CoordSystem
+from .models import (
+    Case,
+    CaseOutcome,
+    CaseSource,
+    CriminalDecision,
+    Evidence,
+    JurisdictionDispute,
+    Transfer,
+    TransferEvidence,
+    TransferRule,
+    TransferType,
+)
+
+
+def _user(serializer: serializers.Serializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class VisibleUnitField(serializers.PrimaryKeyRelatedField):
+    """A unit the caller may name: one in its directory (UnitPolicy), and active."""
+
+    queryset = Unit.objects.all()  # for the schema; get_queryset scopes it
+
+    def get_queryset(self) -> Any:
+        from envgrid.org.policies import unit_policy
+
+        return unit_policy.scope(_user(self.parent) if self.parent else None).filter(
+            is_active=True
+        )
+
+
+class OwnPersonField(serializers.PrimaryKeyRelatedField):
+    queryset = Person.objects.all()  # for the schema; get_queryset scopes it
+
+    def get_queryset(self) -> Any:
+        from envgrid.org.policies import person_policy
+
+        return person_policy.scope(_user(self.parent) if self.parent else None)
+
+
+class VisibleEntityField(serializers.PrimaryKeyRelatedField):
+    queryset = None  # set lazily: entities may not be importable at import time
+
+    def __init__(self, **kwargs: Any) -> None:
+        from envgrid.entities.models import SupervisedEntity
+
+        kwargs.setdefault("queryset", SupervisedEntity.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        from envgrid.entities.models import SupervisedEntity
+
+        return SupervisedEntity.objects.all()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    source_display = serializers.CharField(source="get_source_display", read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    owner_unit_name = serializers.CharField(source="owner_unit.name", read_only=True)
+    discovered_by_unit_name = serializers.CharField(
+        source="discovered_by_unit.name", read_only=True
+    )
+    proposed_unit_name = serializers.CharField(
+        source="proposed_unit.name", read_only=True, default=None
+    )
+    occurrence_grid_name = serializers.CharField(
+        source="occurrence_grid.name", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "title",
+            "source",
+            "source_display",
+            "status",
+            "status_display",
+            "owner_unit",
+            "owner_unit_name",
+            "occurrence_grid",
+            "occurrence_grid_name",
+            "proposed_unit",
+            "proposed_unit_name",
+            "discovered_at",
+            "discovered_by_unit",
+            "discovered_by_unit_name",
+            "reported_at",
+            "registered_at",
+            "entity_name",
+            "suspected_crime",
+            "detention_needed",
+            "discipline_breach",
+            "overdue",
+            "outcome",
+        ]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(CaseSerializer):
+    class Meta(CaseSerializer.Meta):
+        fields = [
+            *CaseSerializer.Meta.fields,
+            "lon",
+            "lat",
+            "input_crs",
+            "input_lon",
+            "input_lat",
+            "address",
+            "handler",
+            "discovered_by_person",
+            "description",
+            "entity",
+            "entity_uscc",
+            "responsible_person",
+            "facts",
+            "criminal_decision",
+            "criminal_decided_at",
+            "criminal_decision_note",
+            "handling_result",
+            "handled_at",
+            "closed_at",
+            "close_note",
+            "withdraw_reason",
+            "matter_key",
+            "origin_transfer",
+        ]
+        read_only_fields = fields
+
+
+class CaseWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    source = serializers.ChoiceField(choices=CaseSource.choices)
+    discovered_at = serializers.DateTimeField(required=False)
+    reported_at = serializers.DateTimeField(required=False, allow_null=True)
+    owner_unit = VisibleUnitField(required=False, allow_null=True)
+    discovered_by_unit = VisibleUnitField(required=False, allow_null=True)
+    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    input_crs = serializers.ChoiceField(choices=CoordSystem.choices, default=CoordSystem.WGS84)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    entity = VisibleEntityField(required=False, allow_null=True)
+    entity_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    entity_uscc = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
+    responsible_person = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    facts = serializers.CharField(required=False, allow_blank=True, default="")
+    suspected_crime = serializers.BooleanField(default=False)
+    detention_needed = serializers.BooleanField(default=False)
+    discipline_breach = serializers.BooleanField(default=False)
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    input_crs = serializers.ChoiceField(choices=CoordSystem.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    entity = VisibleEntityField(required=False, allow_null=True)
+    entity_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    entity_uscc = serializers.CharField(max_length=18, required=False, allow_blank=True)
+    responsible_person = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    facts = serializers.CharField(required=False, allow_blank=True)
+    discovered_at = serializers.DateTimeField(required=False)
+    reported_at = serializers.DateTimeField(required=False, allow_null=True)
+    handler = OwnPersonField(required=False, allow_null=True)
+    suspected_crime = serializers.BooleanField(required=False)
+    detention_needed = serializers.BooleanField(required=False)
+    discipline_breach = serializers.BooleanField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ResultSerializer(serializers.Serializer):
+    result = serializers.CharField(allow_blank=True)
+
+
+class CloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=CaseOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class CriminalDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[(k, v) for k, v in CriminalDecision.choices if k]
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LinkSerializer(serializers.Serializer):
+    other = serializers.IntegerField(help_text=_("同一事项的另一案件编号（id）"))
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "original_name",
+            "ext",
+            "mime",
+            "size",
+            "sha256",
+            "description",
+            "uploaded_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: Evidence) -> str:
+        from django.urls import reverse
+
+        return reverse("cases-api-evidence-download", args=[obj.pk])
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class TransferEvidenceSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TransferEvidence
+        fields = ["id", "original_name", "ext", "mime", "size", "sha256", "description", "download_url"]
+        read_only_fields = fields
+
+    def get_download_url(self, obj: TransferEvidence) -> str:
+        from django.urls import reverse
+
+        return reverse("cases-api-transfer-evidence-download", args=[obj.pk])
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    transfer_type_display = serializers.CharField(
+        source="get_transfer_type_display", read_only=True
+    )
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    sender_unit_name = serializers.CharField(source="sender_unit.name", read_only=True)
+    receiver_unit_name = serializers.CharField(source="receiver_unit.name", read_only=True)
+    copy_to_unit_name = serializers.CharField(
+        source="copy_to_unit.name", read_only=True, default=None
+    )
+    sender_handler_name = serializers.CharField(
+        source="sender_handler.name", read_only=True, default=None
+    )
+    receiver_handler_name = serializers.CharField(
+        source="receiver_handler.name", read_only=True, default=None
+    )
+    case_number = serializers.CharField(source="case.number", read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "number",
+            "year",
+            "transfer_type",
+            "transfer_type_display",
+            "status",
+            "status_display",
+            "case",
+            "case_number",
+            "sender_unit",
+            "sender_unit_name",
+            "sender_handler",
+            "sender_handler_name",
+            "receiver_unit",
+            "receiver_unit_name",
+            "copy_to_unit",
+            "copy_to_unit_name",
+            "receiver_handler",
+            "receiver_handler_name",
+            "sent_at",
+            "accepted_at",
+            "returned_at",
+            "handled_at",
+            "fed_back_at",
+            "feedback_required",
+            "overdue",
+        ]
+        read_only_fields = fields
+
+
+class TransferDetailSerializer(TransferSerializer):
+    evidence = TransferEvidenceSerializer(many=True, read_only=True)
+
+    class Meta(TransferSerializer.Meta):
+        fields = [
+            *TransferSerializer.Meta.fields,
+            "reason",
+            "proposal",
+            "facts",
+            "responsible_person",
+            "entity_name",
+            "case_snapshot",
+            "return_explanation",
+            "withdrawn_at",
+            "withdraw_reason",
+            "handling_result",
+            "feedback_text",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+
+class TransferWriteSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    transfer_type = serializers.ChoiceField(choices=TransferType.choices)
+    receiver_unit = VisibleUnitField()
+    copy_to_unit = VisibleUnitField(required=False, allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    proposal = serializers.CharField(required=False, allow_blank=True, default="")
+    feedback_required = serializers.BooleanField(default=True)
+
+
+class ExplanationSerializer(serializers.Serializer):
+    explanation = serializers.CharField(allow_blank=True)
+
+
+class FeedbackSerializer(serializers.Serializer):
+    text = serializers.CharField(allow_blank=True)
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    designating_unit_name = serializers.CharField(source="designating_unit.name", read_only=True)
+    designated_unit_name = serializers.CharField(
+        source="designated_unit.name", read_only=True, default=None
+    )
+    raised_by_unit_name = serializers.CharField(source="raised_by_unit.name", read_only=True)
+    common_grid_name = serializers.CharField(source="common_grid.name", read_only=True, default=None)
+    suggested_unit_name = serializers.CharField(
+        source="suggested_unit.name", read_only=True, default=None
+    )
+    cases = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    parties = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = JurisdictionDispute
+        fields = [
+            "id",
+            "status",
+            "status_display",
+            "cases",
+            "parties",
+            "transfer",
+            "raised_by_unit",
+            "raised_by_unit_name",
+            "raised_at",
+            "reason",
+            "common_grid",
+            "common_grid_name",
+            "designating_unit",
+            "designating_unit_name",
+            "suggested_unit",
+            "suggested_unit_name",
+            "evidence",
+            "designated_unit",
+            "designated_unit_name",
+            "designated_at",
+            "designation_reason",
+        ]
+        read_only_fields = fields
+
+
+class DisputeRaiseSerializer(serializers.Serializer):
+    parties = VisibleUnitField(many=True)
+    reason = serializers.CharField(allow_blank=True)
+    transfer = serializers.IntegerField(required=False, allow_null=True)
+
+
+class DesignateSerializer(serializers.Serializer):
+    unit = VisibleUnitField()
+    reason = serializers.CharField(allow_blank=True)
+
+
+class TransferRuleSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(source="__str__", read_only=True)
+
+    class Meta:
+        model = TransferRule
+        fields = [
+            "id",
+            "transfer_type",
+            "step",
+            "rule_kind",
+            "amount",
+            "start_event",
+            "legal_basis",
+            "is_active",
+            "description",
+        ]
+        read_only_fields = fields
+
+
+class TimelineItemSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    detail = serializers.CharField()
+    link = serializers.CharField()
+    late = serializers.BooleanField()
+
+
+class DiscoveryRowSerializer(serializers.Serializer):
+    case = serializers.CharField()
+    case_id = serializers.IntegerField()
+    unit = serializers.CharField()
+    unit_id = serializers.IntegerField()
+    discovered_by = serializers.CharField()
+    discovered_at = serializers.CharField()
+    reported_at = serializers.CharField(allow_null=True)
+    first_known_at = serializers.CharField()
+    registered_at = serializers.CharField()
+
+
+class JurisdictionSerializer(serializers.Serializer):
+    occurrence_grid = serializers.CharField(allow_null=True)
+    chain = serializers.ListField(child=serializers.CharField())
+    proposed_unit = serializers.IntegerField(allow_null=True)
+    proposed_unit_name = serializers.CharField(allow_null=True)
+    owner_is_proposed = serializers.BooleanField()
+    note = serializers.CharField()
+    first_unit = serializers.IntegerField(allow_null=True)
+    tie = serializers.BooleanField()
+    discovery = DiscoveryRowSerializer(many=True)
+
+
+class OverdueRowSerializer(serializers.Serializer):
+    obligation = serializers.IntegerField(source="obligation.pk")
+    title = serializers.CharField(source="obligation.title")
+    kind = serializers.CharField(source="obligation.kind")
+    category = serializers.CharField()
+    category_label = serializers.CharField()
+    unit = serializers.IntegerField(source="unit.pk")
+    unit_name = serializers.CharField(source="unit.name")
+    person = serializers.IntegerField(source="person.pk", allow_null=True, default=None)
+    person_name = serializers.CharField(source="person.name", allow_null=True, default=None)
+    due_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    still_open = serializers.BooleanField()
+    days_late = serializers.FloatField()
+    link = serializers.CharField()
