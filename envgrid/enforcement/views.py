@@ -242,6 +242,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "my_unit_id": actor.unit_id,
         "now": timezone.now(),
     }
+    context["steps_visible"] = action.is_open and (
+        is_organiser or context["can_approve"] or context["can_inspect"] or context["can_cancel"]
+    )
     if is_organiser and action.status == ActionStatus.DRAFT:
         from envgrid.entities.models import SupervisedEntity
 
