@@ -357,7 +357,7 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _payload(self, request: Request) -> dict[str, Any]:
-        data = request.data
+        data: Any = request.data
         if not hasattr(data, "getlist"):
             return dict(data)
         out: dict[str, Any] = {k: data.get(k) for k in data if k not in ("officers", "photos")}

@@ -141,13 +141,10 @@ class ActionForm(SectionsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         actor = actor_for(user)
         grids = reachable_grids(user)
-        self.fields["organiser_grid"].queryset = (
-            Grid.objects.filter(  # type: ignore[attr-defined]
-                owner_unit_id=actor.unit_id, is_active=True
-            )
-            if not actor.is_admin
-            else Grid.objects.filter(is_active=True)
-        )
+        own = Grid.objects.filter(is_active=True)
+        if not actor.is_admin:
+            own = own.filter(owner_unit_id=actor.unit_id)
+        self.fields["organiser_grid"].queryset = own  # type: ignore[attr-defined]
         self.fields["organiser_grid"].required = False
         self.fields["leading_group"].queryset = LeadingGroup.objects.filter(  # type: ignore[attr-defined]
             Q(member_units=actor.unit_id) | Q(pk__in=actor.overseen_group_ids)

@@ -19,8 +19,8 @@ END = dt.date(2026, 3, 13)
 CERT = (dt.date(2025, 1, 1), dt.date(2027, 12, 31))
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):  # type: ignore[no-untyped-def]
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
