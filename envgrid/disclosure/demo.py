@@ -134,7 +134,9 @@ def _emissions(ctx: DemoContext, office: Any, director: Any, unit: Any, counts: 
         ):
             for pollutant, measure, u, limit in rng.sample(specs, 2):
                 exceed = (i in (1, 4) and q == 1) and pollutant != "氨氮"
-                value = round(limit * (rng.uniform(1.05, 1.6) if exceed else rng.uniform(0.2, 0.9)), 2)
+                value = round(
+                    limit * (rng.uniform(1.05, 1.6) if exceed else rng.uniform(0.2, 0.9)), 2
+                )
                 code = e.uscc or ""
                 name = "" if code else e.name
                 lines.append(
@@ -156,8 +158,20 @@ def _hazards(
     ctx: DemoContext, office: Any, director: Any, unit: Any, grids: list, counts: dict
 ) -> None:
     items = [
-        ("化工企业危化品储罐区", "chemical", "serious", "rectifying", "设置围堰和泄漏报警，每日巡查。"),
-        ("废旧物资回收点危废暂存", "waste", "general", "rectified", "规范暂存间，委托有资质单位转运。"),
+        (
+            "化工企业危化品储罐区",
+            "chemical",
+            "serious",
+            "rectifying",
+            "设置围堰和泄漏报警，每日巡查。",
+        ),
+        (
+            "废旧物资回收点危废暂存",
+            "waste",
+            "general",
+            "rectified",
+            "规范暂存间，委托有资质单位转运。",
+        ),
         ("大辽河沿岸雨水排口", "water", "major", "identified", "加密监测，汛期专人值守。"),
         ("热电厂灰场", "other", "general", "closed", "完成覆土绿化，已销号。"),
     ]
@@ -242,7 +256,10 @@ def _petitions(
     P.petition_reply(actor=staff_a, petition=replied, reply="经查属实，已清运并设置警示牌。")
     declined = submit("other", "（演示）咨询个人纠纷事项。", ax, ay - 0.002)
     P.petition_acknowledge(
-        actor=staff_a, petition=declined, accept=False, reason="不属于环境信访事项，已告知其他途径。"
+        actor=staff_a,
+        petition=declined,
+        accept=False,
+        reason="不属于环境信访事项，已告知其他途径。",
     )
     objected = submit("water", "（演示）河道漂浮油污。", bx, by, source="open311")
     P.petition_object(

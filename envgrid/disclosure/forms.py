@@ -64,7 +64,10 @@ class HazardForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), choices=HazardStatus.choices)
     description = forms.CharField(label=_("隐患描述"), required=False, widget=forms.Textarea)
     measures = forms.CharField(label=_("防控措施"), widget=forms.Textarea)
-    responsible_unit = forms.ModelChoiceField(label=_("责任单位"), queryset=None)  # type: ignore[arg-type]
+    responsible_unit: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("责任单位"),
+        queryset=None,  # type: ignore[arg-type]
+    )
     found_on = forms.DateField(label=_("发现日期"), widget=forms.DateInput(attrs={"type": "date"}))
     rectify_due = forms.DateField(
         label=_("整改期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})

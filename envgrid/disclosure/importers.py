@@ -70,7 +70,9 @@ def _read_table(file_name: str, content: bytes) -> list[list[Any]]:
         try:
             wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # a broken or disguised file must answer 400, not 500
-            raise ValueError(_("无法读取 .xlsx 文件：%(e)s") % {"e": exc.__class__.__name__}) from exc
+            raise ValueError(
+                _("无法读取 .xlsx 文件：%(e)s") % {"e": exc.__class__.__name__}
+            ) from exc
         ws = wb.worksheets[0]
         return [list(r) for r in ws.iter_rows(values_only=True)]
     if name.endswith(".csv") or name.endswith(".txt"):
@@ -135,7 +137,11 @@ def parse_emission_file(file_name: str, content: bytes) -> tuple[list[EmissionRo
         missing.append(_("统一社会信用代码或监管对象"))
     if missing:
         return [], [
-            {"row": 1, "column": "", "message": _("缺少列：%(cols)s") % {"cols": "、".join(missing)}}
+            {
+                "row": 1,
+                "column": "",
+                "message": _("缺少列：%(cols)s") % {"cols": "、".join(missing)},
+            }
         ]
     if len(table) - 1 > MAX_ROWS:
         return [], [
@@ -143,11 +149,15 @@ def parse_emission_file(file_name: str, content: bytes) -> tuple[list[EmissionRo
         ]
 
     body = table[1:]
-    codes = {_text(r[index["uscc"]]).upper() for r in body if "uscc" in index and len(r) > index["uscc"]}
-    names = {_text(r[index["entity"]]) for r in body if "entity" in index and len(r) > index["entity"]}
+    codes = {
+        _text(r[index["uscc"]]).upper() for r in body if "uscc" in index and len(r) > index["uscc"]
+    }
+    entity_names = {
+        _text(r[index["entity"]]) for r in body if "entity" in index and len(r) > index["entity"]
+    }
     by_code = {e.uscc.upper(): e for e in SupervisedEntity.objects.filter(uscc__in=codes - {""})}
     by_name: dict[str, list[Any]] = {}
-    for e in SupervisedEntity.objects.filter(name__in=names - {""}):
+    for e in SupervisedEntity.objects.filter(name__in=entity_names - {""}):
         by_name.setdefault(e.name, []).append(e)
 
     rows: list[EmissionRow] = []
@@ -169,7 +179,9 @@ def parse_emission_file(file_name: str, content: bytes) -> tuple[list[EmissionRo
         if code:
             entity = by_code.get(code)
             if entity is None:
-                err(COLUMNS["uscc"][0], _("未找到统一社会信用代码为 %(c)s 的监管对象") % {"c": code})
+                err(
+                    COLUMNS["uscc"][0], _("未找到统一社会信用代码为 %(c)s 的监管对象") % {"c": code}
+                )
         elif name:
             found = by_name.get(name, [])
             if len(found) == 1:
@@ -177,7 +189,10 @@ def parse_emission_file(file_name: str, content: bytes) -> tuple[list[EmissionRo
             elif not found:
                 err(COLUMNS["entity"][0], _("未找到名为“%(n)s”的监管对象") % {"n": name})
             else:
-                err(COLUMNS["entity"][0], _("名称“%(n)s”对应多个监管对象，请填写信用代码") % {"n": name})
+                err(
+                    COLUMNS["entity"][0],
+                    _("名称“%(n)s”对应多个监管对象，请填写信用代码") % {"n": name},
+                )
         else:
             err(COLUMNS["uscc"][0], _("须填写统一社会信用代码或监管对象名称"))
 

@@ -183,7 +183,8 @@ class EmissionRecord(models.Model):
         verbose_name_plural = _("排放记录")
         constraints = [
             models.CheckConstraint(
-                condition=Q(period_end__gte=models.F("period_start")), name="emission_period_ordered"
+                condition=Q(period_end__gte=models.F("period_start")),
+                name="emission_period_ordered",
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="emission_value_nonnegative"),
         ]
@@ -490,4 +491,4 @@ class PetitionPhoto(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return self.file.name
+        return self.file.name or ""

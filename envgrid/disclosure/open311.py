@@ -22,8 +22,15 @@ from django.views.decorators.http import require_http_methods
 
 from envgrid.core.errors import ApplicationError
 
-from .models import Petition, PetitionCategory, PetitionSource, PetitionStatus, Publication
-from .models import PublicationKind, PublicationStatus
+from .models import (
+    Petition,
+    PetitionCategory,
+    PetitionSource,
+    PetitionStatus,
+    Publication,
+    PublicationKind,
+    PublicationStatus,
+)
 from .privacy import coarse, scrub
 from .ratelimit import rate_limited
 
@@ -45,9 +52,7 @@ def _error(status: int, description: str) -> JsonResponse:
 
 
 def _json(data: Any, status: int = 200) -> JsonResponse:
-    return JsonResponse(
-        data, status=status, safe=False, json_dumps_params={"ensure_ascii": False}
-    )
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
 
 
 def _w3c(value: dt.datetime | None) -> str | None:
@@ -182,7 +187,9 @@ def _post_request(request: HttpRequest) -> HttpResponse:
     if data.get("lat") in (None, "") or data.get("long") in (None, ""):
         return _error(400, _("须提供 lat 和 long（本系统按坐标确定承办网格）。"))
     name = " ".join(
-        x for x in ((data.get("last_name") or "").strip(), (data.get("first_name") or "").strip()) if x
+        x
+        for x in ((data.get("last_name") or "").strip(), (data.get("first_name") or "").strip())
+        if x
     )
     try:
         p = petition_submit(

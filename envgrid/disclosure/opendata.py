@@ -123,5 +123,14 @@ def petition_stats_json(request: HttpRequest) -> HttpResponse:
 @require_GET
 def petition_stats_csv(request: HttpRequest) -> HttpResponse:
     stats = petition_stats()
-    cols = ["category", "category_label", "total", "received", "accepted", "objected", "replied", "declined"]
+    cols = [
+        "category",
+        "category_label",
+        "total",
+        "received",
+        "accepted",
+        "objected",
+        "replied",
+        "declined",
+    ]
     return _csv("petition-stats.csv", cols, [[c[k] for k in cols] for c in stats["categories"]])

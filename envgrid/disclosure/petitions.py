@@ -90,9 +90,7 @@ def _clean_contact(name: str, phone: str, email: str) -> tuple[str, str, str]:
     fields: dict[str, list[str]] = {}
     if len(name) > 100:
         fields["contact_name"] = [_("最多100字")]
-    if phone and (
-        len(phone) > 30 or not all(c.isdigit() or c in "+-() " for c in phone)
-    ):
+    if phone and (len(phone) > 30 or not all(c.isdigit() or c in "+-() " for c in phone)):
         fields["contact_phone"] = [_("电话号码格式不正确")]
     if email and ("@" not in email or len(email) > 200 or " " in email):
         fields["contact_email"] = [_("电子邮箱格式不正确")]
@@ -154,7 +152,9 @@ def petition_submit(
     description = (description or "").strip()
     if not description:
         raise ApplicationError(
-            _("请填写反映的问题。"), code="description_required", fields={"description": [_("必填")]}
+            _("请填写反映的问题。"),
+            code="description_required",
+            fields={"description": [_("必填")]},
         )
     if len(description) > limits.max_text:
         raise ApplicationError(
@@ -217,7 +217,7 @@ def petition_submit(
         raise ConflictError(_("系统繁忙，请重试。"), code="tracking_code_collision")
     for content, mime, size in checked:
         photo = PetitionPhoto(petition=p, mime=mime, size=size)
-        photo.file.save(content.name, content, save=False)
+        photo.file.save(content.name or "photo", content, save=False)
         photo.save()
     petition_event(
         p,
@@ -240,7 +240,8 @@ def petition_submit(
             PetitionStatus.LINKED,
             actor=actor,
             action="linked",
-            note=_("与 %(code)s 为同一地点、同一类别，合并办理。") % {"code": primary.tracking_code},
+            note=_("与 %(code)s 为同一地点、同一类别，合并办理。")
+            % {"code": primary.tracking_code},
             public_note=_("您反映的问题已有他人反映，正在合并办理，进展与原件一致。"),
             duplicate_of=primary,
         )
@@ -324,7 +325,10 @@ def petition_progress(
         raise ApplicationError(_("请填写办理情况。"), code="required", fields={"note": [_("必填")]})
     petition_event(p, action="progress", actor=actor, note=note, public_note=public_note)
     audit_record(
-        actor=actor, action="petition.progress", obj=p, object_repr=p.tracking_code,
+        actor=actor,
+        action="petition.progress",
+        obj=p,
+        object_repr=p.tracking_code,
         after={"note": note[:500]},
     )
     return p
@@ -385,12 +389,16 @@ def petition_extend(
         )
     if approver is None or approver.unit_id != p.unit_id or not approver.is_active:
         raise ApplicationError(
-            _("延期须经本单位负责人批准。"), code="approver_invalid", fields={"approver": [_("无效")]}
+            _("延期须经本单位负责人批准。"),
+            code="approver_invalid",
+            fields={"approver": [_("无效")]},
         )
     actor_person = getattr(actor, "person", None)
     if actor_person is not None and actor_person.pk == approver.pk:
         raise ApplicationError(
-            _("经办人不能批准自己的延期申请。"), code="approver_invalid", fields={"approver": [_("无效")]}
+            _("经办人不能批准自己的延期申请。"),
+            code="approver_invalid",
+            fields={"approver": [_("无效")]},
         )
     obs = list(obligations_for(p, KIND_HANDLE))
     if not obs:
@@ -403,7 +411,8 @@ def petition_extend(
         p,
         action="extended",
         actor=actor,
-        note=_("延长 %(d)s 日（批准人：%(a)s）：%(r)s") % {"d": days, "a": approver.name, "r": reason},
+        note=_("延长 %(d)s 日（批准人：%(a)s）：%(r)s")
+        % {"d": days, "a": approver.name, "r": reason},
         public_note=_("办理期限经批准延长 %(d)s 日。") % {"d": days},
     )
     audit_record(
@@ -442,12 +451,17 @@ def petition_object(*, actor: Any, petition: Petition, reason: str) -> Petition:
     if now > due:
         raise ApplicationError(
             _("异议期限（交办后 %(rule)s，至 %(due)s）已过，应当受理办理。")
-            % {"rule": rules.objection_rule.describe(), "due": f"{timezone.localtime(due):%Y-%m-%d}"},
+            % {
+                "rule": rules.objection_rule.describe(),
+                "due": f"{timezone.localtime(due):%Y-%m-%d}",
+            },
             code="objection_window_closed",
             status=409,
         )
     for ob in obligations_for(p, KIND_ACK):
-        obligation_cancel(obligation=ob, actor=actor, reason=_("承办单位提出异议：%(r)s") % {"r": reason})
+        obligation_cancel(
+            obligation=ob, actor=actor, reason=_("承办单位提出异议：%(r)s") % {"r": reason}
+        )
     objecting = p.unit
     p = petition_transition(
         p,

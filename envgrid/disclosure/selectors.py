@@ -63,9 +63,7 @@ def public_hazards() -> list[dict[str, Any]]:
     return out
 
 
-def public_emissions(
-    *, entity: str = "", pollutant: str = "", exceeded: str = ""
-) -> QuerySet:
+def public_emissions(*, entity: str = "", pollutant: str = "", exceeded: str = "") -> QuerySet:
     qs = EmissionRecord.objects.filter(
         batch__publication__status=PublicationStatus.PUBLISHED
     ).select_related("batch", "batch__publication")
@@ -215,9 +213,11 @@ def hazard_published_state(hazards: list[Hazard]) -> dict[int, Publication]:
     """The live publication (if any) of each hazard, to show in the register."""
     topics = [f"hazard:{h.pk}" for h in hazards]
     out: dict[int, Publication] = {}
-    for pub in Publication.objects.filter(kind=PublicationKind.HAZARD, topic__in=topics).exclude(
-        status=PublicationStatus.WITHDRAWN
-    ).order_by("created_at"):
+    for pub in (
+        Publication.objects.filter(kind=PublicationKind.HAZARD, topic__in=topics)
+        .exclude(status=PublicationStatus.WITHDRAWN)
+        .order_by("created_at")
+    ):
         out[int(pub.topic.split(":")[1])] = pub
     return out
 

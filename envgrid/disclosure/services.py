@@ -41,7 +41,9 @@ def _require_text(value: str, field: str, label: str) -> str:
     value = (value or "").strip()
     if not value:
         raise ApplicationError(
-            _("%(label)s不能为空。") % {"label": label}, code="required", fields={field: [_("必填")]}
+            _("%(label)s不能为空。") % {"label": label},
+            code="required",
+            fields={field: [_("必填")]},
         )
     return value
 
@@ -84,8 +86,9 @@ def publication_create(
         content, _mime = checked_document(
             document, max_bytes=int(getattr(settings, "FILE_UPLOAD_MAX_BYTES", 20 * 1048576))
         )
-        pub.document.save(content.name, content, save=False)
-        pub.document_name = (getattr(document, "name", "") or content.name)[:200]
+        stored = content.name or "document"
+        pub.document.save(stored, content, save=False)
+        pub.document_name = str(getattr(document, "name", "") or stored)[:200]
     pub.save()
     publication_transition_created(pub, actor)
     return pub
@@ -284,9 +287,7 @@ def publication_draft_petition(*, actor: Any, petition: Petition, summary: str) 
 
 def publication_draft_emissions(*, actor: Any, batch: EmissionBatch) -> Publication:
     if batch.publication_id is not None:
-        raise ApplicationError(
-            _("该批次已有公开记录。"), code="already_drafted", status=409
-        )
+        raise ApplicationError(_("该批次已有公开记录。"), code="already_drafted", status=409)
     pub = publication_create(
         actor=actor,
         kind=PublicationKind.EMISSIONS,
@@ -403,7 +404,8 @@ def emission_import(
     rows, errors = parse_emission_file(file_name, content)
     if errors:
         raise ApplicationError(
-            _("导入失败：%(n)s 行有错误，未写入任何数据。") % {"n": len({e["row"] for e in errors})},
+            _("导入失败：%(n)s 行有错误，未写入任何数据。")
+            % {"n": len({e["row"] for e in errors})},
             code="import_rows_invalid",
             fields={"rows": errors},
         )

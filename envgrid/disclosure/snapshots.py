@@ -61,9 +61,7 @@ def _grids() -> list[Any]:
     from envgrid.grids.models import Grid
 
     return list(
-        Grid.objects.filter(is_active=True)
-        .select_related("owner_unit", "parent")
-        .order_by("path")
+        Grid.objects.filter(is_active=True).select_related("owner_unit", "parent").order_by("path")
     )
 
 
@@ -94,7 +92,11 @@ def division_payload() -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "generated_at": _iso(timezone.now()),
-        "stats": {"total": len(features), "complete": complete, "building": len(features) - complete},
+        "stats": {
+            "total": len(features),
+            "complete": complete,
+            "building": len(features) - complete,
+        },
         "features": features,
     }
 
@@ -142,7 +144,7 @@ def hazard_payload(h: Hazard) -> dict[str, Any]:
         "place": h.place,
         "lon": h.lon,
         "lat": h.lat,
-        "grid": h.grid.name if h.grid_id else "",
+        "grid": h.grid.name if h.grid is not None else "",
         "kind": h.kind,
         "kind_label": str(h.get_kind_display()),
         "level": h.level,
@@ -164,8 +166,9 @@ def _area(p: Petition) -> str:
 
 
 def petition_payload(p: Petition, summary: str) -> dict[str, Any]:
-    from .petitions import KIND_HANDLE
     from envgrid.obligations.services import obligations_for
+
+    from .petitions import KIND_HANDLE
 
     handle = obligations_for(p, KIND_HANDLE, live_only=False).order_by("-started_at").first()
     return {

@@ -27,9 +27,7 @@ urlpatterns = [
     path("data/emissions.csv", opendata.emissions_csv, name="data_emissions_csv"),
     path("data/emissions.json", opendata.emissions_json, name="data_emissions_json"),
     path("data/petition-stats.csv", opendata.petition_stats_csv, name="data_petition_stats_csv"),
-    path(
-        "data/petition-stats.json", opendata.petition_stats_json, name="data_petition_stats_json"
-    ),
+    path("data/petition-stats.json", opendata.petition_stats_json, name="data_petition_stats_json"),
     # Open311 GeoReport v2.
     path("open311/v2/services.json", open311.services, name="open311_services"),
     path(

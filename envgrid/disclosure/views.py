@@ -37,11 +37,11 @@ from .models import (
     PublicationStatus,
 )
 from .policies import (
-    visible_units,
     emission_batch_policy,
     hazard_policy,
     petition_policy,
     publication_policy,
+    visible_units,
 )
 from .selectors import (
     batch_list,
@@ -70,7 +70,17 @@ def manage(request: HttpRequest) -> HttpResponse:
     if g.get("format") == "xlsx":
         return xlsx_response(
             "信息公开",
-            ["标题", "类别", "公开单位", "状态", "创建时间", "审核时间", "发布时间", "撤回时间", "撤回原因"],
+            [
+                "标题",
+                "类别",
+                "公开单位",
+                "状态",
+                "创建时间",
+                "审核时间",
+                "发布时间",
+                "撤回时间",
+                "撤回原因",
+            ],
             (
                 [
                     p.title,
@@ -192,7 +202,7 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def publication_document_staff(request: HttpRequest, pk: int) -> HttpResponse:
+def publication_document_staff(request: HttpRequest, pk: int) -> FileResponse:
     pub = publication_policy.get_visible(request.user, pk)
     if not pub.document:
         raise ApplicationError(_("没有文件。"), code="not_found", status=404)
@@ -216,7 +226,17 @@ def petition_inbox(request: HttpRequest) -> HttpResponse:
     if g.get("format") == "xlsx":
         return xlsx_response(
             "信访件",
-            ["查询码", "类别", "网格", "承办单位", "状态", "登记时间", "受理时间", "办结时间", "来源"],
+            [
+                "查询码",
+                "类别",
+                "网格",
+                "承办单位",
+                "状态",
+                "登记时间",
+                "受理时间",
+                "办结时间",
+                "来源",
+            ],
             (
                 [
                     p.tracking_code,
@@ -234,9 +254,9 @@ def petition_inbox(request: HttpRequest) -> HttpResponse:
         )
     page = Paginator(qs, 50).get_page(g.get("page"))
     dues = {}
-    from envgrid.obligations.models import Obligation
-
     from django.contrib.contenttypes.models import ContentType
+
+    from envgrid.obligations.models import Obligation
 
     from .models import Petition
 
@@ -368,7 +388,7 @@ def _int(value: Any) -> int:
 
 @login_required
 @require_GET
-def petition_photo(request: HttpRequest, pk: int) -> HttpResponse:
+def petition_photo(request: HttpRequest, pk: int) -> FileResponse:
     photo = PetitionPhoto.objects.filter(pk=pk).select_related("petition").first()
     if photo is None or not petition_policy.can_view(request.user, photo.petition):
         raise ApplicationError(_("未找到。"), code="not_found", status=404)
@@ -395,7 +415,19 @@ def hazards(request: HttpRequest) -> HttpResponse:
     if g.get("format") == "xlsx":
         return xlsx_response(
             "环境安全隐患",
-            ["地点", "经度", "纬度", "网格", "类型", "等级", "防控措施", "状态", "责任单位", "发现日期", "整改期限"],
+            [
+                "地点",
+                "经度",
+                "纬度",
+                "网格",
+                "类型",
+                "等级",
+                "防控措施",
+                "状态",
+                "责任单位",
+                "发现日期",
+                "整改期限",
+            ],
             (
                 [
                     h.place,
@@ -501,7 +533,19 @@ def emissions(request: HttpRequest) -> HttpResponse:
         records = EmissionRecord.objects.filter(batch_id__in=batch_ids).select_related("batch")
         return xlsx_response(
             "排放数据",
-            ["批次", "监管对象", "污染物", "指标类型", "数值", "计量单位", "限值", "超标", "期间起", "期间止", "排放口"],
+            [
+                "批次",
+                "监管对象",
+                "污染物",
+                "指标类型",
+                "数值",
+                "计量单位",
+                "限值",
+                "超标",
+                "期间起",
+                "期间止",
+                "排放口",
+            ],
             (
                 [
                     r.batch.title,

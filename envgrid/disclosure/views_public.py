@@ -176,18 +176,18 @@ def publication_public(request: HttpRequest, pk: int) -> HttpResponse:
     pub = public_publication_get(pk)
     if pub is None:
         raise Http404(_("未找到该公开信息。"))
-    return render(
-        request, "disclosure/public/publication.html", _ctx(request, "", pub=pub)
-    )
+    return render(request, "disclosure/public/publication.html", _ctx(request, "", pub=pub))
 
 
 @require_GET
-def publication_document(request: HttpRequest, pk: int) -> HttpResponse:
+def publication_document(request: HttpRequest, pk: int) -> FileResponse:
     pub = public_publication_get(pk)
     if pub is None or not pub.document:
         raise Http404(_("未找到该文件。"))
     return FileResponse(
-        pub.document.open("rb"), as_attachment=True, filename=pub.document_name or pub.document.name
+        pub.document.open("rb"),
+        as_attachment=True,
+        filename=pub.document_name or pub.document.name or "document",
     )
 
 

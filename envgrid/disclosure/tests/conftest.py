@@ -15,7 +15,7 @@ PW = "pw-Test-12345"
 
 
 def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)
+    return dt.datetime(*args).replace(tzinfo=SH)  # type: ignore[arg-type]
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> dict:
@@ -71,15 +71,30 @@ def district(world):
     """District grid (owned by the government, attached to the leading group) with two
     sub-district grids: west owned by members[0], east by members[1]."""
     root = make_grid(
-        "ZQ", "测试区", 2, world.government, box(122.20, 40.62, 122.30, 40.70), group=world.group,
+        "ZQ",
+        "测试区",
+        2,
+        world.government,
+        box(122.20, 40.62, 122.30, 40.70),
+        group=world.group,
         duties="全区网格化环境监管。",
     )
     west = make_grid(
-        "ZQ-W", "西部街道", 3, world.members[0], box(122.20, 40.62, 122.25, 40.70), parent=root,
+        "ZQ-W",
+        "西部街道",
+        3,
+        world.members[0],
+        box(122.20, 40.62, 122.25, 40.70),
+        parent=root,
         duties="辖区大气、水、噪声污染巡查。",
     )
     east = make_grid(
-        "ZQ-E", "东部街道", 3, world.members[1], box(122.25, 40.62, 122.30, 40.70), parent=root,
+        "ZQ-E",
+        "东部街道",
+        3,
+        world.members[1],
+        box(122.25, 40.62, 122.30, 40.70),
+        parent=root,
     )
     bump_grid_index()
     return SimpleNamespace(world=world, root=root, west=west, east=east)

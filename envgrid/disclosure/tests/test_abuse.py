@@ -55,7 +55,9 @@ def test_I4_rate_limit_per_address(client, district, settings):
 def test_I4_forged_forwarded_for_does_not_dodge_the_limit(client, district, settings):
     settings.ENVGRID_PETITION_RATE = "1/3600"
     assert client.post("/disclosure/petition/new/", _form()).status_code == 302
-    r = client.post("/disclosure/petition/new/", _form(category="noise"), HTTP_X_FORWARDED_FOR="1.2.3.4")
+    r = client.post(
+        "/disclosure/petition/new/", _form(category="noise"), HTTP_X_FORWARDED_FOR="1.2.3.4"
+    )
     assert r.status_code == 429
 
 
@@ -65,7 +67,9 @@ def test_I4_description_size_limit(client, district):
 
 
 def test_I4_upload_checked_by_content_not_name(client, district):
-    fake = SimpleUploadedFile("photo.jpg", b"#!/bin/sh\necho not an image\n", content_type="image/jpeg")
+    fake = SimpleUploadedFile(
+        "photo.jpg", b"#!/bin/sh\necho not an image\n", content_type="image/jpeg"
+    )
     r = client.post("/disclosure/petition/new/", {**_form(), "photos": [fake]})
     assert r.status_code == 415
     assert "不是可接受的照片" in r.content.decode()
@@ -77,7 +81,10 @@ def test_I4_photo_size_and_count_limits(client, district, settings):
     big = SimpleUploadedFile("a.jpg", _jpeg_with_exif(b"x" * 200), content_type="image/jpeg")
     assert client.post("/disclosure/petition/new/", {**_form(), "photos": [big]}).status_code == 413
     settings.ENVGRID_PETITION_MAX_PHOTO_BYTES = 5 * 1024 * 1024
-    many = [SimpleUploadedFile(f"{i}.jpg", _jpeg_with_exif(b"x"), content_type="image/jpeg") for i in range(4)]
+    many = [
+        SimpleUploadedFile(f"{i}.jpg", _jpeg_with_exif(b"x"), content_type="image/jpeg")
+        for i in range(4)
+    ]
     assert client.post("/disclosure/petition/new/", {**_form(), "photos": many}).status_code == 400
     assert Petition.objects.count() == 0
 

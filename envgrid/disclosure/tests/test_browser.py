@@ -11,7 +11,9 @@ from envgrid.disclosure.models import Petition
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_I4_public_map_page_shows_grids_by_construction_status(browser_page, district, artifacts_dir):
+def test_I4_public_map_page_shows_grids_by_construction_status(
+    browser_page, district, artifacts_dir
+):
     from .test_publications import publish, roster
 
     w = district.world

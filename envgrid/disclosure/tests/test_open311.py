@@ -46,7 +46,15 @@ def test_I4_open311_services_list(client, db):
     codes = {s["service_code"] for s in services_}
     assert {"air", "water", "noise", "waste"} <= codes
     for s in services_:
-        assert {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"} <= set(s)
+        assert {
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group",
+        } <= set(s)
         assert s["metadata"] is False and s["type"] in ("realtime", "batch", "blackbox")
     d = client.get(f"{BASE}/services/air.json")
     assert d.status_code == 200 and d.json()["service_code"] == "air"
@@ -98,7 +106,13 @@ def test_I4_open311_post_gcj02_coordinate_system(client, district):
     lon, lat = wgs84_to_gcj02(122.2495, 40.66)
     r = client.post(
         f"{BASE}/requests.json",
-        {"service_code": "air", "lat": lat, "long": lon, "description": "异味", "coordinate_system": "gcj02"},
+        {
+            "service_code": "air",
+            "lat": lat,
+            "long": lon,
+            "description": "异味",
+            "coordinate_system": "gcj02",
+        },
     )
     assert r.status_code == 201
     p = Petition.objects.get(tracking_code=r.json()[0]["service_request_id"])
@@ -108,9 +122,14 @@ def test_I4_open311_post_gcj02_coordinate_system(client, district):
 def test_I4_open311_bad_input_error_arrays_write_nothing(client, district):
     _is_error_array(client.post(f"{BASE}/requests.json", {"lat": "40.6", "long": "122.2"}), 400)
     _is_error_array(
-        client.post(f"{BASE}/requests.json", {"service_code": "bogus", "lat": "40.6", "long": "122.2"}), 404
+        client.post(
+            f"{BASE}/requests.json", {"service_code": "bogus", "lat": "40.6", "long": "122.2"}
+        ),
+        404,
     )
-    _is_error_array(client.post(f"{BASE}/requests.json", {"service_code": "air", "description": "x"}), 400)
+    _is_error_array(
+        client.post(f"{BASE}/requests.json", {"service_code": "air", "description": "x"}), 400
+    )
     _is_error_array(
         client.post(
             f"{BASE}/requests.json",
@@ -119,16 +138,27 @@ def test_I4_open311_bad_input_error_arrays_write_nothing(client, district):
         400,
     )
     _is_error_array(
-        client.post(f"{BASE}/requests.json", {"service_code": "air", "lat": "40.6", "long": "122.2"}), 400
+        client.post(
+            f"{BASE}/requests.json", {"service_code": "air", "lat": "40.6", "long": "122.2"}
+        ),
+        400,
     )  # no description
     _is_error_array(
         client.post(
             f"{BASE}/requests.json",
-            {"service_code": "air", "lat": "40.6", "long": "122.2", "description": "x", "coordinate_system": "utm"},
+            {
+                "service_code": "air",
+                "lat": "40.6",
+                "long": "122.2",
+                "description": "x",
+                "coordinate_system": "utm",
+            },
         ),
         400,
     )
-    _is_error_array(client.post(f"{BASE}/requests.json", "{bad", content_type="application/json"), 400)
+    _is_error_array(
+        client.post(f"{BASE}/requests.json", "{bad", content_type="application/json"), 400
+    )
     _is_error_array(client.get(f"{BASE}/requests.json?status=pending"), 400)
     _is_error_array(client.get(f"{BASE}/requests.json?start_date=yesterday"), 400)
     _is_error_array(client.get(f"{BASE}/requests/XFNOSUCHCODE.json"), 404)
@@ -139,7 +169,12 @@ def test_I4_open311_bad_input_error_arrays_write_nothing(client, district):
 def test_I4_open311_json_body_accepted(client, district):
     r = client.post(
         f"{BASE}/requests.json",
-        {"service_code": "water", "lat": WEST_POINT[1], "long": WEST_POINT[0], "description": "排污口"},
+        {
+            "service_code": "water",
+            "lat": WEST_POINT[1],
+            "long": WEST_POINT[0],
+            "description": "排污口",
+        },
         content_type="application/json",
     )
     assert r.status_code == 201
@@ -155,7 +190,9 @@ def test_I4_open311_get_requests_filters_and_status_values(client, district, sub
         hidden = submit(category="noise")
         for p, unit_staff in ((open_p, w.member_staff[0]), (closed_p, w.member_staff[1])):
             p.refresh_from_db()
-            pub = services.publication_draft_petition(actor=unit_staff.user, petition=p, summary="办理情况摘要")
+            pub = services.publication_draft_petition(
+                actor=unit_staff.user, petition=p, summary="办理情况摘要"
+            )
             services.publication_review(actor=w.director.user, publication=pub)
             services.publication_publish(actor=w.director.user, publication=pub)
     with time_machine.travel(at(2025, 3, 10, 10, 0), tick=False):
@@ -173,7 +210,9 @@ def test_I4_open311_get_requests_filters_and_status_values(client, district, sub
         assert [r["service_request_id"] for r in air] == [open_p.tracking_code]
         mine = client.get(f"{BASE}/requests.json?service_request_id={hidden.tracking_code}").json()
         assert [r["service_request_id"] for r in mine] == [hidden.tracking_code]
-        assert client.get(f"{BASE}/requests.json?start_date=2025-04-01T00:00:00%2B08:00").json() == []
+        assert (
+            client.get(f"{BASE}/requests.json?start_date=2025-04-01T00:00:00%2B08:00").json() == []
+        )
         ranged = client.get(
             f"{BASE}/requests.json?start_date=2025-03-01T00:00:00Z&end_date=2025-03-31T00:00:00Z"
         ).json()

@@ -34,8 +34,10 @@ def _public_urls():  # type: ignore[no-untyped-def]
     for top in resolver.url_patterns:
         if isinstance(top, URLResolver) and top.namespace == "disclosure":
             for p in top.url_patterns:
-                if isinstance(p, URLPattern) and p.name and not str(p.pattern).startswith(
-                    ("manage/", "staff/")
+                if (
+                    isinstance(p, URLPattern)
+                    and p.name
+                    and not str(p.pattern).startswith(("manage/", "staff/"))
                 ):
                     out.append(p)
     return out
@@ -52,14 +54,22 @@ def test_I4_petitioner_identity_never_on_any_public_page_or_api(client, district
     accepted = submit(category="noise", description=desc, **contact)
     petition_acknowledge(actor=w.member_staff[0].user, petition=accepted)
     petition_progress(
-        actor=w.member_staff[0].user, petition=accepted, note=f"已联系{NAME}",
+        actor=w.member_staff[0].user,
+        petition=accepted,
+        note=f"已联系{NAME}",
         public_note=f"已电话联系{NAME}（{PHONE}）核实",
     )
-    replied = submit(category="waste", lon=EAST_POINT[0], lat=EAST_POINT[1], description=desc, **contact)
+    replied = submit(
+        category="waste", lon=EAST_POINT[0], lat=EAST_POINT[1], description=desc, **contact
+    )
     petition_acknowledge(actor=w.member_staff[1].user, petition=replied)
-    petition_reply(actor=w.member_staff[1].user, petition=replied, reply=f"{NAME}：经查属实，电话{PHONE}。")
+    petition_reply(
+        actor=w.member_staff[1].user, petition=replied, reply=f"{NAME}：经查属实，电话{PHONE}。"
+    )
     declined = submit(category="soil", description=desc, **contact)
-    petition_acknowledge(actor=w.member_staff[0].user, petition=declined, accept=False, reason=f"{NAME}重复")
+    petition_acknowledge(
+        actor=w.member_staff[0].user, petition=declined, accept=False, reason=f"{NAME}重复"
+    )
     assert dup.status == PetitionStatus.LINKED
     for p, staff in ((replied, w.member_staff[1]), (declined, w.member_staff[0])):
         p.refresh_from_db()
@@ -68,7 +78,7 @@ def test_I4_petitioner_identity_never_on_any_public_page_or_api(client, district
         )
         services.publication_review(actor=w.director.user, publication=pub)
         services.publication_publish(actor=w.director.user, publication=pub)
-    for kind, maker in (("division", services.publication_draft_division), ("duties", services.publication_draft_duties)):
+    for maker in (services.publication_draft_division, services.publication_draft_duties):
         pub = maker(actor=w.office_staff.user, unit=w.office_unit)
         services.publication_review(actor=w.director.user, publication=pub)
         services.publication_publish(actor=w.director.user, publication=pub)
@@ -110,8 +120,15 @@ def test_I4_petitioner_identity_never_on_any_public_page_or_api(client, district
     # And a new Open311 submission's own answer carries nothing of it either.
     r = client.post(
         "/disclosure/open311/v2/requests.json",
-        {"service_code": "air", "lat": 40.66, "long": 122.27, "description": desc, "first_name": NAME,
-         "phone": PHONE, "email": EMAIL},
+        {
+            "service_code": "air",
+            "lat": 40.66,
+            "long": 122.27,
+            "description": desc,
+            "first_name": NAME,
+            "phone": PHONE,
+            "email": EMAIL,
+        },
     )
     assert r.status_code == 201
     for secret in PLANTED:

@@ -58,7 +58,9 @@ def roster(district):  # type: ignore[no-untyped-def]
 
 def test_I4_plan_published_with_document_only_after_review(client, district):
     w = district.world
-    pdf = SimpleUploadedFile("方案.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf")
+    pdf = SimpleUploadedFile(
+        "方案.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf"
+    )
     pub = services.publication_create(
         actor=w.office_staff.user,
         kind=PublicationKind.PLAN,
@@ -181,9 +183,17 @@ def test_I4_hazard_bad_input_writes_nothing(district):
     with pytest.raises(ApplicationError):
         services.hazard_create(
             actor=w.member_staff[0].user,
-            data={"place": "x", "lon": 1, "lat": 1, "kind": "bogus", "level": "major",
-                  "measures": "m", "status": "identified", "responsible_unit": w.members[0],
-                  "found_on": timezone.localdate()},
+            data={
+                "place": "x",
+                "lon": 1,
+                "lat": 1,
+                "kind": "bogus",
+                "level": "major",
+                "measures": "m",
+                "status": "identified",
+                "responsible_unit": w.members[0],
+                "found_on": timezone.localdate(),
+            },
         )
     assert Hazard.objects.count() == 0
 
@@ -213,7 +223,10 @@ def test_I4_emissions_imported_published_with_exceedance(client, district, entit
         ]
     )
     batch = services.emission_import(
-        actor=w.office_staff.user, unit=w.office_unit, title="2025年一季度", file_name="q1.csv",
+        actor=w.office_staff.user,
+        unit=w.office_unit,
+        title="2025年一季度",
+        file_name="q1.csv",
         content=content,
     )
     assert batch.row_count == 2 and batch.exceedance_count == 1
@@ -238,12 +251,17 @@ def test_I4_emissions_import_xlsx(district, entities):
     wb = Workbook()
     ws = wb.active
     ws.append(TEMPLATE_HEADERS)
-    ws.append(["91210800MA0TEST01X", "", "COD", "浓度", 45, "mg/L", 50, "2025-02-01", "2025-02-28", ""])
+    ws.append(
+        ["91210800MA0TEST01X", "", "COD", "浓度", 45, "mg/L", 50, "2025-02-01", "2025-02-28", ""]
+    )
     buf = io.BytesIO()
     wb.save(buf)
     batch = services.emission_import(
-        actor=district.world.office_staff.user, unit=district.world.office_unit, title="二月",
-        file_name="feb.xlsx", content=buf.getvalue(),
+        actor=district.world.office_staff.user,
+        unit=district.world.office_unit,
+        title="二月",
+        file_name="feb.xlsx",
+        content=buf.getvalue(),
     )
     assert batch.row_count == 1 and batch.exceedance_count == 0
 
@@ -258,8 +276,11 @@ def test_I4_emissions_import_any_bad_row_writes_nothing_and_names_each_row(distr
     )
     with pytest.raises(ApplicationError) as exc:
         services.emission_import(
-            actor=district.world.office_staff.user, unit=district.world.office_unit, title="坏",
-            file_name="bad.csv", content=content,
+            actor=district.world.office_staff.user,
+            unit=district.world.office_unit,
+            title="坏",
+            file_name="bad.csv",
+            content=content,
         )
     errors = exc.value.fields["rows"]
     assert {e["row"] for e in errors} == {3, 4}
@@ -297,9 +318,8 @@ def test_I4_petition_handling_disclosed_anonymised(client, district, submit):
 
 
 def test_I4_major_adjustment_becomes_disclosure_draft_then_history(client, district):
-    from envgrid.grids.models import GridHistory, MajorAdjustment
-
     from envgrid.disclosure.hooks import adjustments_sync, on_major_adjustment
+    from envgrid.grids.models import GridHistory, MajorAdjustment
 
     w = district.world
     hist = GridHistory.objects.create(
@@ -344,7 +364,12 @@ def test_I4_withdraw_keeps_record_and_reason_and_hides_it(client, district):
     pub.refresh_from_db()
     assert pub.status == PublicationStatus.WITHDRAWN and pub.withdraw_reason == "方案已修订"
     assert pub.published_at is not None  # the publication date stays on record
-    assert [e.to_status for e in pub.events.all()] == ["draft", "reviewed", "published", "withdrawn"]
+    assert [e.to_status for e in pub.events.all()] == [
+        "draft",
+        "reviewed",
+        "published",
+        "withdrawn",
+    ]
     assert AuditEvent.objects.filter(action="publication.withdrawn", object_id=str(pub.pk)).exists()
     assert client.get(f"/disclosure/p/{pub.pk}/").status_code == 404
     assert "旧方案" not in client.get("/disclosure/plan/").content.decode()
@@ -357,10 +382,16 @@ def test_I4_manage_page_scoped_and_exports_xlsx(client, district):
 
     w = district.world
     own = services.publication_create(
-        actor=w.member_staff[0].user, kind=PublicationKind.PLAN, title="成员一草稿", unit=w.members[0]
+        actor=w.member_staff[0].user,
+        kind=PublicationKind.PLAN,
+        title="成员一草稿",
+        unit=w.members[0],
     )
     services.publication_create(
-        actor=w.member_staff[1].user, kind=PublicationKind.PLAN, title="成员二草稿", unit=w.members[1]
+        actor=w.member_staff[1].user,
+        kind=PublicationKind.PLAN,
+        title="成员二草稿",
+        unit=w.members[1],
     )
     login(client, w.member_staff[0])
     page = client.get("/disclosure/manage/").content.decode()
