@@ -137,7 +137,7 @@ class Period:
     end: dt.date
 
     def months(self) -> list[dt.date]:
-        out = []
+        out: list[dt.date] = []
         m = self.start.replace(day=1)
         while m <= self.end and len(out) < MAX_MONTHS:
             out.append(m)
@@ -376,11 +376,12 @@ def overview(
     unit_ids: set[int] = set(scope.unit_ids) if scope.unit_ids is not None else set()
     for counts in by_unit.values():
         unit_ids |= set(counts)
-    units = list(
-        Unit.objects.filter(pk__in=unit_ids)
+    units: list[dict[str, Any]] = [
+        dict(row)
+        for row in Unit.objects.filter(pk__in=unit_ids)
         .order_by("code")
         .values("id", "code", "name", "short_name")
-    )
+    ]
     levels = grid_levels(scope)
     if level not in levels:
         level = default_level(levels)

@@ -4,6 +4,7 @@ grid, a map shaded by open and overdue items, and .xlsx exports of both."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -83,6 +84,10 @@ def drill_url(metric: Metric, params: dict[str, str], **extra: Any) -> str:
 # --------------------------------------------------------------------------- overview
 
 
+def _month_href(metric: Metric, params: dict[str, str]) -> Callable[[dt.date], str]:
+    return lambda month: drill_url(metric, params, month=f"{month:%Y-%m}")
+
+
 def _tiles(ov: Overview, params: dict[str, str]) -> list[dict[str, Any]]:
     tiles = []
     for m in ov.metrics:
@@ -99,7 +104,7 @@ def _tiles(ov: Overview, params: dict[str, str]) -> list[dict[str, Any]]:
                 "chart": month_bars(
                     ov.months,
                     ov.by_month[m.key],
-                    href=lambda month, m=m: drill_url(m, params, month=f"{month:%Y-%m}"),
+                    href=_month_href(m, params),
                     title=_("%(label)s按月趋势") % {"label": m.label},
                 ),
                 "list_url": _safe_reverse(m.list_url),
@@ -205,7 +210,7 @@ def _map_features(ov: Overview, params: dict[str, str]) -> dict[str, Any]:
 def _export(ov: Overview) -> HttpResponse:
     months = ov.months
     grid_metrics = [m for m in ov.metrics if m.grid_field]
-    sheets = [
+    sheets: list[Any] = [
         (
             _("总览"),
             [_("指标"), _("合计"), _("办理中"), _("逾期")],

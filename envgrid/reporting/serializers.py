@@ -19,7 +19,7 @@ from .policies import due_policy, report_policy
 from .workflow import BY_ACTION, available_actions
 
 
-def _user(serializer: serializers.Serializer) -> Any:
+def _user(serializer: Any) -> Any:
     request = serializer.context.get("request")
     return getattr(request, "user", None)
 
@@ -248,4 +248,4 @@ class OfficerRowSerializer(serializers.ModelSerializer):
 class GenerateResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())
+    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]

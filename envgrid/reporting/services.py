@@ -69,6 +69,10 @@ EDITABLE_FIELDS = (
 # --------------------------------------------------------------------------- reports
 
 
+def _field_label(name: str) -> Any:
+    return getattr(Report._meta.get_field(name), "verbose_name", name)
+
+
 def thematic_check(*, report_type: str, data: dict[str, Any]) -> None:
     """I3: a thematic comprehensive report carries situation, analysis and recommendations
     (有情况、有分析、有建议); without any one of them it is refused."""
@@ -82,7 +86,7 @@ def thematic_check(*, report_type: str, data: dict[str, Any]) -> None:
     if missing:
         raise ApplicationError(
             _("专题综合信息须有情况、有分析、有建议，缺少：%(parts)s。")
-            % {"parts": "、".join(str(Report._meta.get_field(n).verbose_name) for n in missing)},
+            % {"parts": "、".join(str(_field_label(n)) for n in missing)},
             code="thematic_incomplete",
             fields=missing,
         )
@@ -272,7 +276,11 @@ def _author_users(report: Report) -> list[Any]:
 
 def _fulfil_due(report: Report, *, actor: Any, at: dt.datetime) -> None:
     """Submitting completes the due report's obligation (I3); late if past its due time."""
-    due = ReportDue.objects.select_for_update().select_related("obligation").get(pk=report.due_id)
+    due = (
+        ReportDue.objects.select_for_update()
+        .select_related("obligation")
+        .get(pk=report.due_id or 0)
+    )
     if due.report_id is not None and due.report_id != report.pk:
         raise ConflictError(_("该应报事项已由其他信息报送。"), code="due_fulfilled")
     if due.report_id is None:

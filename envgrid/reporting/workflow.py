@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, ConflictError
@@ -37,7 +37,7 @@ class Transition:
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("screen", (S.COLLECTED,), S.SCREENED, AUTHOR, gettext_lazy("筛选")),
+    Transition("screen", (S.COLLECTED,), S.SCREENED, AUTHOR, pgettext_lazy("report step", "筛选")),
     Transition("process", (S.SCREENED,), S.PROCESSED, AUTHOR, gettext_lazy("加工")),
     Transition(
         "submit", (S.PROCESSED,), S.SUBMITTED, AUTHOR, gettext_lazy("报送"), stamp="submitted_at"

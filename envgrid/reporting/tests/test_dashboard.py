@@ -152,7 +152,9 @@ def _scope_grids(units: set[int] | None, group: LeadingGroup | None) -> list[Gri
     return [g for g in grids if any(g.path.startswith(r.path) for r in roots)]
 
 
-def brute_force(metric: Any, rule: dict[str, Any], user: Any, group: Any, now: dt.datetime, level: Any):
+def brute_force(
+    metric: Any, rule: dict[str, Any], user: Any, group: Any, now: dt.datetime, level: Any
+):
     model = apps.get_model(rule["model"])
     visible = set(_policy(*rule["policy"])(user).values_list("pk", flat=True))
     units = _scope_units(user, group)
@@ -183,7 +185,9 @@ def brute_force(metric: Any, rule: dict[str, Any], user: Any, group: Any, now: d
             if g.level != level:
                 continue
             inside = [
-                o for o in rows if any(x.path.startswith(g.path) for x in _walk(o, metric.grid_field))
+                o
+                for o in rows
+                if any(x.path.startswith(g.path) for x in _walk(o, metric.grid_field))
             ]
             out["grid"][g.pk] = (
                 len(inside),
@@ -193,7 +197,7 @@ def brute_force(metric: Any, rule: dict[str, Any], user: Any, group: Any, now: d
     return out
 
 
-def _check(user: Any, group: Any, now: dt.datetime) -> dict[str, int]:
+def _check(user: Any, group: Any, now: dt.datetime) -> dict[str, Any]:
     scope = dashboard_scope(user, group.pk if group else None)
     ov = overview(scope, period=YEAR, now=now)
     rules = _rules(now)
@@ -205,7 +209,9 @@ def _check(user: Any, group: Any, now: dt.datetime) -> dict[str, int]:
         assert got["total"] == expected["total"], where
         assert got["open"] == expected["open"], where
         assert got["overdue"] == expected["overdue"], where
-        assert {k: v for k, v in ov.by_month[metric.key].items() if v} == dict(expected["month"]), where
+        assert {k: v for k, v in ov.by_month[metric.key].items() if v} == dict(expected["month"]), (
+            where
+        )
         assert ov.by_unit[metric.key] == dict(expected["unit"]), where
         if metric.grid_field:
             mine = {
@@ -246,7 +252,9 @@ def test_I3_every_dashboard_figure_equals_a_brute_force_count_over_the_demo(clie
 
     # A figure drills down to exactly its rows, and the export carries the same figures.
     client.force_login(director)
-    page = client.get(reverse("reporting:drill", args=["reports"]) + "?from=2026-01-01&to=2026-12-31")
+    page = client.get(
+        reverse("reporting:drill", args=["reports"]) + "?from=2026-01-01&to=2026-12-31"
+    )
     shown = int(re.search(r"共 (\d+) 条", page.content.decode()).group(1))
     assert shown == as_office["reports"]
     xlsx = client.get(reverse("reporting:dashboard") + "?from=2026-01-01&to=2026-12-31&format=xlsx")
@@ -260,10 +268,23 @@ def _square(x: float, y: float, size: float) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def _grid(code: str, name: str, level: int, unit: Any, boundary: dict, parent: Any = None, group: Any = None) -> Grid:
+def _grid(
+    code: str,
+    name: str,
+    level: int,
+    unit: Any,
+    boundary: dict,
+    parent: Any = None,
+    group: Any = None,
+) -> Grid:
     g = Grid.objects.create(
-        code=code, name=name, level=level, owner_unit=unit, boundary=boundary,
-        parent=parent, leading_group=group,
+        code=code,
+        name=name,
+        level=level,
+        owner_unit=unit,
+        boundary=boundary,
+        parent=parent,
+        leading_group=group,
     )
     g.path = f"{parent.path if parent else '/'}{g.pk}/"
     xs = [p[0] for p in boundary["coordinates"][0]]
@@ -278,22 +299,38 @@ def test_I3_dashboard_in_a_browser(transactional_db, browser_page, artifacts_dir
     from envgrid.testing import World, browser_login
 
     world = World(n_members=4)
-    district = _grid("D", "测试区", 2, world.government, _square(122.0, 40.0, 0.2), group=world.group)
+    district = _grid(
+        "D", "测试区", 2, world.government, _square(122.0, 40.0, 0.2), group=world.group
+    )
     for i, unit in enumerate(world.members):
-        _grid(f"D-{i}", f"{unit.name}网格", 3, unit,
-              _square(122.0 + 0.1 * (i % 2), 40.0 + 0.1 * (i // 2), 0.1), parent=district)
+        _grid(
+            f"D-{i}",
+            f"{unit.name}网格",
+            3,
+            unit,
+            _square(122.0 + 0.1 * (i % 2), 40.0 + 0.1 * (i // 2), 0.1),
+            parent=district,
+        )
     office = world.director.user
     schedule_create(
-        actor=office, leading_group=world.group, name="月度工作信息",
-        report_type=ReportType.WORK_INFO, frequency="monthly", due_workdays=5,
-        valid_from=dt.date(timezone.localdate().year, 1, 1), units=world.members,
+        actor=office,
+        leading_group=world.group,
+        name="月度工作信息",
+        report_type=ReportType.WORK_INFO,
+        frequency="monthly",
+        due_workdays=5,
+        valid_from=dt.date(timezone.localdate().year, 1, 1),
+        units=world.members,
     )
     dues_generate()
     for i, person in enumerate(world.member_staff):
         for due in person.unit.report_dues.order_by("due_at")[: 3 + 2 * i]:
             report = report_create(
-                actor=person.user, report_type=ReportType.WORK_INFO, title=f"工作信息{due.period_key}",
-                content="巡查情况（测试）", due=due,
+                actor=person.user,
+                report_type=ReportType.WORK_INFO,
+                title=f"工作信息{due.period_key}",
+                content="巡查情况（测试）",
+                due=due,
             )
             for action in ("screen", "process", "submit"):
                 report = report_act(actor=person.user, report=report, action=action)
