@@ -33,5 +33,15 @@ class ObligationPolicy(Policy):
             or obj.unit_id in actor.overseen_unit_ids()
         )
 
+    def can_approve(self, user: Any, obj: Any) -> bool:
+        """Pauses and extensions are approved by the office (or a leader) overseeing the
+        owing unit — never by the owing unit itself — or by an administrator."""
+        actor = actor_for(user)
+        if actor.is_admin:
+            return True
+        if obj.unit_id not in actor.overseen_unit_ids():
+            return False
+        return actor.is_leader or (actor.is_office and obj.unit_id != actor.unit_id)
+
 
 obligation_policy = ObligationPolicy()

@@ -1,0 +1,15 @@
+"""Staff pages under /obligations/ (namespace "obligations")."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.obligation_index, name="list"),
+    path("register/", views.register, name="register"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/pause/", views.pause, name="pause"),
+    path("<int:pk>/resume/", views.resume, name="resume"),
+    path("<int:pk>/extend/", views.extend, name="extend"),
+    path("<int:pk>/complete/", views.complete, name="complete"),
+]
