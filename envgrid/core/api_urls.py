@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -61,8 +62,23 @@ class CalendarYearOutSerializer(CalendarYearSerializer):
     updated_at = serializers.DateTimeField()
 
 
+class AdministratorsWrite(BasePermission):
+    """Anyone signed in reads the calendar; only administrators change it. Checked before
+    the input is parsed, so a refused caller learns nothing from validation messages."""
+
+    message = _("只有系统管理员可以维护工作日历。")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or bool(user.is_superuser)
+
+
 class CalendarYearListView(APIView):
     """Years recorded by administrators (they override the packaged State Council data)."""
+
+    permission_classes = [AdministratorsWrite]
 
     @extend_schema(
         operation_id="calendar_years_list",
@@ -93,6 +109,8 @@ class CalendarYearListView(APIView):
 
 
 class CalendarYearDetailView(APIView):
+    permission_classes = [AdministratorsWrite]
+
     @extend_schema(responses=CalendarYearOutSerializer)
     def get(self, request: Request, year: int) -> Response:
         record = CalendarYear.objects.filter(year=year).first()
