@@ -48,32 +48,32 @@ from .policies import (
     target_policy,
 )
 from .serializers import (
-    AckStatsSerializer,
-    ActionCreateSerializer,
-    ActionListSerializer,
-    ActionSerializer,
-    ActionUpdateSerializer,
-    AssignmentSerializer,
-    DutiesSerializer,
-    FindingCreateSerializer,
-    FindingSerializer,
-    InspectionCreateSerializer,
-    InspectionSerializer,
-    LiaisonInSerializer,
-    MoveSerializer,
-    NoteSerializer,
-    OfficerSerializer,
-    ParticipantInSerializer,
-    ParticipantSerializer,
-    PersonInSerializer,
-    PhotoSerializer,
-    PhotosInSerializer,
-    ReasonSerializer,
-    ReportSerializer,
-    SummarySerializer,
-    SuperviseSerializer,
-    TargetInSerializer,
-    TargetSerializer,
+    EnfAckStatsSerializer,
+    EnfActionCreateSerializer,
+    EnfActionListSerializer,
+    EnfActionSerializer,
+    EnfActionUpdateSerializer,
+    EnfAssignmentSerializer,
+    EnfDutiesSerializer,
+    EnfFindingCreateSerializer,
+    EnfFindingSerializer,
+    EnfInspectionCreateSerializer,
+    EnfInspectionSerializer,
+    EnfLiaisonInSerializer,
+    EnfMoveSerializer,
+    EnfNoteSerializer,
+    EnfOfficerSerializer,
+    EnfParticipantInSerializer,
+    EnfParticipantSerializer,
+    EnfPersonInSerializer,
+    EnfPhotoSerializer,
+    EnfPhotosInSerializer,
+    EnfReasonSerializer,
+    EnfReportSerializer,
+    EnfSummarySerializer,
+    EnfSuperviseSerializer,
+    EnfTargetInSerializer,
+    EnfTargetSerializer,
 )
 
 
@@ -116,12 +116,12 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         "targets__supervision",
         "status_changes__actor",
     )
-    serializer_class = ActionSerializer
+    serializer_class = EnfActionSerializer
     ordering_fields = ["start_date", "end_date", "status", "id"]
     search_fields = ["title", "number"]
 
     def get_serializer_class(self) -> Any:
-        return ActionListSerializer if self.action == "list" else ActionSerializer
+        return EnfActionListSerializer if self.action == "list" else EnfActionSerializer
 
     def get_queryset(self) -> QuerySet:
         qs = super().get_queryset()
@@ -143,9 +143,9 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     def _fresh(self) -> EnforcementAction:
         return self.get_object()
 
-    @extend_schema(request=ActionCreateSerializer, responses={201: ActionSerializer})
+    @extend_schema(request=EnfActionCreateSerializer, responses={201: EnfActionSerializer})
     def create(self, request: Request) -> Response:
-        d = dict(self._in(ActionCreateSerializer))
+        d = dict(self._in(EnfActionCreateSerializer))
         targets = [services.TargetSpec(**t) for t in d.pop("targets")]
         participants = [services.ParticipantSpec(**p) for p in d.pop("participants", [])]
         kind, amount = d.pop("ack_rule_kind", None), d.pop("ack_rule_amount", None)
@@ -158,71 +158,71 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         )
         return self._out(self.get_queryset().get(pk=created.pk), code=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ActionUpdateSerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfActionUpdateSerializer, responses=EnfActionSerializer)
     def partial_update(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        data = self._in(ActionUpdateSerializer, partial=True)
+        data = self._in(EnfActionUpdateSerializer, partial=True)
         services.action_update(actor=request.user, action=obj, **data)
         return self._out(self._fresh())
 
-    @extend_schema(request=NoteSerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfNoteSerializer, responses=EnfActionSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        services.action_approve(actor=request.user, action=obj, **self._in(NoteSerializer))
+        services.action_approve(actor=request.user, action=obj, **self._in(EnfNoteSerializer))
         return self._out(self._fresh())
 
-    @extend_schema(request=NoteSerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfNoteSerializer, responses=EnfActionSerializer)
     @action(detail=True, methods=["post"])
     def deploy(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        services.action_deploy(actor=request.user, action=obj, **self._in(NoteSerializer))
+        services.action_deploy(actor=request.user, action=obj, **self._in(EnfNoteSerializer))
         return self._out(self._fresh())
 
-    @extend_schema(request=NoteSerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfNoteSerializer, responses=EnfActionSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        services.action_start(actor=request.user, action=obj, **self._in(NoteSerializer))
+        services.action_start(actor=request.user, action=obj, **self._in(EnfNoteSerializer))
         return self._out(self._fresh())
 
-    @extend_schema(request=SummarySerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfSummarySerializer, responses=EnfActionSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        services.action_complete(actor=request.user, action=obj, **self._in(SummarySerializer))
+        services.action_complete(actor=request.user, action=obj, **self._in(EnfSummarySerializer))
         return self._out(self._fresh())
 
-    @extend_schema(request=ReasonSerializer, responses=ActionSerializer)
+    @extend_schema(request=EnfReasonSerializer, responses=EnfActionSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        services.action_cancel(actor=request.user, action=obj, **self._in(ReasonSerializer))
+        services.action_cancel(actor=request.user, action=obj, **self._in(EnfReasonSerializer))
         return self._out(self._fresh())
 
-    @extend_schema(request=ParticipantInSerializer, responses={201: ParticipantSerializer})
+    @extend_schema(request=EnfParticipantInSerializer, responses={201: EnfParticipantSerializer})
     @action(detail=True, methods=["post"])
     def participants(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        d = self._in(ParticipantInSerializer)
+        d = self._in(EnfParticipantInSerializer)
         p = services.participant_add(actor=request.user, action=obj, **d)
-        return self._out(p, ParticipantSerializer, status.HTTP_201_CREATED)
+        return self._out(p, EnfParticipantSerializer, status.HTTP_201_CREATED)
 
-    @extend_schema(request=TargetInSerializer, responses={201: TargetSerializer})
+    @extend_schema(request=EnfTargetInSerializer, responses={201: EnfTargetSerializer})
     @action(detail=True, methods=["post"])
     def targets(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        spec = services.TargetSpec(**self._in(TargetInSerializer))
+        spec = services.TargetSpec(**self._in(EnfTargetInSerializer))
         t = services.target_add(actor=request.user, action=obj, spec=spec)
-        return self._out(t, TargetSerializer, status.HTTP_201_CREATED)
+        return self._out(t, EnfTargetSerializer, status.HTTP_201_CREATED)
 
-    @extend_schema(request=PersonInSerializer, responses={201: OfficerSerializer})
+    @extend_schema(request=EnfPersonInSerializer, responses={201: EnfOfficerSerializer})
     @action(detail=True, methods=["post"])
     def officers(self, request: Request, pk: Any = None) -> Response:
         obj = self._fresh()
-        person = self._in(PersonInSerializer)["person"]
+        person = self._in(EnfPersonInSerializer)["person"]
         officer = services.officer_assign(actor=request.user, action=obj, person=person)
-        return self._out(officer, OfficerSerializer, status.HTTP_201_CREATED)
+        return self._out(officer, EnfOfficerSerializer, status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, DOCX_MIME): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="plan-docx")
@@ -246,23 +246,23 @@ class ParticipantViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 
     policy = participant_policy
     queryset = ActionParticipant.objects.select_related("unit", "liaison", "action")
-    serializer_class = ParticipantSerializer
+    serializer_class = EnfParticipantSerializer
     filterset_fields = ["action", "unit", "role"]
 
-    @extend_schema(request=DutiesSerializer, responses=ParticipantSerializer)
+    @extend_schema(request=EnfDutiesSerializer, responses=EnfParticipantSerializer)
     @action(detail=True, methods=["post"])
     def duties(self, request: Request, pk: Any = None) -> Response:
         p = self.get_object()
         services.participant_set_duties(
-            actor=request.user, participant=p, **self._in(DutiesSerializer)
+            actor=request.user, participant=p, **self._in(EnfDutiesSerializer)
         )
         return self._out(self.get_object())
 
-    @extend_schema(request=LiaisonInSerializer, responses=ParticipantSerializer)
+    @extend_schema(request=EnfLiaisonInSerializer, responses=EnfParticipantSerializer)
     @action(detail=True, methods=["post"])
     def liaison(self, request: Request, pk: Any = None) -> Response:
         p = self.get_object()
-        d = self._in(LiaisonInSerializer)
+        d = self._in(EnfLiaisonInSerializer)
         if d["replace"]:
             services.liaison_replace(
                 actor=request.user, participant=p, person=d["person"], reason=d["reason"]
@@ -280,7 +280,7 @@ class ParticipantViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin
 class TargetViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     policy = target_policy
     queryset = ActionTarget.objects.select_related("entity", "grid", "supervision", "action")
-    serializer_class = TargetSerializer
+    serializer_class = EnfTargetSerializer
     filterset_fields = ["action", "is_key"]
 
     @extend_schema(responses={204: None})
@@ -292,7 +292,7 @@ class TargetViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
 class OfficerViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     policy = officer_policy
     queryset = ActionOfficer.objects.select_related("person", "participant", "action")
-    serializer_class = OfficerSerializer
+    serializer_class = EnfOfficerSerializer
     filterset_fields = ["action"]
 
     @extend_schema(responses={204: None})
@@ -307,41 +307,43 @@ class AssignmentViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
 
     policy = assignment_policy
     queryset = Assignment.objects.select_related("action", "unit")
-    serializer_class = AssignmentSerializer
+    serializer_class = EnfAssignmentSerializer
     filterset_fields = ["action", "unit", "status"]
     ordering_fields = ["issued_at", "ack_due_at"]
 
-    @extend_schema(request=NoteSerializer, responses=AssignmentSerializer)
+    @extend_schema(request=EnfNoteSerializer, responses=EnfAssignmentSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: Any = None) -> Response:
         a = self.get_object()
         services.assignment_acknowledge(
-            actor=request.user, assignment=a, **self._in(NoteSerializer)
+            actor=request.user, assignment=a, **self._in(EnfNoteSerializer)
         )
         return self._out(self.get_object())
 
-    @extend_schema(request=ReportSerializer, responses=AssignmentSerializer)
+    @extend_schema(request=EnfReportSerializer, responses=EnfAssignmentSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: Any = None) -> Response:
         a = self.get_object()
-        services.assignment_complete(actor=request.user, assignment=a, **self._in(ReportSerializer))
+        services.assignment_complete(
+            actor=request.user, assignment=a, **self._in(EnfReportSerializer)
+        )
         return self._out(self.get_object())
 
-    @extend_schema(request=NoteSerializer, responses={400: None})
+    @extend_schema(request=EnfNoteSerializer, responses={400: None})
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: Any = None) -> Response:
         """Always refused (E4: 下级网格不得推诿和回避); kept so the refusal has a reason."""
         a = self.get_object()
         services.assignment_move(
-            actor=request.user, assignment=a, to="declined", **self._in(NoteSerializer)
+            actor=request.user, assignment=a, to="declined", **self._in(EnfNoteSerializer)
         )
         return self._out(self.get_object())  # pragma: no cover - the table has no such move
 
-    @extend_schema(request=MoveSerializer, responses=AssignmentSerializer)
+    @extend_schema(request=EnfMoveSerializer, responses=EnfAssignmentSerializer)
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: Any = None) -> Response:
         a = self.get_object()
-        services.assignment_move(actor=request.user, assignment=a, **self._in(MoveSerializer))
+        services.assignment_move(actor=request.user, assignment=a, **self._in(EnfMoveSerializer))
         return self._out(self.get_object())
 
 
@@ -352,7 +354,7 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
     queryset = Inspection.objects.select_related("entity", "action").prefetch_related(
         "officers", "photos", "findings__entity", "findings__supervision"
     )
-    serializer_class = InspectionSerializer
+    serializer_class = EnfInspectionSerializer
     filterset_fields = ["action", "entity"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -372,9 +374,9 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
                 ) from None
         return out
 
-    @extend_schema(request=InspectionCreateSerializer, responses={201: InspectionSerializer})
+    @extend_schema(request=EnfInspectionCreateSerializer, responses={201: EnfInspectionSerializer})
     def create(self, request: Request) -> Response:
-        d = self._in(InspectionCreateSerializer, data=self._payload(request))
+        d = self._in(EnfInspectionCreateSerializer, data=self._payload(request))
         act = action_policy.get_visible(request.user, d["action"])
         entity = (
             Inspection._meta.get_field("entity")
@@ -405,14 +407,14 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
         )
         return self._out(self.get_queryset().get(pk=inspection.pk), code=201)
 
-    @extend_schema(request=PhotosInSerializer, responses={201: PhotoSerializer(many=True)})
+    @extend_schema(request=EnfPhotosInSerializer, responses={201: EnfPhotoSerializer(many=True)})
     @action(detail=True, methods=["post"])
     def photos(self, request: Request, pk: Any = None) -> Response:
         inspection = self.get_object()
         rows = services.photo_add(
             actor=request.user, inspection=inspection, photos=request.FILES.getlist("photos")
         )
-        return Response(PhotoSerializer(rows, many=True).data, status=201)
+        return Response(EnfPhotoSerializer(rows, many=True).data, status=201)
 
 
 class FindingViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
@@ -420,12 +422,12 @@ class FindingViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
 
     policy = finding_policy
     queryset = Finding.objects.select_related("entity", "action", "supervision")
-    serializer_class = FindingSerializer
+    serializer_class = EnfFindingSerializer
     filterset_fields = ["action", "status", "is_key"]
 
-    @extend_schema(request=FindingCreateSerializer, responses={201: FindingSerializer})
+    @extend_schema(request=EnfFindingCreateSerializer, responses={201: EnfFindingSerializer})
     def create(self, request: Request) -> Response:
-        d = dict(self._in(FindingCreateSerializer))
+        d = dict(self._in(EnfFindingCreateSerializer))
         inspection = inspection_policy.get_visible(request.user, d.pop("inspection"))
         photo_ids = d.pop("photos", None)
         photos = list(inspection.photos.filter(pk__in=photo_ids)) if photo_ids is not None else None
@@ -437,17 +439,19 @@ class FindingViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         )
         return self._out(finding, code=201)
 
-    @extend_schema(request=None, responses=FindingSerializer)
+    @extend_schema(request=None, responses=EnfFindingSerializer)
     @action(detail=True, methods=["post"])
     def case(self, request: Request, pk: Any = None) -> Response:
         services.finding_to_case(actor=request.user, finding=self.get_object())
         return self._out(self.get_object())
 
-    @extend_schema(request=SuperviseSerializer, responses=FindingSerializer)
+    @extend_schema(request=EnfSuperviseSerializer, responses=EnfFindingSerializer)
     @action(detail=True, methods=["post"])
     def supervise(self, request: Request, pk: Any = None) -> Response:
         f = self.get_object()
-        services.finding_supervise(actor=request.user, finding=f, **self._in(SuperviseSerializer))
+        services.finding_supervise(
+            actor=request.user, finding=f, **self._in(EnfSuperviseSerializer)
+        )
         return self._out(self.get_object())
 
 
@@ -458,7 +462,7 @@ class AckStatsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("year", int, required=False)],
-        responses=AckStatsSerializer(many=True),
+        responses=EnfAckStatsSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         actor = actor_for(request.user)
@@ -482,4 +486,4 @@ class AckStatsView(APIView):
             }
             for uid, s in sorted(stats.items())
         ]
-        return Response(AckStatsSerializer(rows, many=True).data)
+        return Response(EnfAckStatsSerializer(rows, many=True).data)

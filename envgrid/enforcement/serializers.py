@@ -42,7 +42,7 @@ def _user(serializer: serializers.Serializer) -> Any:
 # -- output ---------------------------------------------------------------------------
 
 
-class OfficerSerializer(serializers.ModelSerializer):
+class EnfOfficerSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
     unit = serializers.IntegerField(source="participant.unit_id", read_only=True)
 
@@ -51,11 +51,11 @@ class OfficerSerializer(serializers.ModelSerializer):
         fields = ["id", "person", "person_name", "unit", "cert_number", "cert_valid_to"]
 
 
-class ParticipantSerializer(serializers.ModelSerializer):
+class EnfParticipantSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     role_display = serializers.CharField(source="get_role_display", read_only=True)
     liaison_name = serializers.CharField(source="liaison.name", read_only=True, default=None)
-    officers = OfficerSerializer(many=True, read_only=True)
+    officers = EnfOfficerSerializer(many=True, read_only=True)
 
     class Meta:
         model = ActionParticipant
@@ -74,7 +74,7 @@ class ParticipantSerializer(serializers.ModelSerializer):
         ]
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class EnfTargetSerializer(serializers.ModelSerializer):
     entity_name = serializers.CharField(source="entity.name", read_only=True, default=None)
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     supervision_number = serializers.CharField(
@@ -97,7 +97,7 @@ class TargetSerializer(serializers.ModelSerializer):
         ]
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class EnfStatusChangeSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", read_only=True, default=None)
 
     class Meta:
@@ -105,7 +105,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "at", "actor", "note"]
 
 
-class ActionListSerializer(serializers.ModelSerializer):
+class EnfActionListSerializer(serializers.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     organiser_unit_name = serializers.CharField(source="organiser_unit.name", read_only=True)
@@ -130,17 +130,17 @@ class ActionListSerializer(serializers.ModelSerializer):
         ]
 
 
-class ActionSerializer(ActionListSerializer):
-    participants = ParticipantSerializer(many=True, read_only=True)
-    targets = TargetSerializer(many=True, read_only=True)
-    history = StatusChangeSerializer(source="status_changes", many=True, read_only=True)
+class EnfActionSerializer(EnfActionListSerializer):
+    participants = EnfParticipantSerializer(many=True, read_only=True)
+    targets = EnfTargetSerializer(many=True, read_only=True)
+    history = EnfStatusChangeSerializer(source="status_changes", many=True, read_only=True)
     approved_by_name = serializers.CharField(
         source="approved_by.name", read_only=True, default=None
     )
 
-    class Meta(ActionListSerializer.Meta):
+    class Meta(EnfActionListSerializer.Meta):
         fields = [
-            *ActionListSerializer.Meta.fields,
+            *EnfActionListSerializer.Meta.fields,
             "campaign_level",
             "campaign_doc_ref",
             "campaign_doc_title",
@@ -168,7 +168,7 @@ class ActionSerializer(ActionListSerializer):
         ]
 
 
-class AssignmentSerializer(serializers.ModelSerializer):
+class EnfAssignmentSerializer(serializers.ModelSerializer):
     # Plain text so the schema keeps one "status" enum (the action's); values are
     # pending / acknowledged / completed / cancelled — never "declined" (E4).
     status = serializers.CharField(read_only=True)
@@ -201,7 +201,7 @@ class AssignmentSerializer(serializers.ModelSerializer):
         ]
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class EnfPhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -213,7 +213,7 @@ class PhotoSerializer(serializers.ModelSerializer):
         return reverse("enforcement:photo", args=[obj.pk])
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class EnfFindingSerializer(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="open | case_created")
     entity_name = serializers.CharField(source="entity.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -245,10 +245,10 @@ class FindingSerializer(serializers.ModelSerializer):
         ]
 
 
-class InspectionSerializer(serializers.ModelSerializer):
+class EnfInspectionSerializer(serializers.ModelSerializer):
     entity_name = serializers.CharField(source="entity.name", read_only=True)
-    photos = PhotoSerializer(many=True, read_only=True)
-    findings = FindingSerializer(many=True, read_only=True)
+    photos = EnfPhotoSerializer(many=True, read_only=True)
+    findings = EnfFindingSerializer(many=True, read_only=True)
 
     class Meta:
         model = Inspection
@@ -267,7 +267,7 @@ class InspectionSerializer(serializers.ModelSerializer):
         ]
 
 
-class AckStatsSerializer(serializers.Serializer):
+class EnfAckStatsSerializer(serializers.Serializer):
     unit = serializers.IntegerField()
     unit_name = serializers.CharField()
     year = serializers.IntegerField()
@@ -281,7 +281,7 @@ class AckStatsSerializer(serializers.Serializer):
 # -- input ----------------------------------------------------------------------------
 
 
-class TargetInSerializer(serializers.Serializer):
+class EnfTargetInSerializer(serializers.Serializer):
     entity = serializers.IntegerField(required=False, allow_null=True)
     grid = serializers.IntegerField(required=False, allow_null=True)
     is_key = serializers.BooleanField(default=False)
@@ -306,7 +306,7 @@ class TargetInSerializer(serializers.Serializer):
         return attrs
 
 
-class ParticipantInSerializer(serializers.Serializer):
+class EnfParticipantInSerializer(serializers.Serializer):
     unit = serializers.IntegerField()
     duties = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -317,7 +317,7 @@ class ParticipantInSerializer(serializers.Serializer):
         return unit
 
 
-class ActionCreateSerializer(serializers.Serializer):
+class EnfActionCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=ActionCategory.choices)
     mode = serializers.ChoiceField(choices=ActionMode.choices, default=ActionMode.GRID)
@@ -344,8 +344,8 @@ class ActionCreateSerializer(serializers.Serializer):
     requirements = serializers.CharField(required=False, allow_blank=True, default="")
     ack_rule_kind = serializers.ChoiceField(choices=RuleKind.choices, required=False)
     ack_rule_amount = serializers.IntegerField(required=False, min_value=0, max_value=365)
-    targets = TargetInSerializer(many=True)
-    participants = ParticipantInSerializer(many=True, required=False, default=list)
+    targets = EnfTargetInSerializer(many=True)
+    participants = EnfParticipantInSerializer(many=True, required=False, default=list)
 
     def validate_organiser_grid(self, value: int | None) -> Any:
         if value is None:
@@ -364,7 +364,7 @@ class ActionCreateSerializer(serializers.Serializer):
         return group
 
 
-class ActionUpdateSerializer(serializers.Serializer):
+class EnfActionUpdateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False)
     objectives = serializers.CharField(required=False)
     start_date = serializers.DateField(required=False)
@@ -387,34 +387,34 @@ class ActionUpdateSerializer(serializers.Serializer):
     linkage_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
-class NoteSerializer(serializers.Serializer):
+class EnfNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-class SummarySerializer(serializers.Serializer):
+class EnfSummarySerializer(serializers.Serializer):
     summary = serializers.CharField()
 
 
-class ReasonSerializer(serializers.Serializer):
+class EnfReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class DutiesSerializer(serializers.Serializer):
+class EnfDutiesSerializer(serializers.Serializer):
     duties = serializers.CharField()
 
 
-class ReportSerializer(serializers.Serializer):
+class EnfReportSerializer(serializers.Serializer):
     report = serializers.CharField()
 
 
-class MoveSerializer(serializers.Serializer):
+class EnfMoveSerializer(serializers.Serializer):
     # Free text on purpose: a move the status table does not list (e.g. "declined") is
     # refused by the table itself with the E4 reason, not by a generic choice error.
     to = serializers.CharField(max_length=30)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
-class PersonInSerializer(serializers.Serializer):
+class EnfPersonInSerializer(serializers.Serializer):
     person = serializers.IntegerField()
 
     def validate_person(self, value: int) -> Person:
@@ -425,12 +425,12 @@ class PersonInSerializer(serializers.Serializer):
         return person
 
 
-class LiaisonInSerializer(PersonInSerializer):
+class EnfLiaisonInSerializer(EnfPersonInSerializer):
     replace = serializers.BooleanField(default=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
-class FindingInSerializer(serializers.Serializer):
+class EnfFindingInSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
     responsible_person = serializers.CharField(
@@ -440,12 +440,12 @@ class FindingInSerializer(serializers.Serializer):
     is_key = serializers.BooleanField(default=False)
 
 
-class FindingCreateSerializer(FindingInSerializer):
+class EnfFindingCreateSerializer(EnfFindingInSerializer):
     inspection = serializers.IntegerField()
     photos = serializers.ListField(child=serializers.IntegerField(), required=False)
 
 
-class InspectionCreateSerializer(serializers.Serializer):
+class EnfInspectionCreateSerializer(serializers.Serializer):
     action = serializers.IntegerField()
     entity = serializers.IntegerField()
     inspected_at = serializers.DateTimeField()
@@ -453,13 +453,13 @@ class InspectionCreateSerializer(serializers.Serializer):
     officers = serializers.ListField(child=serializers.IntegerField(), min_length=1)
     summary = serializers.CharField()
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
-    findings = FindingInSerializer(many=True, required=False, default=list)
+    findings = EnfFindingInSerializer(many=True, required=False, default=list)
 
 
-class PhotosInSerializer(serializers.Serializer):
+class EnfPhotosInSerializer(serializers.Serializer):
     photos = serializers.ListField(child=serializers.FileField(), min_length=1)
 
 
-class SuperviseSerializer(serializers.Serializer):
+class EnfSuperviseSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     requirement = serializers.CharField(required=False, allow_blank=True, default="")

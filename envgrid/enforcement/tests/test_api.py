@@ -249,3 +249,19 @@ def test_api_schema_for_enforcement_builds_without_warnings():
     schema = generator.get_schema(request=None, public=True)
     assert "/api/enforcement/assignments/{id}/acknowledge/" in schema["paths"]
     assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache
+
+
+def test_api_project_schema_has_no_enforcement_name_collisions(client):
+    """The whole /api/schema/ answers 200 and no component of this app collides with
+    another app's (component names are global in OpenAPI)."""
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+
+    GENERATOR_STATS.reset()
+    SchemaGenerator().get_schema(request=None, public=True)
+    ours = [w for w in GENERATOR_STATS._warn_cache if "enforcement" in str(w)]
+    assert ours == []
+    from envgrid.testing import make_user
+
+    client.force_login(make_user(superuser=True))
+    assert client.get("/api/schema/").status_code == 200
