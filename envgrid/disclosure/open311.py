@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -36,14 +37,14 @@ from .ratelimit import rate_limited
 
 OPEN = (PetitionStatus.RECEIVED, PetitionStatus.ACCEPTED, PetitionStatus.OBJECTED)
 SERVICE_DESCRIPTIONS = {
-    "air": "废气、烟尘、异味、扬尘等大气污染问题",
-    "water": "废水偷排、漏排，河道、水体污染问题",
-    "noise": "工业、建筑施工、社会生活噪声扰民问题",
-    "waste": "固体废物、危险废物违规倾倒、堆放问题",
-    "soil": "土壤污染问题",
-    "radiation": "电磁辐射、放射源问题",
-    "ecology": "生态破坏问题",
-    "other": "其他环境问题",
+    "air": gettext_lazy("废气、烟尘、异味、扬尘等大气污染问题"),
+    "water": gettext_lazy("废水偷排、漏排，河道、水体污染问题"),
+    "noise": gettext_lazy("工业、建筑施工、社会生活噪声扰民问题"),
+    "waste": gettext_lazy("固体废物、危险废物违规倾倒、堆放问题"),
+    "soil": gettext_lazy("土壤污染问题"),
+    "radiation": gettext_lazy("电磁辐射、放射源问题"),
+    "ecology": gettext_lazy("生态破坏问题"),
+    "other": gettext_lazy("其他环境问题"),
 }
 
 
@@ -132,7 +133,7 @@ def services(request: HttpRequest) -> HttpResponse:
             {
                 "service_code": code,
                 "service_name": str(label),
-                "description": SERVICE_DESCRIPTIONS.get(code, ""),
+                "description": str(SERVICE_DESCRIPTIONS.get(code, "")),
                 "metadata": False,
                 "type": "realtime",
                 "keywords": "环境,信访,举报",

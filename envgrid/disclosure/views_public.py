@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from envgrid.core.errors import ApplicationError
@@ -30,17 +31,17 @@ from .selectors import (
 )
 
 SECTIONS = [
-    ("disclosure:portal", _("首页")),
-    ("disclosure:plan", _("监管方案")),
-    ("disclosure:map", _("网格划分")),
-    ("disclosure:duties", _("职责和责任人")),
-    ("disclosure:emissions", _("污染物排放")),
-    ("disclosure:petitions", _("信访办理")),
-    ("disclosure:hazards", _("环境安全隐患")),
-    ("disclosure:adjustments", _("重大调整")),
-    ("disclosure:petition_new", _("我要举报")),
-    ("disclosure:track", _("进度查询")),
-    ("disclosure:data", _("开放数据")),
+    ("disclosure:portal", gettext_lazy("首页")),
+    ("disclosure:plan", gettext_lazy("监管方案")),
+    ("disclosure:map", gettext_lazy("网格划分")),
+    ("disclosure:duties", gettext_lazy("职责和责任人")),
+    ("disclosure:emissions", gettext_lazy("污染物排放")),
+    ("disclosure:petitions", gettext_lazy("信访办理")),
+    ("disclosure:hazards", gettext_lazy("环境安全隐患")),
+    ("disclosure:adjustments", gettext_lazy("重大调整")),
+    ("disclosure:petition_new", gettext_lazy("我要举报")),
+    ("disclosure:track", gettext_lazy("进度查询")),
+    ("disclosure:data", gettext_lazy("开放数据")),
 ]
 
 

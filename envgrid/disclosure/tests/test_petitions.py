@@ -79,8 +79,9 @@ def test_I4_petition_deadlines_ack_15_days_handle_60_days(district, submit):
         sweep()
     handle.refresh_from_db()
     assert handle.status == ObligationStatus.OVERDUE
-    # An overdue petition deadline escalates to the office that routed it.
-    assert handle.escalated_to == w.office_unit
+    # An overdue petition deadline escalates up the grid tree like every obligation
+    # (the owner of the parent grid); the routing office is the fallback off the tree.
+    assert handle.escalated_to == district.root.owner_unit == w.government
 
 
 def test_I4_petition_ack_overdue_when_silent(district, submit):
