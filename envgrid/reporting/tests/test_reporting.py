@@ -564,3 +564,19 @@ def test_api_schema_builds_for_reporting_without_warnings(capsys):
     assert "/api/reporting/reports/{id}/transition/" in paths
     assert "/api/reporting/compliance/" in paths and "/api/reporting/schedules/" in paths
     assert "Warning" not in capsys.readouterr().err
+
+
+def test_G5_major_adjustment_through_grids_drafts_the_report_at_once(world):
+    """Wired through grids' major-adjustment listener (reporting.apps): no sync needed."""
+    from envgrid.grids.models import MajorAdjustment
+    from envgrid.grids.services import grid_update
+
+    grid = _grid(world.members[1])
+    grid_update(
+        actor=world.admin, grid=grid, duties="负责辖区扬尘巡查", major=True, summary="职责重大调整"
+    )
+    adj = MajorAdjustment.objects.get(grid=grid)
+    report = Report.objects.get(report_type=ReportType.MAJOR_ADJUSTMENT)
+    assert report.unit == world.members[1] and adj.report_ref == str(report.pk)
+    assert major_adjustments_sync() == 0
+    assert Notification.objects.filter(recipient=staff(world, 1), link=report.get_absolute_url()).exists()
