@@ -58,10 +58,19 @@ def test_E1_two_units_in_one_grid_is_joint(ew):
 
 
 def test_E1_one_unit_in_two_grids_is_joint(ew):
-    # The organiser owns the district grid; an area target in it plus an entity in it
-    # directly are two grids only if they differ — here district and its own entity.
-    action = draft(ew, targets=[TargetSpec(entity=ew.plant_d), TargetSpec(grid=ew.north)])
-    assert action.targets.count() == 2
+    from envgrid.entities.models import SupervisedEntity
+
+    from .factories import make_grid
+
+    # The organiser also owns a lower grid of its own: one unit, two grids — still joint
+    # (cross-area).
+    west = make_grid(
+        "D01-W", "西片区", 3, ew.organiser, ew.district, bounds=(122.0, 40.0, 122.2, 40.5)
+    )
+    depot = SupervisedEntity.objects.create(name="西片区物流园", lon=122.1, lat=40.3, grid=west)
+    action = draft(ew, targets=[TargetSpec(entity=ew.plant_d), TargetSpec(entity=depot)])
+    assert list(action.participants.values_list("unit_id", flat=True)) == [ew.organiser.pk]
+    assert set(action.targets.values_list("grid_id", flat=True)) == {ew.district.pk, west.pk}
 
 
 def test_E1_removing_the_second_unit_is_refused(ew):
@@ -452,7 +461,7 @@ def test_E5_certificates_are_checked_again_when_the_dates_change(ew):
 def test_E6_member_units_among_themselves_use_the_same_workflow(ew):
     police = make_unit("区公安分局")
     ew.w.group.member_units.add(police)
-    bystander = ew.south_unit
+    bystander_user = ew.south_staff.user  # owns the target's grid, but is no participant
     action = services.action_create(
         actor=ew.north_staff.user,
         mode="members",
@@ -494,11 +503,7 @@ def test_E6_member_units_among_themselves_use_the_same_workflow(ew):
     services.action_deploy(actor=ew.north_staff.user, action=action)
     # Assignments go to the participants only, not to the bystander owning the grid.
     assert list(action.assignments.values_list("unit_id", flat=True)) == [police.pk]
-    assert (
-        not selectors.action_list(user=bystander and ew.south_staff.user)
-        .filter(pk=action.pk)
-        .exists()
-    )
+    assert not selectors.action_list(user=bystander_user).filter(pk=action.pk).exists()
     assert selectors.action_list(user=police_staff.user).filter(pk=action.pk).exists()
 
 
