@@ -423,8 +423,9 @@ def validate_import(
     if clean_rows:
         ids = grid_resolve_many([r["lon"] for r in clean_rows], [r["lat"] for r in clean_rows])
         scope_ids: set[int] | None = None
-        acting = actor_for(actor)
-        if not (acting.is_admin or acting.is_office):
+        # No actor: the operator's shell (management command), which is not scoped.
+        acting = actor_for(actor) if actor is not None else None
+        if acting is not None and not (acting.is_admin or acting.is_office):
             scope_ids = set(grid_policy.scope(actor).values_list("pk", flat=True))
         for row, gid in zip(clean_rows, ids.tolist(), strict=True):
             if gid < 0:
