@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from .models import Person, PersonRole, Unit, UnitKind
 from .policies import unit_policy
 from .selectors import person_cert_filter
+
+YES_NO = forms.Select(choices=[("", _("全部")), ("true", _("是")), ("false", _("否"))])
 
 CERT_CHOICES = [
     ("valid_today", _("今日有效")),
@@ -26,7 +29,7 @@ CERT_CHOICES = [
 class UnitFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("关键词"))
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices, label=_("单位类型"))
-    is_active = django_filters.BooleanFilter(label=_("启用"))
+    is_active = django_filters.BooleanFilter(label=_("启用"), widget=YES_NO)
 
     class Meta:
         model = Unit
@@ -45,7 +48,7 @@ class PersonFilter(django_filters.FilterSet):
     cert = django_filters.ChoiceFilter(
         choices=CERT_CHOICES, method="filter_cert", label=_("执法证")
     )
-    is_active = django_filters.BooleanFilter(label=_("在岗"))
+    is_active = django_filters.BooleanFilter(label=_("在岗"), widget=YES_NO)
 
     class Meta:
         model = Person

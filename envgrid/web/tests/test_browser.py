@@ -1,0 +1,90 @@
+"""Browser tests: headless Debian Chromium (Playwright) against the live server. A user
+logs in, sees the obligations page in Chinese, switches to English; the API docs page
+renders from local assets with every outside request blocked. Screenshots go to
+test-artifacts/."""
+
+import datetime as dt
+from urllib.parse import urlparse
+
+import pytest
+from django.utils import timezone
+
+from envgrid.core.deadlines import DeadlineRule, RuleKind
+from envgrid.obligations.services import obligation_open
+from envgrid.testing import browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def item(world):
+    return obligation_open(
+        unit=world.members[0],
+        person=world.member_staff[0],
+        kind="test.feedback",
+        title="反馈查处结果（浏览器测试）",
+        rule=DeadlineRule(RuleKind.DAYS, 10),
+        start_at=timezone.now() - dt.timedelta(days=1),
+        start_event="查处完成",
+    )
+
+
+def test_login_shows_obligations_page_in_chinese_then_english(
+    browser_page, world, item, artifacts_dir
+):
+    page = browser_page
+    browser_login(page, world.member_staff[0].user.username)
+    assert page.url.rstrip("/") == page.base.rstrip("/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("h1").inner_text() == "我的待办"
+    assert page.get_by_role("link", name="反馈查处结果（浏览器测试）").is_visible()
+    assert page.locator(".synthetic").inner_text().startswith("演示数据均为合成数据")
+    page.screenshot(path=str(artifacts_dir / "home-zh.png"), full_page=True)
+
+    page.select_option("#lang-select", "en")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "My tasks"
+    page.screenshot(path=str(artifacts_dir / "home-en.png"), full_page=True)
+
+    page.get_by_role("link", name="反馈查处结果（浏览器测试）").click()
+    page.wait_for_load_state("networkidle")
+    assert "Clock started" in page.locator(".timeline").inner_text()
+    page.screenshot(path=str(artifacts_dir / "obligation-detail-en.png"), full_page=True)
+
+
+def test_office_person_list_and_register(browser_page, world, item, artifacts_dir):
+    page = browser_page
+    browser_login(page, world.office_staff.user.username)
+    page.get_by_role("link", name="人员", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("table.list tbody tr").count() >= len(world.member_staff)
+    page.screenshot(path=str(artifacts_dir / "person-list.png"), full_page=True)
+    page.get_by_role("link", name="逾期登记", exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text() == "逾期登记"
+    page.screenshot(path=str(artifacts_dir / "register.png"), full_page=True)
+
+
+def test_api_docs_render_with_local_assets_only(browser_page, world, artifacts_dir):
+    page = browser_page
+    own = urlparse(page.base).netloc
+    outside: list[str] = []
+
+    def guard(route):
+        url = route.request.url
+        if urlparse(url).netloc not in (own, "") and not url.startswith(("data:", "blob:")):
+            outside.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", guard)
+    browser_login(page, world.member_staff[0].user.username)
+    page.goto(page.base + "/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20000)
+    assert "envgrid API" in page.locator(".swagger-ui .info .title").inner_text()
+    page.wait_for_selector(".opblock-tag", timeout=20000)
+    assert page.locator(".opblock-tag").count() >= 3
+    page.screenshot(path=str(artifacts_dir / "api-docs.png"))
+    assert outside == []

@@ -1,0 +1,151 @@
+"""The staff shell: Chinese by default with an English switch, the admin site for
+administrators only, and the API schema and docs served from local assets."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from envgrid.testing import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_is_chinese_by_default(client, world):
+    client.force_login(world.member_staff[0].user)
+    r = client.get("/")
+    page = r.content.decode()
+    assert r.status_code == 200
+    assert '<html lang="zh-hans">' in page
+    assert "我的待办" in page and "逾期登记" in page
+    # The nav points at the pages this issue built.
+    for name in ("org:unit_list", "org:person_list", "obligations:register"):
+        assert f'href="{reverse(name)}"' in page
+
+
+def test_english_switch_renders_the_page_in_english(client, world):
+    client.force_login(world.member_staff[0].user)
+    r = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert r.status_code == 302 and r["Location"] == "/"
+    page = client.get("/").content.decode()
+    assert '<html lang="en">' in page
+    assert "My tasks" in page and "Overdue register" in page and "Log out" in page
+    assert "我的待办" not in page
+    # The synthetic-data banner is translated too.
+    assert "Demo data is synthetic" in page
+    # And back.
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert "我的待办" in client.get("/").content.decode()
+
+
+def test_english_pages_of_org_and_register(client, world):
+    client.force_login(world.office_staff.user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Certificate status" in client.get(reverse("org:person_list")).content.decode()
+    assert "Overdue register" in client.get(reverse("obligations:register")).content.decode()
+
+
+def test_login_page_is_served_to_anonymous_users(client):
+    r = client.get("/")
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/login/")
+    page = client.get(r["Location"]).content.decode()
+    assert '<html lang="zh-hans">' in page and 'id="id_username"' in page
+
+
+def test_wrong_password_is_refused_with_a_reason(client, world):
+    r = client.post(
+        "/accounts/login/", {"username": world.member_staff[0].user.username, "password": "x"}
+    )
+    assert r.status_code == 200 and "用户名或密码不正确" in r.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("who", ["unit", "office", "leader", "staff_flag"])
+def test_admin_site_refuses_non_administrators(client, world, who):
+    if who == "staff_flag":
+        user = make_user("staffer")
+        user.is_staff = True  # Django's staff flag alone is not enough
+        user.save()
+    else:
+        user = {
+            "unit": world.member_staff[0],
+            "office": world.director,
+            "leader": world.leader,
+        }[who].user
+    client.force_login(user)
+    for url in ("/admin/", "/admin/org/person/", "/admin/core/calendaryear/add/"):
+        assert client.get(url).status_code == 403, url
+    r = client.post("/admin/org/unit/add/", {"code": "X", "name": "x", "kind": "bureau"})
+    assert r.status_code == 403
+
+
+def test_admin_site_is_for_administrators(client, world):
+    assert client.get("/admin/").status_code == 302  # to the admin login
+    client.force_login(world.admin)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/org/person/").status_code == 200
+    # A login links to its person on the user page.
+    user = world.member_staff[0].user
+    page = client.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+    assert world.member_staff[0].name in page
+
+
+def test_admin_edit_of_a_person_is_audited(client, world):
+    from envgrid.core.models import AuditEvent
+
+    client.force_login(world.admin)
+    person = world.member_staff[0]
+    r = client.post(
+        f"/admin/org/person/{person.pk}/change/",
+        {
+            "name": person.name,
+            "unit": person.unit_id,
+            "title": "新职务",
+            "phone": "",
+            "public_phone": "",
+            "is_active": "on",
+            "user": person.user_id,
+            "role": person.role,
+            "cert_number": "",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    ev = AuditEvent.objects.order_by("-seq").first()
+    assert ev.action == "admin.org.person.update"
+    assert ev.before["title"] == "" and ev.after["title"] == "新职务"
+    assert ev.actor == world.admin
+
+
+def test_api_schema_answers_200_and_lists_the_endpoints(client):
+    r = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert r.status_code == 200
+    body = r.content.decode()
+    for path in (
+        "/api/org/persons/{id}/",
+        "/api/obligations/mine/",
+        "/api/obligations/{id}/pause/",
+        "/api/calendar/years/",
+    ):
+        assert path in body, path
+
+
+def test_api_docs_page_uses_local_assets_only(client):
+    r = client.get("/api/docs/")
+    assert r.status_code == 200
+    page = r.content.decode()
+    refs = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assets = [u for u in refs if u.endswith((".js", ".css", ".png"))]
+    assert assets, page[:500]
+    for url in refs:
+        assert not url.startswith(("http:", "https:", "//")), url
+    for url in assets:
+        assert url.startswith("/static/"), url
+        assert finders.find(url.removeprefix("/static/")) is not None, url
+
+
+def test_api_errors_are_json_code_message_fields(client, world):
+    client.force_login(world.member_staff[0].user)
+    r = client.get("/api/org/persons/999999/")
+    assert r.status_code == 404
+    assert set(r.json()) == {"code", "message", "fields"}
