@@ -273,7 +273,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
     while True:
         with transaction.atomic():
             items = list(
-                Obligation.objects.select_for_update(skip_locked=True)
+                Obligation.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=ObligationStatus.OVERDUE, escalated_at__isnull=True)
                 .select_related("unit", "person")
                 .order_by("id")[:batch]
