@@ -22,6 +22,7 @@ from envgrid.core.documents import document_number_next
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.notifications import notify
 from envgrid.grids.models import Grid
+from envgrid.obligations.models import ObligationStatus
 from envgrid.obligations.services import (
     obligation_cancel,
     obligation_complete_for,
@@ -706,9 +707,14 @@ def action_start(*, actor: Any, action: EnforcementAction, note: str = "") -> En
 
 
 def _close_assignment_obligations(action: EnforcementAction, actor: Any, reason: str) -> None:
+    """When the action ends, what is not yet due is no longer owed and is cancelled. What
+    is already past due stays as it is: a silent lower grid's overdue acknowledgement is
+    the record E4 says counts in assessment, and cancelling it would erase it."""
+    now = timezone.now()
     for assignment in action.assignments.all():
         for ob in obligations_for(assignment):
-            obligation_cancel(obligation=ob, actor=actor, reason=reason)
+            if ob.status == ObligationStatus.OPEN and ob.due_at >= now:
+                obligation_cancel(obligation=ob, actor=actor, reason=reason)
 
 
 @transaction.atomic

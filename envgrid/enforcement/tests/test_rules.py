@@ -616,7 +616,7 @@ def test_key_finding_is_supervised(ew):
     assert finding.is_key and finding.supervision.target == ew.north_unit
 
 
-def test_complete_and_cancel_close_the_open_deadlines(ew):
+def test_complete_and_cancel_close_the_deadlines_not_yet_due(ew):
     action = deployed(ew)
     _inspect(ew, action)
     action.refresh_from_db()
@@ -628,6 +628,36 @@ def test_complete_and_cancel_close_the_open_deadlines(ew):
     other = deployed(ew, title="另一行动")
     services.action_cancel(actor=ew.org_user, action=other, reason="上级通知暂停")
     assert set(other.assignments.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_E4_silence_stays_on_record_after_the_action_ends(ew):
+    with time_machine.travel(at(2026, 3, 2, 9, 0), tick=False):
+        action = deployed(ew)
+        services.assignment_acknowledge(
+            actor=ew.south_staff.user, assignment=action.assignments.get(unit=ew.south_unit)
+        )
+    with time_machine.travel(at(2026, 3, 6, 9, 0), tick=False):
+        sweep()
+        _inspect_at = at(2026, 3, 5, 10, 0)
+        services.inspection_create(
+            actor=ew.south_staff.user,
+            action=action,
+            entity=ew.plant_s,
+            inspected_at=_inspect_at,
+            officers=list(action.officers.filter(person__in=ew.south_officers)),
+            summary="检查",
+        )
+        action.refresh_from_db()
+        services.action_complete(actor=ew.org_user, action=action, summary="结束")
+    north = action.assignments.get(unit=ew.north_unit)
+    ack = Obligation.objects.get(pk=north.ack_obligation_id)
+    # The north unit never acknowledged: its overdue item is kept, not cancelled, so the
+    # assessment (which ignores cancelled items) still counts it late.
+    assert ack.status == ObligationStatus.OVERDUE
+    report = Obligation.objects.get(pk=north.report_obligation_id)
+    assert report.status == ObligationStatus.CANCELLED  # not yet due when the action ended
+    stats = selectors.assignment_ack_stats(year=2026, now=at(2026, 3, 6, 10, 0))
+    assert stats[ew.north_unit.pk].late == [north.pk]
 
 
 def test_finding_becomes_a_case_with_its_evidence_in_one_step(ew):
