@@ -348,10 +348,11 @@ class GridViewSet(
     )
     def import_geojson(self, request: Request) -> Response:
         upload = request.FILES.get("file")
+        form: Any = request.data
         if upload is not None:
             data: Any = upload.read()
-            major = str(request.data.get("major", "")).lower() in ("1", "true", "on")
-            summary = str(request.data.get("summary", ""))
+            major = str(form.get("major", "")).lower() in ("1", "true", "on")
+            summary = str(form.get("summary", ""))
         elif isinstance(request.data, dict) and request.data.get("type") == "FeatureCollection":
             data, major, summary = dict(request.data), False, ""
         else:

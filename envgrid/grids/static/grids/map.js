@@ -71,6 +71,7 @@
       document.querySelectorAll("a.tree-link.selected").forEach(function (x) { x.classList.remove("selected"); });
       a.classList.add("selected");
       lyr.setStyle({ color: "#b42318", weight: 3 });
+      lyr.bringToFront();
       selected = lyr;
       map.fitBounds(lyr.getBounds(), { padding: [30, 30] });
       lyr.openPopup();
