@@ -49,7 +49,6 @@ DEFAULT_INDICATORS: list[dict[str, Any]] = [
         "weight": Decimal("10"),
         "source": C,
         "metric": "grids.roles_filled",
-        "when_empty": "zero",
     },
     {
         "code": "A2-2-1",

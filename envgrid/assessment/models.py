@@ -513,6 +513,16 @@ class Objection(models.Model):
         return f"{self.evaluation} · {self.get_status_display()}"
 
 
+EVENT_LABELS = {
+    "assessment.review_start": _("进入审核"),
+    "assessment.finalise": _("定档"),
+    "assessment.evaluation.submit": _("提交自评"),
+    "assessment.evaluation.finalise": _("结果定档"),
+    "assessment.objection.uphold": _("异议成立"),
+    "assessment.objection.reject": _("异议不成立，维持原结果"),
+}
+
+
 class AssessmentEvent(models.Model):
     """Append-only status history of assessments, evaluations and objections (STYLE 4)."""
 
@@ -539,3 +549,6 @@ class AssessmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_status}→{self.to_status}"
+
+    def get_action_display(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))

@@ -73,7 +73,8 @@ def objection_list(*, user: Any) -> QuerySet:
 
 
 def plan_indicators(plan: AssessmentPlan) -> list[PlanIndicator]:
-    return list(plan.indicators.all())
+    """Establishment before operation (the order of A2), then the plan's own order."""
+    return list(plan.indicators.order_by("category", "order", "id"))
 
 
 @dataclass

@@ -128,6 +128,17 @@ def _score_in_range(value: Any, indicator: PlanIndicator, field: str = "score") 
     return q2(score)
 
 
+def _moment(at: dt.datetime | None) -> dt.datetime:
+    """When the act happened: now, or a past moment when an office records an assessment
+    carried out before it used the system (backfilling); never the future."""
+    now = timezone.now()
+    if at is None:
+        return now
+    if at > now:
+        raise ApplicationError(_("办理时间不能晚于当前时间。"), code="at_in_future")
+    return at
+
+
 def _lock_plan(plan: AssessmentPlan) -> AssessmentPlan:
     return AssessmentPlan.objects.select_for_update().get(pk=plan.pk)
 
@@ -351,7 +362,11 @@ def _open_self_evaluation(
 
 @transaction.atomic
 def assessment_open(
-    *, actor: Any, plan: AssessmentPlan, unit_ids: Sequence[int] | None = None
+    *,
+    actor: Any,
+    plan: AssessmentPlan,
+    unit_ids: Sequence[int] | None = None,
+    at: dt.datetime | None = None,
 ) -> Assessment:
     """Open the year's assessment under `plan`: the plan becomes in use (frozen), each unit
     gets an evaluation and owes its self-evaluation within the plan's working days."""
@@ -378,7 +393,7 @@ def assessment_open(
         )
     if not chosen:
         raise ApplicationError(_("没有被考核单位。"), code="no_units")
-    now = timezone.now()
+    now = _moment(at)
     assessment = Assessment.objects.create(
         leading_group=group, year=plan.year, plan=plan, opened_at=now
     )
@@ -565,7 +580,9 @@ def evaluation_self_evaluate(
 
 
 @transaction.atomic
-def evaluation_submit(*, actor: Any, evaluation: UnitEvaluation) -> UnitEvaluation:
+def evaluation_submit(
+    *, actor: Any, evaluation: UnitEvaluation, at: dt.datetime | None = None
+) -> UnitEvaluation:
     """Submit the self-evaluation: the summary is written, every indicator self-scored and
     evidence given where the plan asks for it. Discharges the obligation (late or not)."""
     _require_self(actor, evaluation)
@@ -598,7 +615,7 @@ def evaluation_submit(*, actor: Any, evaluation: UnitEvaluation) -> UnitEvaluati
             code="evidence_missing",
             fields={"evidence": no_evidence},
         )
-    now = timezone.now()
+    now = _moment(at)
     evaluation.submitted_at = now
     evaluation.submitted_by = actor if getattr(actor, "is_authenticated", False) else None
     evaluation.self_total = sum((r.self_score or Decimal("0") for r in rows), Decimal("0"))
@@ -608,6 +625,7 @@ def evaluation_submit(*, actor: Any, evaluation: UnitEvaluation) -> UnitEvaluati
         EvaluationStatus.SUBMITTED,
         actor=actor,
         extra={"self_total": str(evaluation.self_total)},
+        at=now,
     )
     obligation_complete_for(subject=evaluation, kind=SELF_EVALUATION_KIND, actor=actor, at=now)
     notify(
@@ -666,10 +684,12 @@ def evidence_add(
 
 
 @transaction.atomic
-def assessment_review_start(*, actor: Any, assessment: Assessment) -> Assessment:
+def assessment_review_start(
+    *, actor: Any, assessment: Assessment, at: dt.datetime | None = None
+) -> Assessment:
     assessment_policy.require_change(actor, assessment)
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    assessment.review_started_at = timezone.now()
+    assessment.review_started_at = _moment(at)
     assessment.save(update_fields=["review_started_at", "updated_at"])
     pending = assessment.evaluations.filter(status=EvaluationStatus.DRAFT).count()
     workflow.transition(
@@ -677,6 +697,7 @@ def assessment_review_start(*, actor: Any, assessment: Assessment) -> Assessment
         AssessmentStatus.REVIEWING,
         actor=actor,
         note=_("%(n)s 个单位尚未提交自评") % {"n": pending} if pending else "",
+        at=assessment.review_started_at,
     )
     return assessment
 
@@ -689,6 +710,7 @@ def _apply_adjustment(
     reason: str,
     before: Decimal | None,
     objection: Objection | None = None,
+    at: dt.datetime | None = None,
 ) -> ScoreAdjustment:
     adjustment = ScoreAdjustment.objects.create(
         score=row,
@@ -697,6 +719,7 @@ def _apply_adjustment(
         reason=reason,
         objection=objection,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=at or timezone.now(),
     )
     row.office_score = score
     row.adjust_reason = reason
@@ -741,6 +764,7 @@ def score_adjust(
     indicator: PlanIndicator,
     score: Any,
     reason: str,
+    at: dt.datetime | None = None,
 ) -> ScoreAdjustment:
     """The office sets a score different from the proposal (the computed score, or the
     self-score for indicators scored in review) — only with a written reason."""
@@ -766,10 +790,14 @@ def score_adjust(
             _("指标不属于本考核方案。"), code="indicator_unknown", fields={"indicator": [_("无效")]}
         ) from None
     value = _score_in_range(score, row.indicator)
+    now = _moment(at)
     from .selectors import evaluation_lines
 
-    line = next(ln for ln in evaluation_lines(evaluation).lines if ln.indicator.pk == indicator.pk)
-    return _apply_adjustment(actor=actor, row=row, score=value, reason=text, before=line.effective)
+    lines = evaluation_lines(evaluation, now=now).lines
+    line = next(ln for ln in lines if ln.indicator.pk == indicator.pk)
+    return _apply_adjustment(
+        actor=actor, row=row, score=value, reason=text, before=line.effective, at=now
+    )
 
 
 def _finalise_totals(assessment: Assessment, actor: Any, audit: bool) -> list[UnitEvaluation]:
@@ -809,7 +837,9 @@ def objection_deadline_for(finalised_at: dt.datetime, workdays: int) -> dt.datet
 
 
 @transaction.atomic
-def assessment_finalise(*, actor: Any, assessment: Assessment) -> Assessment:
+def assessment_finalise(
+    *, actor: Any, assessment: Assessment, at: dt.datetime | None = None
+) -> Assessment:
     """Freeze every score (computed values with their counts, the effective score), total,
     rank and grade every unit, number the result and open the objection window."""
     assessment_policy.require_change(actor, assessment)
@@ -822,7 +852,7 @@ def assessment_finalise(*, actor: Any, assessment: Assessment) -> Assessment:
         raise ConflictError(_("只有审核中的考核可以定档。"), code="not_reviewing")
     from .selectors import scoreboard
 
-    now = timezone.now()
+    now = _moment(at)
     board = scoreboard(assessment, now=now, live=True)
     missing = [
         f"{row.unit.name}：{ln.indicator.code}"
@@ -876,6 +906,7 @@ def assessment_finalise(*, actor: Any, assessment: Assessment) -> Assessment:
             EvaluationStatus.FINALISED,
             actor=actor,
             extra={"total": str(ev.total), "rank": ev.rank, "grade": ev.grade},
+            at=now,
         )
         notify(
             users=users_of_unit(ev.unit_id),
@@ -893,6 +924,7 @@ def assessment_finalise(*, actor: Any, assessment: Assessment) -> Assessment:
             "document_number": assessment.document_number,
             "objection_deadline": assessment.objection_deadline.isoformat(),
         },
+        at=now,
     )
     return assessment
 
@@ -901,7 +933,9 @@ def assessment_finalise(*, actor: Any, assessment: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def objection_file(*, actor: Any, evaluation: UnitEvaluation, reason: str) -> Objection:
+def objection_file(
+    *, actor: Any, evaluation: UnitEvaluation, reason: str, at: dt.datetime | None = None
+) -> Objection:
     """A unit objects to its result, within the plan's window of working days."""
     _require_self(actor, evaluation)
     evaluation = _lock_evaluation(evaluation)
@@ -912,7 +946,8 @@ def objection_file(*, actor: Any, evaluation: UnitEvaluation, reason: str) -> Ob
         raise ApplicationError(
             _("请写明异议理由。"), code="reason_required", fields={"reason": [_("必填")]}
         )
-    if not assessment.objection_open():
+    now = _moment(at)
+    if not assessment.objection_open(now):
         raise ApplicationError(
             _("异议期已于 %(deadline)s 截止，不再受理异议。")
             % {"deadline": f"{timezone.localtime(assessment.objection_deadline):%Y-%m-%d %H:%M}"}
@@ -927,6 +962,7 @@ def objection_file(*, actor: Any, evaluation: UnitEvaluation, reason: str) -> Ob
         evaluation=evaluation,
         reason=reason.strip(),
         filed_by=actor if getattr(actor, "is_authenticated", False) else None,
+        filed_at=now,
         total_before=evaluation.total,
     )
     office = assessment.leading_group.office_unit
@@ -963,6 +999,7 @@ def objection_decide(
     upheld: bool,
     decision: str,
     adjustments: Sequence[tuple[PlanIndicator, Any]] = (),
+    at: dt.datetime | None = None,
 ) -> Objection:
     """The office's recorded decision. An upheld objection may change scores (each an
     adjustment citing the objection); totals, ranks and grades are then recomputed."""
@@ -975,6 +1012,7 @@ def objection_decide(
         raise ApplicationError(
             _("请写明答复意见。"), code="decision_required", fields={"decision": [_("必填")]}
         )
+    now = _moment(at)
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     if objection.status != ObjectionStatus.PENDING:
         raise ConflictError(_("该异议已答复。"), code="objection_decided")
@@ -1005,7 +1043,7 @@ def objection_decide(
         evaluation.refresh_from_db()
     objection.decision = text
     objection.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    objection.decided_at = timezone.now()
+    objection.decided_at = now
     objection.total_after = evaluation.total
     objection.save(update_fields=["decision", "decided_by", "decided_at", "total_after"])
     workflow.transition(
@@ -1014,8 +1052,9 @@ def objection_decide(
         actor=actor,
         note=text,
         extra={"decision": text, "total_after": str(evaluation.total)},
+        at=now,
     )
-    obligation_complete_for(subject=objection, kind=OBJECTION_KIND, actor=actor)
+    obligation_complete_for(subject=objection, kind=OBJECTION_KIND, actor=actor, at=now)
     notify(
         users=users_of_unit(evaluation.unit_id),
         subject=_("考核异议已答复：%(status)s") % {"status": objection.get_status_display()},

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,12 +25,14 @@ from . import selectors, services
 from .exports import ranking_xlsx, result_docx_file
 from .indicators import metric_get, metrics
 from .models import (
+    Assessment,
     AssessmentStatus,
     EvaluationStatus,
     IndicatorCategory,
     IndicatorSource,
     ObjectionStatus,
     PlanStatus,
+    UnitEvaluation,
     WhenEmpty,
 )
 from .policies import (
@@ -75,14 +78,13 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
         e.assessment_id: e
         for e in selectors.evaluation_list(user=request.user).filter(unit_id=actor.unit_id)
     }
-    counts: dict[int, tuple[int, int]] = {}
-    for a in items:
-        evs = a.evaluations.values_list("status", flat=True)
-        statuses = list(evs)
-        counts[a.pk] = (
-            sum(1 for s in statuses if s != EvaluationStatus.DRAFT) if statuses else 0,
-            len(statuses),
-        )
+    counts: dict[int, tuple[int, int]] = {
+        row["assessment_id"]: (row["submitted"], row["units"])
+        for row in UnitEvaluation.objects.filter(assessment__in=items)
+        .values("assessment_id")
+        .annotate(submitted=Count("id", filter=Q(submitted_at__isnull=False)), units=Count("id"))
+        .order_by()
+    }
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
             _("年度考核"),
@@ -102,8 +104,8 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
                     a.leading_group.name,
                     str(a.plan),
                     a.get_status_display(),
-                    counts[a.pk][0],
-                    counts[a.pk][1],
+                    counts.get(a.pk, (0, 0))[0],
+                    counts.get(a.pk, (0, 0))[1],
                     a.finalised_at,
                     a.document_number,
                 ]
@@ -113,16 +115,27 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "assessment": a,
-            "submitted": counts[a.pk][0],
-            "units": counts[a.pk][1],
+            "submitted": counts.get(a.pk, (0, 0))[0],
+            "units": counts.get(a.pk, (0, 0))[1],
             "own": own.get(a.pk),
             "is_office": is_office_of(request.user, a.leading_group_id),
         }
         for a in items
     ]
     error = None
-    draft_plans = plan_policy.scope(request.user).filter(
-        status=PlanStatus.DRAFT, leading_group__in=_office_groups(request.user)
+    # A draft can open a year that has no assessment yet (a newer draft for a running year
+    # is adopted from that assessment's page instead).
+    draft_plans = (
+        plan_policy.scope(request.user)
+        .filter(status=PlanStatus.DRAFT, leading_group__in=_office_groups(request.user))
+        .exclude(
+            Exists(
+                Assessment.objects.filter(
+                    leading_group_id=OuterRef("leading_group_id"), year=OuterRef("year")
+                )
+            )
+        )
+        .select_related("leading_group")
     )
     if request.method == "POST":
         try:
@@ -380,7 +393,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ApplicationError as exc:
             error = exc
         plan.refresh_from_db()
-    indicators = list(plan.indicators.all())
+    indicators = selectors.plan_indicators(plan)
     for ind in indicators:
         m = metric_get(ind.metric) if ind.metric else None
         ind.metric_label = str(m.label) if m else ""  # type: ignore[attr-defined]

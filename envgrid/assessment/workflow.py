@@ -55,6 +55,7 @@ def transition(
     actor: Any,
     note: str = "",
     extra: dict[str, Any] | None = None,
+    at: Any = None,
 ) -> None:
     """Move `obj` to `to_status` (the caller holds the row lock and saves other fields first)."""
     table = TABLES[type(obj)]
@@ -84,7 +85,7 @@ def transition(
         from_status=from_status,
         to_status=to_status,
         actor=user,
-        at=timezone.now(),
+        at=at or timezone.now(),
         note=note,
     )
     audit_record(
