@@ -569,11 +569,16 @@ def test_api_schema_builds_for_reporting_without_warnings(capsys):
 def test_G5_major_adjustment_through_grids_drafts_the_report_at_once(world):
     """Wired through grids' major-adjustment listener (reporting.apps): no sync needed."""
     from envgrid.grids.models import MajorAdjustment
-    from envgrid.grids.services import grid_update
+    from envgrid.grids.services import grid_assign
 
     grid = _grid(world.members[1])
-    grid_update(
-        actor=world.admin, grid=grid, duties="负责辖区扬尘巡查", major=True, summary="职责重大调整"
+    grid_assign(
+        actor=world.admin,
+        grid=grid,
+        role="head",
+        person=world.member_staff[1],
+        major=True,
+        summary="网格长重大调整",
     )
     adj = MajorAdjustment.objects.get(grid=grid)
     report = Report.objects.get(report_type=ReportType.MAJOR_ADJUSTMENT)
