@@ -1,0 +1,36 @@
+"""Who sees a patrol: the grid staff who made it, the owner unit of its grid (and of the
+grids above it), the office of the grid's leading group; administrators. Others get 404.
+Only the staff who made it (or an administrator) changes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from envgrid.core.policies import Policy
+from envgrid.grids.policies import grid_policy
+from envgrid.org.selectors import actor_for
+
+from .models import Patrol
+
+
+class PatrolPolicy(Policy):
+    model = Patrol
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = Patrol.objects.all() if qs is None else qs
+        actor = actor_for(user)
+        if actor.is_admin:
+            return qs
+        if actor.person is None:
+            return qs.none()
+        grids = grid_policy.scope(user).values("pk")
+        return qs.filter(Q(staff_id=actor.person.pk) | Q(grid_id__in=grids))
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or (actor.person is not None and obj.staff_id == actor.person.pk)
+
+
+patrol_policy = PatrolPolicy()
