@@ -209,8 +209,8 @@ def _post_request(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         return _error(exc.status if exc.status != 409 else 400, exc.message)
     return _json(
+        # 200 as in the GeoReport v2 examples: some clients accept nothing else.
         [{"service_request_id": p.tracking_code, "service_notice": _notice(), "account_id": None}],
-        status=201,
     )
 
 
