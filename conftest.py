@@ -70,3 +70,25 @@ def browser_page(live_server):
         finally:
             context.close()
             browser.close()
+
+
+def _uses_db(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    return (
+        bool(names & {"db", "transactional_db", "live_server"})
+        or item.get_closest_marker("django_db") is not None
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every database test, the audit hash chain must still verify (issue 12, item 5):
+    a service that wrote audit rows any other way than core.audit would break it here."""
+    result = yield
+    if _uses_db(item) and item.get_closest_marker("audit_tamper") is None:
+        from envgrid.core.audit import audit_verify
+
+        problems = audit_verify()
+        if problems:
+            raise AssertionError(f"audit chain broken after test: {problems[:5]}")
+    return result

@@ -10,7 +10,7 @@ from envgrid.core.models import AuditEvent
 from envgrid.org.services import unit_create
 from envgrid.testing import make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.audit_tamper]
 
 
 @pytest.fixture
