@@ -6,6 +6,9 @@
 - Overdue handlers: `register_overdue_handler(kind_prefix, fn)`; fn(list[Obligation]) runs
   once for items newly marked overdue whose kind starts with the prefix (meetings turn
   overdue decisions into supervision notices this way).
+- Sweep hooks: `register_sweep_hook(fn)`; fn(now) runs at the start of every sweep, for
+  periodic work that must not wait for a separate cron entry (meetings open the next
+  period's task-report obligations this way). Hooks must be idempotent.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from typing import Any
 EscalationResolver = Callable[[Any], Any]
 OverdueHandler = Callable[[list[Any]], None]
 
+SweepHook = Callable[[Any], None]
+
 _resolvers: list[EscalationResolver] = []
 _handlers: list[tuple[str, OverdueHandler]] = []
+_sweep_hooks: list[SweepHook] = []
 
 
 def register_escalation_resolver(fn: EscalationResolver) -> EscalationResolver:
@@ -38,3 +44,13 @@ def escalation_resolvers() -> list[EscalationResolver]:
 
 def overdue_handlers() -> list[tuple[str, OverdueHandler]]:
     return list(_handlers)
+
+
+def register_sweep_hook(fn: SweepHook) -> SweepHook:
+    if fn not in _sweep_hooks:
+        _sweep_hooks.append(fn)
+    return fn
+
+
+def sweep_hooks() -> list[SweepHook]:
+    return list(_sweep_hooks)

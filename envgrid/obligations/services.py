@@ -26,7 +26,7 @@ from .models import (
     ObligationPause,
     ObligationStatus,
 )
-from .registry import escalation_resolvers, overdue_handlers
+from .registry import escalation_resolvers, overdue_handlers, sweep_hooks
 
 log = logging.getLogger(__name__)
 LIVE = (ObligationStatus.OPEN, ObligationStatus.OVERDUE)
@@ -265,6 +265,11 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
     person and escalate each newly overdue item exactly once. Safe to run concurrently
     with manual completions and with itself: a second run finds nothing new."""
     now = now or timezone.now()
+    for hook in sweep_hooks():
+        try:
+            hook(now)
+        except Exception:  # a broken hook must not stop the sweep
+            log.exception("sweep hook %r failed", hook)
     with transaction.atomic():
         marked = Obligation.objects.filter(
             status=ObligationStatus.OPEN, due_at__lt=now, paused_since__isnull=True
