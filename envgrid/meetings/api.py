@@ -91,7 +91,7 @@ class AgendaItemOut(serializers.Serializer):
 class ParticipantOut(serializers.Serializer):
     unit = serializers.IntegerField(source="unit_id")
     unit_name = serializers.CharField(source="unit.name")
-    source = serializers.CharField()
+    invited_as = serializers.CharField(source="source")
     source_note = serializers.CharField()
     attendance = serializers.CharField()
     attendance_display = serializers.CharField(source="get_attendance_display")
@@ -102,6 +102,9 @@ class ParticipantOut(serializers.Serializer):
 
 
 class MeetingOut(serializers.ModelSerializer):
+    status = serializers.CharField(
+        read_only=True, help_text="scheduled | held | minuted | cancelled"
+    )
     scope_display = serializers.CharField(source="get_scope_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     leading_group_name = serializers.CharField(source="leading_group.name", read_only=True)
@@ -150,6 +153,7 @@ class MeetingDetailOut(MeetingOut):
 
 
 class DecisionOut(serializers.ModelSerializer):
+    status = serializers.CharField(read_only=True, help_text="open | reported | closed | withdrawn")
     meeting_title = serializers.CharField(source="meeting.title", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True, default=False)

@@ -8,7 +8,7 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("联席会议")
 
     def ready(self) -> None:
-        from envgrid.obligations.registry import register_overdue_handler
+        from envgrid.obligations.registry import register_overdue_handler, register_sweep_hook
 
         from .models import Decision
         from .registry import register_participant_suggester
@@ -16,6 +16,7 @@ class MeetingsConfig(AppConfig):
             decision_owner_units,
             on_decision_obligations_overdue,
             on_supervision_responses_overdue,
+            task_reports_on_sweep,
         )
 
         # M5: an overdue decision obligation → one supervision notice; an unanswered
@@ -24,3 +25,6 @@ class MeetingsConfig(AppConfig):
         register_overdue_handler("supervision.respond", on_supervision_responses_overdue)
         # M3: a decision on the agenda (e.g. a 督办 item) brings its owner units.
         register_participant_suggester(decision_owner_units, model=Decision)
+        # M6: each sweep opens the current period's task reports (idempotent), so the
+        # reporting interval runs without a separate cron entry.
+        register_sweep_hook(task_reports_on_sweep)

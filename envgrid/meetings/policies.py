@@ -48,7 +48,7 @@ class MeetingPolicy(Policy):
             return qs
         if actor.person is None:
             return qs.none()
-        unit_id = actor.unit_id
+        unit_id = actor.person.unit_id
         return qs.filter(
             Q(leading_group_id__in=actor.overseen_group_ids)
             | Q(organiser_unit_id=unit_id)
@@ -75,7 +75,9 @@ class DecisionPolicy(Policy):
         return qs.filter(
             Q(meeting__leading_group_id__in=actor.overseen_group_ids)
             | Q(meeting__organiser_unit_id=actor.unit_id)
-            | Exists(DecisionOwner.objects.filter(decision=OuterRef("pk"), unit_id=actor.unit_id))
+            | Exists(
+                DecisionOwner.objects.filter(decision=OuterRef("pk"), unit_id=actor.person.unit_id)
+            )
         )
 
     def can_change(self, user: Any, obj: Any) -> bool:

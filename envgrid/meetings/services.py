@@ -893,7 +893,7 @@ def decision_supervise(*, decision: Decision, obligation: Obligation) -> Supervi
         "due": decision.due_date,
     }
     days = rule("SUPERVISION_RESPONSE_WORKDAYS")
-    common = {
+    common: dict[str, Any] = {
         "actor": None,
         "issuer": meeting.organiser_unit,
         "target": obligation.unit,
@@ -1045,7 +1045,10 @@ def task_report_schedule_create(
     starts_on: dt.date | None = None,
     due_workdays: int | None = None,
     units: Sequence[Unit] = (),
+    now: dt.datetime | None = None,
 ) -> TaskReportSchedule:
+    """Set the interval at which member units report (M6) and open the current period's
+    reports (`now` is the "as of" time of that first generation; default: now)."""
     acting = actor_for(actor)
     if not (acting.is_admin or leading_group.pk in acting.office_group_ids):
         raise PermissionDeniedError(
@@ -1056,7 +1059,7 @@ def task_report_schedule_create(
         raise ApplicationError(
             _("报送周期无效。"), code="interval_invalid", fields={"interval": [_("无效")]}
         )
-    today = timezone.localdate()
+    today = timezone.localtime(now).date() if now else timezone.localdate()
     starts_on = starts_on or today.replace(day=1)
     if starts_on.day != 1:
         raise ApplicationError(
@@ -1093,7 +1096,7 @@ def task_report_schedule_create(
         obj=schedule,
         after={**snapshot(schedule), "units": [u.pk for u in units]},
     )
-    task_reports_generate(schedule=schedule, actor=actor)
+    task_reports_generate(schedule=schedule, actor=actor, now=now)
     return schedule
 
 
@@ -1168,6 +1171,13 @@ def task_reports_generate(
                         # Refuse, and say why: no formula predicts the holiday notice.
                         result.skipped.append(f"{sched.title} {unit.name} {start}: {exc.message}")
     return result
+
+
+def task_reports_on_sweep(now: dt.datetime) -> None:
+    """Sweep hook (M6): open the current period's reports of every active schedule."""
+    result = task_reports_generate(now=now)
+    for line in result.skipped:
+        log.warning("task report not opened: %s", line)
 
 
 @transaction.atomic

@@ -137,10 +137,16 @@ def _meeting_form_parts(request: HttpRequest, data: Any = None) -> tuple[Meeting
     groups = _schedulable_groups(user)
     units = Unit.objects.filter(leading_groups__in=groups, is_active=True).distinct()
     actor = actor_for(user)
+    # Default convener: the user, if they lead a group; otherwise the first group's leader
+    # (the office organises, the leader convenes — M4, M5).
+    first = groups.first()
+    convener = first.leader_id if first is not None else None
+    if actor.person is not None and actor.led_group_ids:
+        convener = actor.person.pk
     initial: dict[str, Any] = {
         "participants": list(units.values_list("pk", flat=True)),
         "include_suggested": True,
-        "convener": actor.person.pk if actor.person else None,
+        "convener": convener,
     }
     form = MeetingForm(
         data,
@@ -169,7 +175,7 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
                 for row in agenda.cleaned_data:
                     if not row or not (row.get("title") or "").strip():
                         continue
-                    link = None
+                    link: Any = None
                     if row.get("link_decision"):
                         link = decision_get(user=request.user, pk=row["link_decision"])
                     elif row.get("link_ref"):
@@ -274,7 +280,7 @@ def meeting_attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
         entries.append(
             services.AttendanceInput(
                 unit_id=int(unit_id) if unit_id.isdigit() else 0,
-                attendance=value,
+                attendance=str(value),
                 attendee_name=request.POST.get(f"attendee-{unit_id}", ""),
                 delegate_name=request.POST.get(f"delegate-{unit_id}", ""),
                 absence_reason=request.POST.get(f"reason-{unit_id}", ""),

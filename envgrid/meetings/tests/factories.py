@@ -16,8 +16,10 @@ from envgrid.meetings.models import Attendance
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 def agenda(n: int = 1, **kw: Any) -> list[services.AgendaInput]:

@@ -17,7 +17,9 @@ from .factories import at, decide, hold, schedule
 pytestmark = [
     pytest.mark.postgres_only,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs real concurrent connections"
+    ),
 ]
 
 
@@ -40,7 +42,9 @@ def test_M5_closing_one_decision_twice_concurrently_one_wins_other_409():
         client.force_authenticate(user)
         try:
             barrier.wait(timeout=10)
-            r = client.post(f"/api/meeting-decisions/{d.pk}/close/", {"note": "核验"}, format="json")
+            r = client.post(
+                f"/api/meeting-decisions/{d.pk}/close/", {"note": "核验"}, format="json"
+            )
             with lock:
                 results.append((r.status_code, r.json()))
         finally:

@@ -35,7 +35,9 @@ def test_M6_office_sets_the_interval_and_each_report_due_is_an_obligation(world,
     schedule_ = monthly(world, starts_on=dt.date(2026, 3, 1), due_workdays=5)
     reports = TaskReport.objects.filter(schedule=schedule_)
     # Every member unit except the office itself reports.
-    expected = set(world.group.member_units.exclude(pk=world.office_unit.pk).values_list("pk", flat=True))
+    expected = set(
+        world.group.member_units.exclude(pk=world.office_unit.pk).values_list("pk", flat=True)
+    )
     assert set(reports.values_list("unit_id", flat=True)) == expected
     r = reports.first()
     assert (r.period_start, r.period_end) == (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
@@ -60,6 +62,17 @@ def test_M6_next_periods_are_opened_idempotently(world, march):
     starts = sorted(set(TaskReport.objects.values_list("period_start", flat=True)))
     assert starts == [dt.date(2026, m, 1) for m in (3, 4, 5, 6)]
     assert Obligation.objects.filter(kind="meeting.task_report").count() == 4 * n
+
+
+def test_M6_the_sweep_opens_each_new_period(world, march):
+    """Without any cron entry of its own: the periodic sweep opens the next period."""
+    monthly(world)
+    n = TaskReport.objects.count()
+    with time_machine.travel(at(2026, 4, 1, 0, 10), tick=False):
+        sweep()
+        sweep()
+    assert TaskReport.objects.count() == 2 * n
+    assert TaskReport.objects.filter(period_start=dt.date(2026, 4, 1)).count() == n
 
 
 def test_M6_a_year_the_calendar_does_not_know_is_refused_with_its_name(world):
@@ -103,8 +116,12 @@ def test_M6_unit_submits_its_own_report(world, api, march):
     assert mine.obligation.status == "done"
     # The office sees everyone's; it cannot submit for a unit.
     api.force_authenticate(world.office_staff.user)
-    assert len(api.get("/api/meeting-task-reports/").json()["results"]) == TaskReport.objects.count()
-    r = api.post(f"/api/meeting-task-reports/{theirs.pk}/submit/", {"content": "代报"}, format="json")
+    assert (
+        len(api.get("/api/meeting-task-reports/").json()["results"]) == TaskReport.objects.count()
+    )
+    r = api.post(
+        f"/api/meeting-task-reports/{theirs.pk}/submit/", {"content": "代报"}, format="json"
+    )
     assert r.status_code == 403
 
 
@@ -161,9 +178,13 @@ def test_M6_assessment_figures_per_unit_per_year(world, march):
     monthly(world, starts_on=dt.date(2026, 3, 1), due_workdays=5)
     reports = {r.unit_id: r for r in TaskReport.objects.all()}
     with time_machine.travel(at(2026, 4, 2, 9, 0), tick=False):
-        services.task_report_submit(actor=world.member_staff[0].user, report=reports[a.pk], content="ok")
+        services.task_report_submit(
+            actor=world.member_staff[0].user, report=reports[a.pk], content="ok"
+        )
     with time_machine.travel(at(2026, 4, 20, 9, 0), tick=False):
-        services.task_report_submit(actor=world.member_staff[1].user, report=reports[b.pk], content="ok")
+        services.task_report_submit(
+            actor=world.member_staff[1].user, report=reports[b.pk], content="ok"
+        )
         sa = unit_year_stats(unit=a, year=2026)
         sb = unit_year_stats(unit=b, year=2026)
         sc = unit_year_stats(unit=c, year=2026)
@@ -197,6 +218,11 @@ def test_M6_task_report_pages(world, client, march):
     client.force_login(world.office_staff.user)
     r = client.post(
         "/meetings/task-reports/",
-        {"leading_group": world.group.pk, "title": "季报", "interval": "quarterly", "starts_on": "2026-03-15"},
+        {
+            "leading_group": world.group.pk,
+            "title": "季报",
+            "interval": "quarterly",
+            "starts_on": "2026-03-15",
+        },
     )
     assert r.status_code == 400 and "1日" in r.content.decode()
