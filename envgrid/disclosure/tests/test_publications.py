@@ -408,3 +408,28 @@ def test_I4_manage_page_scoped_and_exports_xlsx(client, district):
     login(client, w.director)
     page = client.get("/disclosure/manage/").content.decode()
     assert "成员一草稿" in page and "成员二草稿" in page
+
+
+def test_I4_G5_major_adjustment_through_grids_service_makes_a_draft(client, district):
+    """The real path: a grid change marked major (grids.services) creates the
+    MajorAdjustment, and the disclosure listener turns it into a draft in the same
+    transaction; the public sees it only once the office publishes it."""
+    from envgrid.grids.models import MajorAdjustment
+    from envgrid.grids.services import grid_assign
+
+    w = district.world
+    person = make_person(w.members[0], "新任网格长", login=False, public_phone="0417-0000077")
+    grid_assign(
+        actor=w.admin,
+        grid=district.west,
+        role="head",
+        person=person,
+        major=True,
+        summary="西部街道网格长调整",
+    )
+    adj = MajorAdjustment.objects.get(grid=district.west)
+    pub = Publication.objects.get(kind=PublicationKind.ADJUSTMENT)
+    assert adj.disclosure_ref == str(pub.pk) and pub.status == PublicationStatus.DRAFT
+    assert "西部街道网格长调整" not in client.get("/disclosure/adjustments/").content.decode()
+    publish(pub, w)
+    assert "西部街道网格长调整" in client.get("/disclosure/adjustments/").content.decode()
