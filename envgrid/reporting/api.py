@@ -236,3 +236,56 @@ def parse_date(raw: str | None, name: str) -> dt.date | None:
         raise ApplicationError(
             f"{name} 日期格式应为 YYYY-MM-DD", code="invalid", fields={name: ["无效"]}
         ) from None
+
+
+class DashboardView(APIView):
+    """The overview's figures as JSON (the same aggregate queries as the page): totals,
+    by month, by unit and by grid, for the caller's scope (office/leaders: a leading
+    group they oversee, `group` to choose; a unit: its own figures)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("group", int, description="领导小组 id"),
+            OpenApiParameter("year", int),
+            OpenApiParameter("from", OpenApiTypes.DATE),
+            OpenApiParameter("to", OpenApiTypes.DATE),
+            OpenApiParameter("level", int, description="网格层级"),
+        ],
+        responses=OpenApiTypes.OBJECT,
+    )
+    def get(self, request: Request) -> Response:
+        from .dashboard import dashboard_scope, overview
+        from .dashboard_views import parse_period
+
+        scope = dashboard_scope(request.user, request.query_params.get("group"))
+        level = request.query_params.get("level", "")
+        ov = overview(
+            scope,
+            period=parse_period(request.query_params),
+            level=int(level) if level.isdigit() else None,
+        )
+        return Response(
+            {
+                "scope": {
+                    "kind": scope.kind,
+                    "label": scope.label,
+                    "group": scope.group.pk if scope.group else None,
+                },
+                "period": {"start": ov.period.start, "end": ov.period.end},
+                "metrics": [
+                    {
+                        "key": m.key,
+                        "label": str(m.label),
+                        **ov.totals[m.key],
+                        "by_month": {
+                            f"{mo:%Y-%m}": ov.by_month[m.key].get(mo, 0) for mo in ov.months
+                        },
+                        "by_unit": {str(k): v for k, v in ov.by_unit[m.key].items()},
+                    }
+                    for m in ov.metrics
+                ],
+                "units": ov.units,
+                "level": ov.level,
+                "grids": ov.grids,
+            }
+        )

@@ -13,5 +13,6 @@ router.register("reporting/dues", api.DueViewSet, basename="reporting-due")
 urlpatterns = [
     path("reporting/compliance/", api.ComplianceView.as_view(), name="reporting-compliance"),
     path("reporting/officers/", api.OfficerView.as_view(), name="reporting-officers"),
+    path("reporting/dashboard/", api.DashboardView.as_view(), name="reporting-dashboard"),
     *router.urls,
 ]

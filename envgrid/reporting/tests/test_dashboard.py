@@ -261,6 +261,13 @@ def test_I3_every_dashboard_figure_equals_a_brute_force_count_over_the_demo(clie
     sheet = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     exported = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert exported["报送信息"] == as_office["reports"]
+    # The API gives the same figures.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(unit_user)
+    body = api.get("/api/reporting/dashboard/?year=2026").json()
+    assert {m["key"]: m["total"] for m in body["metrics"]} == as_unit
 
 
 def _square(x: float, y: float, size: float) -> dict[str, Any]:

@@ -584,4 +584,6 @@ def test_G5_major_adjustment_through_grids_drafts_the_report_at_once(world):
     report = Report.objects.get(report_type=ReportType.MAJOR_ADJUSTMENT)
     assert report.unit == world.members[1] and adj.report_ref == str(report.pk)
     assert major_adjustments_sync() == 0
-    assert Notification.objects.filter(recipient=staff(world, 1), link=report.get_absolute_url()).exists()
+    assert Notification.objects.filter(
+        recipient=staff(world, 1), link=report.get_absolute_url()
+    ).exists()
