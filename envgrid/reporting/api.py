@@ -3,10 +3,10 @@ parse, call one service, render. Reads start from the caller's scope (unseen →
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -58,10 +58,10 @@ def _year(request: Request) -> int:
         year = int(raw)
     except ValueError:
         raise ApplicationError(
-            "year 须为年份数字", code="invalid", fields={"year": ["无效"]}
+            _("year 须为年份数字"), code="invalid", fields={"year": [_("无效")]}
         ) from None
     if not 2000 <= year <= 2100:
-        raise ApplicationError("year 超出范围", code="invalid", fields={"year": ["无效"]})
+        raise ApplicationError(_("year 超出范围"), code="invalid", fields={"year": [_("无效")]})
     return year
 
 
@@ -90,7 +90,9 @@ class ReportViewSet(
         filters = {k: params.get(k) for k in keys if params.get(k)}
         for k in ("unit", "year"):
             if k in filters and not str(filters[k]).isdigit():
-                raise ApplicationError(f"{k} 须为数字", code="invalid", fields={k: ["无效"]})
+                raise ApplicationError(
+                    _("%(k)s 须为数字") % {"k": k}, code="invalid", fields={k: [_("无效")]}
+                )
         return report_list(user=self.request.user, filters=filters)
 
     @extend_schema(parameters=REPORT_FILTERS)
@@ -184,7 +186,9 @@ class DueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         filters = {k: params.get(k) for k in keys if params.get(k)}
         for k in ("unit", "schedule", "year"):
             if k in filters and not str(filters[k]).isdigit():
-                raise ApplicationError(f"{k} 须为数字", code="invalid", fields={k: ["无效"]})
+                raise ApplicationError(
+                    _("%(k)s 须为数字") % {"k": k}, code="invalid", fields={k: [_("无效")]}
+                )
         return due_list(user=self.request.user, filters=filters)
 
     @extend_schema(parameters=DUE_FILTERS)
@@ -225,17 +229,6 @@ class OfficerView(APIView):
         gaps = request.query_params.get("gaps") in ("1", "true", "yes")
         rows = officer_list(user=request.user, gaps_only=gaps)
         return Response(OfficerRowSerializer(rows, many=True).data)
-
-
-def parse_date(raw: str | None, name: str) -> dt.date | None:
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ApplicationError(
-            f"{name} 日期格式应为 YYYY-MM-DD", code="invalid", fields={name: ["无效"]}
-        ) from None
 
 
 class DashboardView(APIView):
