@@ -112,7 +112,7 @@ def coverage(grids: Any, start: dt.datetime, end: dt.datetime) -> list[GridCover
         out[row.grid_id].patrols += 1
         out[row.grid_id].outside_seconds += row.outside_seconds
     for e in entities:
-        every = plans.get(e.grid_id, DEFAULT_EVERY_DAYS).get(
+        every = plans.get(e.grid_id or 0, DEFAULT_EVERY_DAYS).get(
             e.category, DEFAULT_EVERY_DAYS.get(e.category, 14)
         )
         wins = _windows(start, end, every) or [start]

@@ -225,7 +225,7 @@ def _check_position(
 
 
 def _outside(entity: SupervisedEntity, lon: float | None, lat: float | None) -> bool:
-    if lon is None or lat is None or entity.grid_id is None:
+    if lon is None or lat is None or entity.grid is None:
         return False
     gid = int(grid_resolve_many(np.array([lon]), np.array([lat]))[0])
     if gid < 0:

@@ -1,0 +1,231 @@
+"""Patrol API for the mobile app: start (or resume), upload track parts, record checks,
+attach photos, finish, turn a finding into a case. Views parse, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from envgrid.core.api import ScopedQuerysetMixin
+from envgrid.core.errors import ApplicationError, NotFoundError
+from envgrid.entities.models import SupervisedEntity
+from envgrid.grids.models import Grid
+
+from . import services
+from .models import CheckResult, Patrol, PatrolCheck, PatrolPhoto
+from .policies import patrol_policy
+from .selectors import track_geojson
+
+
+class CheckSerializer(serializers.ModelSerializer):
+    entity_name = serializers.CharField(source="entity.name", read_only=True)
+
+    class Meta:
+        model = PatrolCheck
+        fields = [
+            "id",
+            "entity",
+            "entity_name",
+            "checked_at",
+            "result",
+            "notes",
+            "lon",
+            "lat",
+            "outside_grid",
+            "case",
+        ]
+        read_only_fields = fields
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PatrolPhoto
+        fields = ["id", "check_item", "original_name", "mime", "size", "uploaded_at"]
+        read_only_fields = fields
+
+
+class PatrolSerializer(serializers.ModelSerializer):
+    staff_name = serializers.CharField(source="staff.name", read_only=True)
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    checks = CheckSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Patrol
+        fields = [
+            "id",
+            "staff",
+            "staff_name",
+            "grid",
+            "grid_name",
+            "status",
+            "started_at",
+            "ended_at",
+            "notes",
+            "point_count",
+            "first_point_at",
+            "last_point_at",
+            "outside_seconds",
+            "checks",
+        ]
+        read_only_fields = fields
+
+
+class StartSerializer(serializers.Serializer):
+    grid = serializers.IntegerField(required=False)
+    started_at = serializers.DateTimeField(required=False)
+
+
+class TrackSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text=_("GPX 或 GeoJSON 文件"))
+    geojson = serializers.JSONField(required=False)
+
+
+class CheckInSerializer(serializers.Serializer):
+    entity = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=CheckResult.choices)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    checked_at = serializers.DateTimeField(required=False)
+    lon = serializers.FloatField(required=False)
+    lat = serializers.FloatField(required=False)
+
+
+class PhotoInSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    check_item = serializers.IntegerField(required=False)
+
+
+class FinishSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CaseInSerializer(serializers.Serializer):
+    check_item = serializers.IntegerField()
+    title = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TrackResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    point_count = serializers.IntegerField()
+
+
+class CaseResultSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    number = serializers.CharField()
+
+
+def _valid(ser_class: Any, request: Request) -> dict[str, Any]:
+    ser = ser_class(data=request.data)
+    ser.is_valid(raise_exception=True)
+    return dict(ser.validated_data)
+
+
+class PatrolViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    policy = patrol_policy
+    serializer_class = PatrolSerializer
+    queryset = Patrol.objects.select_related("staff", "grid").prefetch_related("checks__entity")
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(request=StartSerializer, responses={201: PatrolSerializer})
+    def create(self, request: Request) -> Response:
+        """Start a patrol, or resume the one still open."""
+        data = _valid(StartSerializer, request)
+        grid = None
+        if data.get("grid") is not None:
+            grid = Grid.objects.filter(pk=data["grid"]).first()
+            if grid is None:
+                raise NotFoundError(_("网格未找到"))
+        patrol = services.patrol_start(
+            actor=request.user, grid=grid, started_at=data.get("started_at")
+        )
+        return Response(PatrolSerializer(patrol).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TrackSerializer, responses={200: TrackResultSerializer})
+    @action(detail=True, methods=["post"])
+    def track(self, request: Request, pk: Any = None) -> Response:
+        """Upload one part of the track (GPX/GeoJSON file, or GeoJSON in the body)."""
+        patrol = self.get_object()
+        upload = request.FILES.get("file")
+        body: Any = request.data
+        if upload is not None:
+            data: Any = upload.read()
+            name = upload.name or ""
+        elif "geojson" in body:
+            data, name = body["geojson"], ""
+        elif isinstance(body, dict) and body.get("type"):
+            data, name = dict(body), ""
+        else:
+            raise ApplicationError(
+                _("请上传轨迹文件。"), code="track_required", fields={"file": [_("必填")]}
+            )
+        added = services.track_add(actor=request.user, patrol=patrol, data=data, name=name)
+        patrol.refresh_from_db()
+        return Response({"added": added, "point_count": patrol.point_count})
+
+    @extend_schema(request=CheckInSerializer, responses={201: CheckSerializer})
+    @action(detail=True, methods=["post"])
+    def checks(self, request: Request, pk: Any = None) -> Response:
+        patrol = self.get_object()
+        data = _valid(CheckInSerializer, request)
+        entity = SupervisedEntity.objects.filter(pk=data.pop("entity")).first()
+        if entity is None:
+            raise ApplicationError(
+                _("监管对象不存在。"), code="entity_invalid", fields={"entity": [_("无效")]}
+            )
+        check = services.check_record(actor=request.user, patrol=patrol, entity=entity, **data)
+        return Response(CheckSerializer(check).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PhotoInSerializer, responses={201: PhotoSerializer})
+    @action(detail=True, methods=["post"])
+    def photos(self, request: Request, pk: Any = None) -> Response:
+        patrol = self.get_object()
+        data = _valid(PhotoInSerializer, request)
+        check = None
+        if data.get("check_item") is not None:
+            check = PatrolCheck.objects.filter(pk=data["check_item"], patrol=patrol).first()
+            if check is None:
+                raise ApplicationError(_("检查不属于该巡查。"), code="check_mismatch")
+        photo = services.photo_attach(
+            actor=request.user, patrol=patrol, upload=data["file"], check=check
+        )
+        return Response(PhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FinishSerializer, responses={200: PatrolSerializer})
+    @action(detail=True, methods=["post"])
+    def finish(self, request: Request, pk: Any = None) -> Response:
+        patrol = self.get_object()
+        data = _valid(FinishSerializer, request)
+        patrol = services.patrol_finish(actor=request.user, patrol=patrol, **data)
+        return Response(PatrolSerializer(patrol).data)
+
+    @extend_schema(request=CaseInSerializer, responses={201: CaseResultSerializer})
+    @action(detail=True, methods=["post"])
+    def case(self, request: Request, pk: Any = None) -> Response:
+        """Turn a finding of this patrol into a case (source "patrol")."""
+        patrol = self.get_object()
+        data = _valid(CaseInSerializer, request)
+        check = PatrolCheck.objects.filter(pk=data["check_item"], patrol=patrol).first()
+        if check is None:
+            raise ApplicationError(_("检查不属于该巡查。"), code="check_mismatch")
+        case = services.check_to_case(actor=request.user, check=check, title=data["title"])
+        return Response(
+            {"case": case.pk, "number": getattr(case, "number", "")},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"], url_path="track.geojson")
+    def track_geojson(self, request: Request, pk: Any = None) -> Response:
+        return Response(track_geojson(self.get_object()))

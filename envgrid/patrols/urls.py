@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.patrol_list_view, name="list"),
+    path("start/", views.patrol_start_view, name="start"),
+    path("coverage/", views.coverage_view, name="coverage"),
+    path("<int:pk>/", views.patrol_detail, name="detail"),
+    path("<int:pk>/<str:what>/", views.patrol_action, name="action"),
+    path("photos/<int:pk>/", views.photo_view, name="photo"),
+]
