@@ -9,6 +9,7 @@ from typing import Any
 import django_filters
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -276,7 +277,7 @@ def _file_response(obj: Evidence | TransferEvidence) -> FileResponse:
     try:
         handle = obj.file.open("rb")
     except FileNotFoundError:
-        raise NotFoundError("文件不存在") from None
+        raise NotFoundError(_("文件不存在。")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=obj.original_name, content_type=obj.mime
     )
@@ -293,7 +294,7 @@ class EvidenceDownloadView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         ev = Evidence.objects.filter(pk=pk).first()
         if ev is None or not case_policy.can_view(request.user, ev.case):
-            raise NotFoundError("证据材料未找到")
+            raise NotFoundError(_("证据材料未找到。"))
         return _file_response(ev)
 
 
@@ -304,7 +305,7 @@ class TransferEvidenceDownloadView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         te = TransferEvidence.objects.filter(pk=pk).first()
         if te is None or not transfer_policy.can_view(request.user, te.transfer):
-            raise NotFoundError("移送材料未找到")
+            raise NotFoundError(_("移送材料未找到。"))
         return _file_response(te)
 
 
@@ -465,12 +466,12 @@ class TimelinessView(APIView):
     def get(self, request: Request) -> Response:
         actor = actor_for(request.user)
         if not (actor.is_admin or actor.overseen_group_ids):
-            raise PermissionDeniedError("仅领导小组办公室、领导和系统管理员可查看。")
+            raise PermissionDeniedError(_("仅领导小组办公室、领导和系统管理员可查看。"))
         year_raw = request.query_params.get("year") or str(timezone.localdate().year)
         if not year_raw.isdigit():
             from envgrid.core.errors import ApplicationError
 
-            raise ApplicationError("年份无效", code="invalid", fields={"year": ["无效"]})
+            raise ApplicationError(_("年份无效。"), code="invalid", fields={"year": [_("无效")]})
         units = None if actor.is_admin else actor.overseen_unit_ids()
         data = selectors.transfer_timeliness(year=int(year_raw), units=units)
         return Response({str(k): v for k, v in data.items()})

@@ -186,7 +186,18 @@ def jurisdiction_first(cases: Iterable[Case]) -> FirstDiscovery:
     """T5: of several grid units' cases on one matter, the first to discover it or to
     receive the report has it. Equal earliest times are a tie: nobody wins, and the
     dispute goes to the common parent grid's unit."""
-    ordered = sorted(cases, key=lambda c: (c.first_known_at, c.pk))
+    cases = list(cases)
+    # A case received by transfer repeats its source's discovery: keep one of the two
+    # (the live, received one), so a copy never ties with its original.
+    by_pk = {c.pk for c in cases}
+    copied = {
+        c.origin_transfer.case_id
+        for c in cases
+        if c.origin_transfer_id and c.origin_transfer and c.origin_transfer.case_id in by_pk
+    }
+    ordered = sorted(
+        (c for c in cases if c.pk not in copied), key=lambda c: (c.first_known_at, c.pk)
+    )
     owners = {c.owner_unit_id for c in ordered}
     tie = (
         len(ordered) > 1
@@ -198,9 +209,10 @@ def jurisdiction_first(cases: Iterable[Case]) -> FirstDiscovery:
 
 
 def case_same_matter(case: Case) -> QuerySet:
+    related = (*CASE_RELATED, "origin_transfer")
     if case.matter_key is None:
-        return Case.objects.filter(pk=case.pk).select_related(*CASE_RELATED)
-    return Case.objects.filter(matter_key=case.matter_key).select_related(*CASE_RELATED)
+        return Case.objects.filter(pk=case.pk).select_related(*related)
+    return Case.objects.filter(matter_key=case.matter_key).select_related(*related)
 
 
 @dataclass
@@ -209,6 +221,7 @@ class JurisdictionProposal:
     chain: list[Any]
     proposed_unit: Any
     owner_is_proposed: bool
+    within_jurisdiction: bool
     first: FirstDiscovery
     note: str
 
@@ -225,25 +238,50 @@ def jurisdiction_proposal(case: Case) -> JurisdictionProposal:
         by_id = Grid.objects.select_related("owner_unit").in_bulk(ids)
         chain = [by_id[i] for i in ids if i in by_id]
     first = jurisdiction_first(case_same_matter(case).exclude(status=CaseStatus.WITHDRAWN))
+    from .services import outside_jurisdiction
+
+    outside = outside_jurisdiction(case)
+    upper = next((g for g in chain if g.owner_unit_id == case.owner_unit_id), None)
     if case.lon is None:
         note = _("未标注违法行为发生地坐标，无法按网格确定管辖。")
     elif grid is None:
         note = _("发生地不在任何网格内。")
     elif case.proposed_unit_id == case.owner_unit_id:
         note = _("发生地网格属本单位管辖。")
-    else:
+    elif outside:
         note = _("发生地网格不属本单位管辖，应移送有管辖权的单位（T1）。")
+    elif upper is not None:
+        note = _("发生地在本单位网格“%(g)s”范围内，下级网格单位为 %(u)s。") % {
+            "g": upper.name,
+            "u": case.proposed_unit.name if case.proposed_unit else "",
+        }
+    else:
+        note = _("本单位不是网格主体，按职能管辖；发生地网格单位为 %(u)s。") % {
+            "u": case.proposed_unit.name if case.proposed_unit else ""
+        }
     return JurisdictionProposal(
         grid=grid,
         chain=chain,
         proposed_unit=case.proposed_unit,
         owner_is_proposed=case.proposed_unit_id == case.owner_unit_id,
+        within_jurisdiction=not outside,
         first=first,
         note=note,
     )
 
 
 # ---- the case timeline ------------------------------------------------------------------
+
+
+AUDIT_LABELS = {
+    "case.evidence_add": gettext_lazy("上传证据材料"),
+    "case.evidence_copy": gettext_lazy("接收移送材料副本"),
+    "case.update": gettext_lazy("修改案件信息"),
+    "case.criminal_decide": gettext_lazy("作出是否移送司法机关的决定"),
+    "case.link_same_matter": gettext_lazy("关联同一事项案件"),
+    "case.dispute_raise": gettext_lazy("报请指定管辖"),
+    "case.move": gettext_lazy("经指定管辖，案件移交被指定单位"),
+}
 
 
 @dataclass
@@ -320,7 +358,7 @@ def case_timeline(case: Case) -> list[TimelineItem]:
         late = ob.is_late
         items.append(
             TimelineItem(
-                at=ob.created_at,
+                at=ob.started_at,
                 kind="obligation",
                 text=_("时限：%(t)s，%(u)s，截止 %(d)s")
                 % {
@@ -343,15 +381,20 @@ def case_timeline(case: Case) -> list[TimelineItem]:
                     late=ob.completed_late,
                 )
             )
+    # Status moves are already on the timeline; the audit adds the other writes.
+    status_actions = {f"case.{a}" for a in CASE_TRANSITIONS}
     for ev in AuditEvent.objects.filter(
         object_type=Case._meta.label_lower, object_id=str(case.pk)
     ).order_by("seq"):
+        if ev.action in status_actions:
+            continue
+        label = AUDIT_LABELS.get(ev.action, ev.action)
         items.append(
             TimelineItem(
                 at=ev.at,
                 kind="audit",
-                text=_("审计：%(a)s") % {"a": ev.action},
-                detail=ev.actor_repr,
+                text=_("记录：%(a)s") % {"a": label},
+                detail=_("操作人 %(u)s · 审计序号 %(s)s") % {"u": ev.actor_repr, "s": ev.seq},
             )
         )
     items.sort(key=lambda i: i.at)

@@ -43,7 +43,7 @@ from envgrid.obligations.services import (
 from envgrid.org.models import Person, Unit, UnitKind
 from envgrid.org.selectors import actor_for
 
-from .coords import CoordSystem, to_wgs84
+from .coords import CoordSystem, normalize, to_wgs84
 from .files import store_evidence_file
 from .models import (
     Case,
@@ -205,6 +205,24 @@ def place_resolve(lon: float | None, lat: float | None) -> tuple[Any, Unit | Non
     return result.grid, result.grid.owner_unit
 
 
+def outside_jurisdiction(case: Case) -> bool:
+    """T1 applies to a grid unit that found a case outside its grids: neither the lowest
+    grid containing the place nor any of its ancestors is owned by the case's unit.
+    A unit owning a parent grid has jurisdiction over its subtree; a unit owning no grid
+    (a functional department) has subject-matter, not territorial, jurisdiction, so the
+    location alone does not oblige it to transfer."""
+    from envgrid.grids.models import Grid
+
+    grid = case.occurrence_grid
+    if grid is None or case.proposed_unit_id == case.owner_unit_id:
+        return False
+    owned = Grid.objects.filter(owner_unit_id=case.owner_unit_id, is_active=True)
+    if not owned.exists():
+        return False
+    chain = [int(x) for x in grid.path.strip("/").split("/") if x] or [grid.pk]
+    return not owned.filter(pk__in=chain).exists()
+
+
 def _point(lon: Any, lat: Any, crs: str | None) -> tuple[float | None, float | None, str]:
     if lon in (None, "") and lat in (None, ""):
         return None, None, ""
@@ -222,8 +240,7 @@ def _point(lon: Any, lat: Any, crs: str | None) -> tuple[float | None, float | N
         raise ApplicationError(
             _("经纬度超出范围。"), code="point_invalid", fields={"lon": [_("超出范围")]}
         )
-    crs = crs or CoordSystem.WGS84
-    return lon_f, lat_f, crs
+    return lon_f, lat_f, normalize(crs)
 
 
 def overdue_refresh(*, case_ids: Iterable[int] = (), transfer_ids: Iterable[int] = ()) -> None:
@@ -335,8 +352,9 @@ def case_create(
     their leading group; `actor=None` means the system and then requires `owner_unit`).
     `discovered_by_unit` (the first discoverer, T5) defaults to the owner. The place is
     converted to WGS84 from `input_crs` and resolved to the lowest grid containing it;
-    that grid's owner is the proposed responsible unit. A case registered by a unit that
-    is not the proposed one opens the T1 obligation to transfer it. `evidence_files` are
+    that grid's owner is the proposed responsible unit. A case registered by a grid unit
+    whose grids do not contain the place opens the T1 obligation to transfer it (see
+    `outside_jurisdiction`). `evidence_files` are
     uploads (or ContentFile) checked like any evidence upload. Returns the Case.
     """
     owner = _check_owner_allowed(actor, owner_unit)
@@ -350,8 +368,6 @@ def case_create(
     _not_future(discovered_at, "discovered_at")
     _not_future(reported_at, "reported_at")
     lon_in, lat_in, crs = _point(lon, lat, input_crs)
-    if crs and crs not in CoordSystem.values:
-        to_wgs84(0, 0, crs)  # raises the coordinate-system error
     wlon, wlat = (None, None) if lon_in is None else to_wgs84(lon_in, lat_in or 0.0, crs)
     grid, proposed = place_resolve(wlon, wlat)
     if entity is not None:
@@ -420,7 +436,7 @@ def case_create(
             if getattr(case, flag):
                 _flag_obligation_open(case=case, flag=flag, actor=actor, at=now)
         # T1: a unit that found a case outside its jurisdiction owes a transfer.
-        if proposed is not None and proposed.pk != owner.pk:
+        if outside_jurisdiction(case):
             _open_t1(case=case, actor=actor, at=now)
     overdue_refresh(case_ids=[case.pk])
     return case
@@ -486,6 +502,7 @@ def _evidence_add(*, actor: Any, case: Case, upload: Any, description: str = "")
         size=stored.size,
         sha256=stored.sha256,
         description=description[:300],
+        uploaded_at=timezone.now(),
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     audit_record(
@@ -607,7 +624,7 @@ def case_update(
         for step in (TransferStep.MAKE, TransferStep.HANDOVER):
             for ob in obligations_for(case, obligation_kind(step, route)):
                 obligation_cancel(obligation=ob, actor=actor, reason=reason)
-    if place_changed and case.proposed_unit_id and case.proposed_unit_id != case.owner_unit_id:
+    if place_changed and outside_jurisdiction(case):
         if case.status in (CaseStatus.REGISTERED, CaseStatus.INVESTIGATING):
             _open_t1(case=case, actor=actor, at=now)
     overdue_refresh(case_ids=[case.pk])
@@ -1100,7 +1117,8 @@ def transfer_accept(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
         detention_needed=is_jurisdiction and bool(snap.get("detention_needed")),
         discipline_breach=is_jurisdiction and bool(snap.get("discipline_breach")),
         handler=person,
-        same_matter_as=source_case,
+        # The same discovery, not a second one: it joins a matter only if there is one.
+        same_matter_as=source_case if source_case.matter_key else None,
         _origin_transfer=transfer,
     )
     copies = Evidence.objects.bulk_create(
@@ -1168,7 +1186,7 @@ def _after_not_accepted(*, actor: Any, transfer: Transfer, at: dt.datetime, why:
     case = _lock_case(transfer.case)
     if case.status == CaseStatus.TRANSFERRED:
         case_transition(case=case, action="transfer_back", actor=actor, note=why)
-    if case.proposed_unit_id and case.proposed_unit_id != case.owner_unit_id:
+    if outside_jurisdiction(case):
         _open_t1(case=case, actor=actor, at=at)
 
 
@@ -1457,12 +1475,20 @@ def dispute_raise(
         audit_record(
             actor=actor, action="case.dispute_raise", obj=c, after={"dispute": dispute.pk}
         )
+        # While the dispute is pending nobody can transfer; the designation decides.
+        _cancel(
+            c,
+            actor,
+            _("已报请指定管辖"),
+            prefix=obligation_kind(TransferStep.MAKE, TransferType.JURISDICTION),
+        )
     _notify_unit(
         designator.pk,
         _("管辖争议待指定：%(n)s") % {"n": case.number},
         reason,
         dispute.get_absolute_url(),
     )
+    overdue_refresh(case_ids=[c.pk for c in cases])
     return dispute
 
 

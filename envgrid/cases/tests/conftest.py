@@ -58,6 +58,20 @@ def make_grid(code, name, level, owner, box, parent=None, leading_group=None):  
     return g
 
 
+@pytest.fixture(autouse=True)
+def _transfer_rules(db):  # type: ignore[no-untyped-def]
+    """The time limits come from a data migration; a transactional test elsewhere in the
+    suite flushes the tables, so put the seeded rules back when they are gone."""
+    import importlib
+
+    from django.apps import apps
+
+    from envgrid.cases.models import TransferRule
+
+    if not TransferRule.objects.exists():
+        importlib.import_module("envgrid.cases.migrations.0002_transfer_rules").seed(apps, None)
+
+
 def evidence(name: str = "现场照片.png", data: bytes = PNG) -> ContentFile:
     return ContentFile(data, name=name)
 

@@ -57,6 +57,18 @@ def test_T1_case_found_outside_jurisdiction_owes_a_transfer(tree):
     assert not obligations_for(own).exists()
 
 
+def test_T1_parent_grid_unit_and_non_grid_departments_owe_no_transfer_by_location(tree):
+    # 一号街道 owns the parent grid of 社区甲: the place is within its jurisdiction.
+    sub = complete_case(tree.s1_staff, point=tree.p_ca)
+    assert sub.proposed_unit == tree.ca and not obligations_for(sub).exists()
+    # The police owns no grid: subject-matter jurisdiction, no T1 by location.
+    police = complete_case(tree.police_staff, point=tree.p_ca)
+    assert not obligations_for(police).exists()
+    # But 一号街道 finding a case in 二号街道's area owes a transfer.
+    across = complete_case(tree.s1_staff, point=tree.p_cc)
+    assert obligations_for(across, "transfer.make.jurisdiction").exists()
+
+
 def test_T1_transfer_discharges_the_obligation_and_T4_accept_creates_receiver_case(tree):
     case = complete_case(tree.ca_staff, point=tree.p_cc)
     t = S.transfer_create(
