@@ -77,6 +77,13 @@ class TransferAdmin(_ReadOnly):
 
 @admin.register(JurisdictionDispute)
 class DisputeAdmin(_ReadOnly):
-    list_display = ["pk", "raised_by_unit", "designating_unit", "status", "designated_unit", "raised_at"]
+    list_display = [
+        "pk",
+        "raised_by_unit",
+        "designating_unit",
+        "status",
+        "designated_unit",
+        "raised_at",
+    ]
     list_filter = ["status"]
     list_select_related = ["raised_by_unit", "designating_unit", "designated_unit"]

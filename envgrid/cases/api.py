@@ -76,10 +76,18 @@ class CaseFilter(django_filters.FilterSet):
     owner_unit = django_filters.NumberFilter()
     discovered_by_unit = django_filters.NumberFilter()
     entity = django_filters.NumberFilter()
-    registered_after = django_filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
-    registered_before = django_filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="lt")
-    discovered_after = django_filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
-    discovered_before = django_filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="lt")
+    registered_after = django_filters.IsoDateTimeFilter(
+        field_name="registered_at", lookup_expr="gte"
+    )
+    registered_before = django_filters.IsoDateTimeFilter(
+        field_name="registered_at", lookup_expr="lt"
+    )
+    discovered_after = django_filters.IsoDateTimeFilter(
+        field_name="discovered_at", lookup_expr="gte"
+    )
+    discovered_before = django_filters.IsoDateTimeFilter(
+        field_name="discovered_at", lookup_expr="lt"
+    )
 
     class Meta:
         model = Case
@@ -247,9 +255,7 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         }
         return Response(JurisdictionSerializer(data).data)
 
-    @extend_schema(
-        methods=["get"], request=None, responses=EvidenceSerializer(many=True)
-    )
+    @extend_schema(methods=["get"], request=None, responses=EvidenceSerializer(many=True))
     @extend_schema(
         methods=["post"],
         request={"multipart/form-data": EvidenceUploadSerializer},
@@ -264,7 +270,9 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         case = self._case()
         if request.method == "GET":
             return Response(
-                EvidenceSerializer(case.evidence.all(), many=True, context=self.get_serializer_context()).data
+                EvidenceSerializer(
+                    case.evidence.all(), many=True, context=self.get_serializer_context()
+                ).data
             )
         data = self._input(EvidenceUploadSerializer, data=request.data)
         ev = services.evidence_add(
@@ -336,7 +344,9 @@ class TransferViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: Any = None) -> Response:
         data = self._input(NoteSerializer, data=request.data)
-        t = services.transfer_accept(actor=request.user, transfer=self.get_object(), note=data["note"])
+        t = services.transfer_accept(
+            actor=request.user, transfer=self.get_object(), note=data["note"]
+        )
         return self._render(TransferDetailSerializer, t)
 
     @extend_schema(request=ExplanationSerializer, responses=TransferDetailSerializer)
@@ -370,7 +380,9 @@ class TransferViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @action(detail=True, methods=["post"])
     def feedback(self, request: Request, pk: Any = None) -> Response:
         data = self._input(FeedbackSerializer, data=request.data)
-        t = services.transfer_feedback(actor=request.user, transfer=self.get_object(), text=data["text"])
+        t = services.transfer_feedback(
+            actor=request.user, transfer=self.get_object(), text=data["text"]
+        )
         return self._render(TransferDetailSerializer, t)
 
     @extend_schema(responses={(200, documents.DOCX_MIME): OpenApiTypes.BINARY})
@@ -439,7 +451,9 @@ class OverdueRegisterView(APIView):
         responses=OverdueRowSerializer(many=True),
     )
     def get(self, request: Request) -> Response | HttpResponse:
-        rows = selectors.overdue_register(user=request.user, **_register_params(request.query_params))
+        rows = selectors.overdue_register(
+            user=request.user, **_register_params(request.query_params)
+        )
         if request.query_params.get("export") == "xlsx":
             return documents.overdue_register_response(rows)
         return Response(OverdueRowSerializer(rows, many=True).data)
@@ -462,7 +476,9 @@ class TimelinessView(APIView):
     """Per unit and year: transfers made / handled / feedback on time, late, pending —
     the counts the assessment (A) reads. Office staff, leaders and administrators."""
 
-    @extend_schema(parameters=[OpenApiParameter("year", int, required=True)], responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, required=True)], responses=OpenApiTypes.OBJECT
+    )
     def get(self, request: Request) -> Response:
         actor = actor_for(request.user)
         if not (actor.is_admin or actor.overseen_group_ids):

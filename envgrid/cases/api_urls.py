@@ -23,8 +23,6 @@ urlpatterns = [
         name="cases-api-transfer-evidence-download",
     ),
     path("transfer-overdue/", api.OverdueRegisterView.as_view(), name="cases-api-overdue"),
-    path(
-        "transfer-timeliness/", api.TimelinessView.as_view(), name="cases-api-timeliness"
-    ),
+    path("transfer-timeliness/", api.TimelinessView.as_view(), name="cases-api-timeliness"),
     *router.urls,
 ]

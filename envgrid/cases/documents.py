@@ -46,8 +46,17 @@ def _font(run: Any, name: str, size: float, bold: bool = False) -> None:
     fonts.set(qn("w:eastAsia"), name)
 
 
-def _para(doc: Any, text: str, *, size: float = 14, bold: bool = False, center: bool = False,
-          right: bool = False, font: str = BODY_FONT, indent: bool = False) -> Any:
+def _para(
+    doc: Any,
+    text: str,
+    *,
+    size: float = 14,
+    bold: bool = False,
+    center: bool = False,
+    right: bool = False,
+    font: str = BODY_FONT,
+    indent: bool = False,
+) -> Any:
     p = doc.add_paragraph()
     if center:
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -68,7 +77,7 @@ def _new_document() -> Any:
     return doc
 
 
-ROUTE_SENTENCES = {
+ROUTE_SENTENCES: dict[str, str] = {
     TransferType.JURISDICTION: "经审查，该案件违法行为发生地不属于我单位管辖，依据《站前区网格化环境监管体系配套工作制度（试行）》移送制度第一条、第五条，现移送你单位依法处理。",
     TransferType.DETENTION: "该案件涉嫌违法依法应当实施行政拘留，依据移送制度第二条，现移送你单位依法处理。",
     TransferType.DISCIPLINE: "该案件涉嫌违反党纪、政纪，依据移送制度第二条，现移送你单位依纪依法处理。",
@@ -151,17 +160,27 @@ def transfer_form(transfer: Transfer) -> Any:
         ("抄送单位", transfer.copy_to_unit.name if transfer.copy_to_unit else ""),
         ("案件编号", snap.get("number", "")),
         ("案件名称", snap.get("title", "")),
-        ("发生地", snap.get("address", "") + (f"（{snap['occurrence_grid']}）" if snap.get("occurrence_grid") else "")),
+        (
+            "发生地",
+            snap.get("address", "")
+            + (f"（{snap['occurrence_grid']}）" if snap.get("occurrence_grid") else ""),
+        ),
         ("违法主体", transfer.entity_name),
         ("违法责任人", transfer.responsible_person),
         ("违法事实", transfer.facts),
-        ("证据材料", "；".join(f"{e.original_name}（{e.sha256[:16]}…）" for e in transfer.evidence.all())),
+        (
+            "证据材料",
+            "；".join(f"{e.original_name}（{e.sha256[:16]}…）" for e in transfer.evidence.all()),
+        ),
         ("移送理由", transfer.reason),
         ("处理建议", transfer.proposal),
         ("状态", str(transfer.get_status_display())),
         ("受理时间", _fmt(transfer.accepted_at, True)),
         ("接收经办人", transfer.receiver_handler.name if transfer.receiver_handler else ""),
-        ("退回时间及说明", (_fmt(transfer.returned_at, True) + " " + transfer.return_explanation).strip()),
+        (
+            "退回时间及说明",
+            (_fmt(transfer.returned_at, True) + " " + transfer.return_explanation).strip(),
+        ),
         ("查处完成时间", _fmt(transfer.handled_at, True)),
         ("查处结果", transfer.handling_result),
         ("反馈时间", _fmt(transfer.fed_back_at, True)),
@@ -267,8 +286,23 @@ def overdue_register_response(rows: Iterable[Any]) -> HttpResponse:
 def case_list_response(cases: Iterable[Case]) -> HttpResponse:
     return xlsx_response(
         f"案件列表-{timezone.localdate():%Y%m%d}",
-        ["案件编号", "案件名称", "来源", "状态", "办理单位", "发生地网格", "建议管辖单位",
-         "发现时间", "发现单位", "登记时间", "违法主体", "涉嫌犯罪", "需行政拘留", "违反党纪政纪", "有逾期事项"],
+        [
+            "案件编号",
+            "案件名称",
+            "来源",
+            "状态",
+            "办理单位",
+            "发生地网格",
+            "建议管辖单位",
+            "发现时间",
+            "发现单位",
+            "登记时间",
+            "违法主体",
+            "涉嫌犯罪",
+            "需行政拘留",
+            "违反党纪政纪",
+            "有逾期事项",
+        ],
         (
             [
                 c.number,

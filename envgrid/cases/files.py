@@ -84,7 +84,11 @@ def store_evidence_file(upload: Any, *, name: str | None = None) -> StoredFile:
     digest = hashlib.sha256()
     head = b""
     size = 0
-    chunks = upload.chunks(_CHUNK) if hasattr(upload, "chunks") else iter(lambda: upload.read(_CHUNK), b"")
+    chunks = (
+        upload.chunks(_CHUNK)
+        if hasattr(upload, "chunks")
+        else iter(lambda: upload.read(_CHUNK), b"")
+    )
     for chunk in chunks:
         size += len(chunk)
         if size > limit:

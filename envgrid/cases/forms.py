@@ -107,7 +107,9 @@ class TransferForm(forms.Form):
     )
     reason = forms.CharField(label=_("移送理由"), widget=forms.Textarea, required=False)
     proposal = forms.CharField(label=_("处理建议"), widget=forms.Textarea, required=False)
-    feedback_required = forms.BooleanField(label=_("要求反馈查处结果"), required=False, initial=True)
+    feedback_required = forms.BooleanField(
+        label=_("要求反馈查处结果"), required=False, initial=True
+    )
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,9 +138,7 @@ class CriminalDecisionForm(forms.Form):
 
 
 class DisputeForm(forms.Form):
-    parties = forms.ModelMultipleChoiceField(
-        label=_("争议对方单位"), queryset=Unit.objects.none()
-    )
+    parties = forms.ModelMultipleChoiceField(label=_("争议对方单位"), queryset=Unit.objects.none())
     reason = forms.CharField(label=_("争议事由"), widget=forms.Textarea)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:

@@ -150,7 +150,9 @@ class Case(TimeStampedModel):
 
     handling_result = models.TextField(_("查处结果"), blank=True)
     handled_at = models.DateTimeField(_("查处完成时间"), null=True, blank=True)
-    outcome = models.CharField(_("结案方式"), max_length=30, choices=CaseOutcome.choices, blank=True)
+    outcome = models.CharField(
+        _("结案方式"), max_length=30, choices=CaseOutcome.choices, blank=True
+    )
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
     close_note = models.TextField(_("结案说明"), blank=True)
     withdraw_reason = models.TextField(_("撤销原因"), blank=True)
@@ -198,17 +200,14 @@ class Case(TimeStampedModel):
                 name="case_discipline_reg",
                 condition=Q(discipline_breach=True),
             ),
-            models.Index(fields=["-registered_at"], name="case_overdue_reg", condition=Q(overdue=True)),
+            models.Index(
+                fields=["-registered_at"], name="case_overdue_reg", condition=Q(overdue=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(lon__isnull=True) & Q(lat__isnull=True))
-                | (
-                    Q(lon__gte=-180)
-                    & Q(lon__lte=180)
-                    & Q(lat__gte=-90)
-                    & Q(lat__lte=90)
-                ),
+                | (Q(lon__gte=-180) & Q(lon__lte=180) & Q(lat__gte=-90) & Q(lat__lte=90)),
                 name="case_point_valid",
             ),
             models.CheckConstraint(

@@ -122,9 +122,7 @@ def transfer_list(
 
 
 def transfer_get(*, user: Any, pk: Any) -> Transfer:
-    return transfer_policy.get_visible(
-        user, pk, Transfer.objects.select_related(*TRANSFER_RELATED)
-    )
+    return transfer_policy.get_visible(user, pk, Transfer.objects.select_related(*TRANSFER_RELATED))
 
 
 def dispute_list(*, user: Any, status: str | None = None) -> QuerySet:
@@ -336,7 +334,9 @@ def case_timeline(case: Case) -> list[TimelineItem]:
     for t in case_transfers(case).prefetch_related("status_changes"):
         for ch in t.status_changes.all():
             label = (
-                TRANSFER_TRANSITIONS[ch.action].label if ch.action in TRANSFER_TRANSITIONS else ch.action
+                TRANSFER_TRANSITIONS[ch.action].label
+                if ch.action in TRANSFER_TRANSITIONS
+                else ch.action
             )
             items.append(
                 TimelineItem(
@@ -532,7 +532,7 @@ def transfer_timeliness(
         lambda: {c: {"on_time": 0, "late": 0, "pending": 0} for c in CATEGORY_STEPS}
     )
     for uid in unit_ids or []:
-        result[uid]  # noqa: B018 — listed units appear even with nothing due
+        result[uid]
     for unit_id, kind, status, completed_late, due_at in qs.values_list(
         "unit_id", "kind", "status", "completed_late", "due_at"
     ):

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from envgrid.org.models import Person, Unit
-from envgrid.org.selectors import actor_for
 
 from .coords import CoordSystem
 from .models import (
@@ -29,7 +28,7 @@ from .models import (
 )
 
 
-def _user(serializer: serializers.Serializer) -> Any:
+def _user(serializer: Any) -> Any:
     request = serializer.context.get("request")
     return getattr(request, "user", None)
 
@@ -42,9 +41,7 @@ class VisibleUnitField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> Any:
         from envgrid.org.policies import unit_policy
 
-        return unit_policy.scope(_user(self.parent) if self.parent else None).filter(
-            is_active=True
-        )
+        return unit_policy.scope(_user(self.parent) if self.parent else None).filter(is_active=True)
 
 
 class OwnPersonField(serializers.PrimaryKeyRelatedField):
@@ -149,7 +146,7 @@ class CaseDetailSerializer(CaseSerializer):
 
 class CaseWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
-    source = serializers.ChoiceField(choices=CaseSource.choices)
+    source = serializers.ChoiceField(choices=CaseSource.choices)  # type: ignore[assignment]
     discovered_at = serializers.DateTimeField(required=False)
     reported_at = serializers.DateTimeField(required=False, allow_null=True)
     owner_unit = VisibleUnitField(required=False, allow_null=True)
@@ -160,7 +157,9 @@ class CaseWriteSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     description = serializers.CharField(required=False, allow_blank=True, default="")
     entity = VisibleEntityField(required=False, allow_null=True)
-    entity_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    entity_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
     entity_uscc = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
     responsible_person = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default=""
@@ -210,9 +209,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class CriminalDecisionSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(
-        choices=[(k, v) for k, v in CriminalDecision.choices if k]
-    )
+    decision = serializers.ChoiceField(choices=[(k, v) for k, v in CriminalDecision.choices if k])
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -246,7 +243,9 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    description = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
 
 
 class TransferEvidenceSerializer(serializers.ModelSerializer):
@@ -254,7 +253,16 @@ class TransferEvidenceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TransferEvidence
-        fields = ["id", "original_name", "ext", "mime", "size", "sha256", "description", "download_url"]
+        fields = [
+            "id",
+            "original_name",
+            "ext",
+            "mime",
+            "size",
+            "sha256",
+            "description",
+            "download_url",
+        ]
         read_only_fields = fields
 
     def get_download_url(self, obj: TransferEvidence) -> str:
@@ -361,12 +369,14 @@ class DisputeSerializer(serializers.ModelSerializer):
         source="designated_unit.name", read_only=True, default=None
     )
     raised_by_unit_name = serializers.CharField(source="raised_by_unit.name", read_only=True)
-    common_grid_name = serializers.CharField(source="common_grid.name", read_only=True, default=None)
+    common_grid_name = serializers.CharField(
+        source="common_grid.name", read_only=True, default=None
+    )
     suggested_unit_name = serializers.CharField(
         source="suggested_unit.name", read_only=True, default=None
     )
-    cases = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    parties = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    cases = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
+    parties = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
 
     class Meta:
         model = JurisdictionDispute

@@ -105,7 +105,12 @@ ADMINISTRATIVE_OUTCOMES = {CaseOutcome.ADMINISTRATIVE_PENALTY, CaseOutcome.ORDER
 # Outcomes the system sets itself; nobody closes a case with them by hand.
 SYSTEM_OUTCOMES = {CaseOutcome.TRANSFERRED, CaseOutcome.DESIGNATED_ELSEWHERE}
 FINAL_CASE = {CaseStatus.CLOSED, CaseStatus.WITHDRAWN}
-LIVE_TRANSFER = {TransferStatus.SENT, TransferStatus.ACCEPTED, TransferStatus.HANDLED, TransferStatus.FED_BACK}
+LIVE_TRANSFER = {
+    TransferStatus.SENT,
+    TransferStatus.ACCEPTED,
+    TransferStatus.HANDLED,
+    TransferStatus.FED_BACK,
+}
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
@@ -251,9 +256,7 @@ def overdue_refresh(*, case_ids: Iterable[int] = (), transfer_ids: Iterable[int]
     case_ids = set(case_ids)
     ct_case = ContentType.objects.get_for_model(Case)
     ct_transfer = ContentType.objects.get_for_model(Transfer)
-    late = Obligation.objects.filter(
-        kind__startswith="transfer.", status__in=LIVE, due_at__lt=now
-    )
+    late = Obligation.objects.filter(kind__startswith="transfer.", status__in=LIVE, due_at__lt=now)
     if transfer_ids:
         for t in Transfer.objects.filter(pk__in=transfer_ids).select_related("received_case"):
             case_ids.add(t.case_id)
@@ -300,7 +303,9 @@ def _check_owner_allowed(actor: Any, owner_unit: Unit | None) -> Unit:
     if owner_unit is None:
         if acting is None or acting.person is None:
             raise ApplicationError(
-                _("请指定办理单位。"), code="owner_unit_required", fields={"owner_unit": [_("必填")]}
+                _("请指定办理单位。"),
+                code="owner_unit_required",
+                fields={"owner_unit": [_("必填")]},
             )
         return acting.person.unit
     if acting is None or acting.is_admin:
@@ -375,7 +380,9 @@ def case_create(
         entity_uscc = entity_uscc or entity.uscc
     if handler is not None and handler.unit_id != owner.pk:
         raise ApplicationError(
-            _("经办人须为办理单位人员。"), code="handler_invalid", fields={"handler": [_("不属于办理单位")]}
+            _("经办人须为办理单位人员。"),
+            code="handler_invalid",
+            fields={"handler": [_("不属于办理单位")]},
         )
     acting_person = _person(actor)
     if handler is None and acting_person is not None and acting_person.unit_id == owner.pk:
@@ -443,7 +450,9 @@ def case_create(
 
 
 def _open_t1(*, case: Case, actor: Any, at: dt.datetime) -> None:
-    if obligations_for(case, obligation_kind(TransferStep.MAKE, TransferType.JURISDICTION)).exists():
+    if obligations_for(
+        case, obligation_kind(TransferStep.MAKE, TransferType.JURISDICTION)
+    ).exists():
         return
     # A designation (T5) is final: the designated unit owes no transfer.
     if case.disputes.filter(status=DisputeStatus.DESIGNATED).exists():
@@ -463,7 +472,7 @@ def _open_t1(*, case: Case, actor: Any, at: dt.datetime) -> None:
 
 def _flag_obligation_open(*, case: Case, flag: str, actor: Any, at: dt.datetime) -> None:
     route = FLAG_ROUTES[flag]
-    titles = {
+    titles: dict[str, str] = {
         TransferType.CRIMINAL: _("决定是否移送司法机关：%(n)s"),
         TransferType.DETENTION: _("移送公安机关（行政拘留）：%(n)s"),
         TransferType.DISCIPLINE: _("移送纪检监察机关：%(n)s"),
@@ -574,12 +583,16 @@ def case_update(
             _not_future(data[field], field)
     if data.get("discovered_at") is None and "discovered_at" in data:
         raise ApplicationError(
-            _("请填写发现时间。"), code="discovered_at_required", fields={"discovered_at": [_("必填")]}
+            _("请填写发现时间。"),
+            code="discovered_at_required",
+            fields={"discovered_at": [_("必填")]},
         )
     handler = data.get("handler")
     if handler is not None and handler.unit_id != case.owner_unit_id:
         raise ApplicationError(
-            _("经办人须为办理单位人员。"), code="handler_invalid", fields={"handler": [_("不属于办理单位")]}
+            _("经办人须为办理单位人员。"),
+            code="handler_invalid",
+            fields={"handler": [_("不属于办理单位")]},
         )
     cleared = [f for f in FLAG_ROUTES if f in data and getattr(case, f) and not data[f]]
     if cleared and not reason.strip():
@@ -648,11 +661,15 @@ def case_criminal_decide(*, actor: Any, case: Case, decision: str, note: str = "
     _require_not_final(case)
     if not case.suspected_crime:
         raise ApplicationError(
-            _("案件未标记为涉嫌犯罪。"), code="not_suspected_crime", fields={"decision": [_("无需决定")]}
+            _("案件未标记为涉嫌犯罪。"),
+            code="not_suspected_crime",
+            fields={"decision": [_("无需决定")]},
         )
     if decision not in (CriminalDecision.TRANSFER, CriminalDecision.NO_TRANSFER):
         raise ApplicationError(
-            _("请选择批准移送或不予移送。"), code="decision_invalid", fields={"decision": [_("无效")]}
+            _("请选择批准移送或不予移送。"),
+            code="decision_invalid",
+            fields={"decision": [_("无效")]},
         )
     if case.criminal_decision:
         raise ConflictError(_("已作出移送决定。"), code="already_decided")
@@ -745,7 +762,9 @@ def case_close(*, actor: Any, case: Case, outcome: str, note: str = "") -> Case:
     if case.origin_transfer_id:
         origin = _lock_transfer(case.origin_transfer)  # type: ignore[arg-type]
         if origin.status == TransferStatus.ACCEPTED:
-            transfer_complete(actor=actor, transfer=origin, result=note or str(CaseOutcome(outcome).label))
+            transfer_complete(
+                actor=actor, transfer=origin, result=note or str(CaseOutcome(outcome).label)
+            )
             case.refresh_from_db()
     now = timezone.now()
     case = case_transition(
@@ -814,7 +833,7 @@ def _case_materials(case: Case) -> dict[str, Any]:
         "lon": case.lon,
         "lat": case.lat,
         "occurrence_grid": str(case.occurrence_grid) if case.occurrence_grid_id else "",
-        "proposed_unit": case.proposed_unit.name if case.proposed_unit_id else "",
+        "proposed_unit": case.proposed_unit.name if case.proposed_unit else "",
         "discovered_at": case.discovered_at.isoformat(),
         "discovered_by_unit": case.discovered_by_unit.name,
         "discovered_by_unit_id": case.discovered_by_unit_id,
@@ -872,14 +891,18 @@ def transfer_create(
     _require_case_change(actor, case)
     if transfer_type not in TransferType.values:
         raise ApplicationError(
-            _("未知的移送类型。"), code="transfer_type_invalid", fields={"transfer_type": [_("无效")]}
+            _("未知的移送类型。"),
+            code="transfer_type_invalid",
+            fields={"transfer_type": [_("无效")]},
         )
     case = _lock_case(case)
     _require_not_final(case)
     sender = case.owner_unit
     if receiver_unit.pk == sender.pk:
         raise ApplicationError(
-            _("不能移送给本单位。"), code="transfer_to_self", fields={"receiver_unit": [_("不能是本单位")]}
+            _("不能移送给本单位。"),
+            code="transfer_to_self",
+            fields={"receiver_unit": [_("不能是本单位")]},
         )
     if not receiver_unit.is_active:
         raise ApplicationError(
@@ -905,16 +928,22 @@ def transfer_create(
             )
     if copy_to_unit is not None and copy_to_unit.pk in (sender.pk, receiver_unit.pk):
         raise ApplicationError(
-            _("抄送单位不能是移送或接收单位。"), code="copy_to_invalid", fields={"copy_to_unit": [_("无效")]}
+            _("抄送单位不能是移送或接收单位。"),
+            code="copy_to_invalid",
+            fields={"copy_to_unit": [_("无效")]},
         )
     flag = ROUTE_FLAG.get(transfer_type)
     if flag and not getattr(case, flag):
         raise ApplicationError(
-            _("请先在案件上标记“%(flag)s”。") % {"flag": Case._meta.get_field(flag).verbose_name},
+            _("请先在案件上标记“%(flag)s”。")
+            % {"flag": getattr(Case._meta.get_field(flag), "verbose_name", flag)},
             code="flag_required",
             fields={flag: [_("未标记")]},
         )
-    if transfer_type == TransferType.CRIMINAL and case.criminal_decision == CriminalDecision.NO_TRANSFER:
+    if (
+        transfer_type == TransferType.CRIMINAL
+        and case.criminal_decision == CriminalDecision.NO_TRANSFER
+    ):
         raise ConflictError(_("已决定不予移送司法机关。"), code="criminal_decision_no_transfer")
     if transfer_type == TransferType.GOVERNMENT_PROPOSAL and case.status not in (
         CaseStatus.INVESTIGATING,
@@ -930,7 +959,8 @@ def transfer_create(
         CaseStatus.INVESTIGATING,
     ):
         raise ConflictError(
-            _("该案件已移送管辖或已查处完成，不能再移送管辖。"), code="jurisdiction_transfer_not_allowed"
+            _("该案件已移送管辖或已查处完成，不能再移送管辖。"),
+            code="jurisdiction_transfer_not_allowed",
         )
     if Transfer.objects.filter(
         case=case,
@@ -941,10 +971,14 @@ def transfer_create(
         raise ConflictError(_("已向该单位移送此案，尚未办结。"), code="duplicate_transfer")
     _check_transfer_complete(case)
     acting_person = _person(actor)
-    handler = handler or (acting_person if acting_person and acting_person.unit_id == sender.pk else None)
+    handler = handler or (
+        acting_person if acting_person and acting_person.unit_id == sender.pk else None
+    )
     if handler is not None and handler.unit_id != sender.pk:
         raise ApplicationError(
-            _("经办人须为移送单位人员。"), code="handler_invalid", fields={"handler": [_("不属于移送单位")]}
+            _("经办人须为移送单位人员。"),
+            code="handler_invalid",
+            fields={"handler": [_("不属于移送单位")]},
         )
     now = timezone.now()
     year = timezone.localtime(now).year
@@ -959,7 +993,8 @@ def transfer_create(
     materials = _case_materials(case)
     evidence = list(case.evidence.all())
     materials["evidence"] = [
-        {"name": e.original_name, "sha256": e.sha256, "size": e.size, "ext": e.ext} for e in evidence
+        {"name": e.original_name, "sha256": e.sha256, "size": e.size, "ext": e.ext}
+        for e in evidence
     ]
     transfer = Transfer(
         number=number,
@@ -1258,7 +1293,8 @@ def transfer_complete(*, actor: Any, transfer: Transfer, result: str) -> Transfe
     transfer = _lock_transfer(transfer)
     if transfer.status != TransferStatus.ACCEPTED:
         raise ConflictError(
-            _("该移送%(state)s，不能登记查处完成。") % {"state": TransferStatus(transfer.status).label},
+            _("该移送%(state)s，不能登记查处完成。")
+            % {"state": TransferStatus(transfer.status).label},
             code="transfer_not_accepted",
         )
     now = timezone.now()
@@ -1393,13 +1429,13 @@ def dispute_raise(
     if own_unit is not None and not acting.is_admin:
         party_set.setdefault(own_unit.pk, own_unit)
         if own_unit.pk not in (case.owner_unit_id, getattr(transfer, "receiver_unit_id", None)):
-            raise PermissionDeniedError(
-                _("只有争议一方可以报请指定管辖。"), code="not_a_party"
-            )
+            raise PermissionDeniedError(_("只有争议一方可以报请指定管辖。"), code="not_a_party")
     party_set.setdefault(case.owner_unit_id, case.owner_unit)
     if len(party_set) < 2:
         raise ApplicationError(
-            _("管辖争议至少涉及两个单位。"), code="parties_required", fields={"parties": [_("至少两个单位")]}
+            _("管辖争议至少涉及两个单位。"),
+            code="parties_required",
+            fields={"parties": [_("至少两个单位")]},
         )
     _required(reason, "reason", _("请写明争议事由。"), "reason_required")
     if transfer is not None and transfer.case_id != case.pk:
@@ -1417,7 +1453,9 @@ def dispute_raise(
         )
     for c in cases:
         party_set.setdefault(c.owner_unit_id, c.owner_unit)
-    if JurisdictionDispute.objects.filter(cases__in=[c.pk for c in cases], status=DisputeStatus.OPEN).exists():
+    if JurisdictionDispute.objects.filter(
+        cases__in=[c.pk for c in cases], status=DisputeStatus.OPEN
+    ).exists():
         raise ConflictError(_("该案件已有待指定的管辖争议。"), code="dispute_open")
     if Transfer.objects.filter(
         case__in=cases, transfer_type=TransferType.JURISDICTION, status=TransferStatus.SENT
@@ -1442,7 +1480,7 @@ def dispute_raise(
                 "lon": c.lon,
                 "lat": c.lat,
                 "grid": str(c.occurrence_grid) if c.occurrence_grid_id else "",
-                "proposed_unit": c.proposed_unit.name if c.proposed_unit_id else "",
+                "proposed_unit": c.proposed_unit.name if c.proposed_unit else "",
             }
             for c in cases
         ],
@@ -1472,9 +1510,7 @@ def dispute_raise(
         | {"cases": [c.pk for c in cases], "parties": [u.pk for u in party_units]},
     )
     for c in cases:
-        audit_record(
-            actor=actor, action="case.dispute_raise", obj=c, after={"dispute": dispute.pk}
-        )
+        audit_record(actor=actor, action="case.dispute_raise", obj=c, after={"dispute": dispute.pk})
         # While the dispute is pending nobody can transfer; the designation decides.
         _cancel(
             c,
@@ -1523,9 +1559,7 @@ def dispute_designate(
     if Transfer.objects.filter(
         case__in=cases, transfer_type=TransferType.JURISDICTION, status=TransferStatus.SENT
     ).exists():
-        raise ConflictError(
-            _("移送管辖待对方受理或退回，暂不能指定。"), code="transfer_pending"
-        )
+        raise ConflictError(_("移送管辖待对方受理或退回，暂不能指定。"), code="transfer_pending")
     now = timezone.now()
     before = snapshot(dispute)
     dispute.status = DisputeStatus.DESIGNATED
@@ -1541,7 +1575,12 @@ def dispute_designate(
     if primary is None and cases:
         primary = min(cases, key=lambda c: (c.first_known_at, c.pk))
     for c in cases:
-        _cancel(c, actor, _("已指定管辖"), prefix=obligation_kind(TransferStep.MAKE, TransferType.JURISDICTION))
+        _cancel(
+            c,
+            actor,
+            _("已指定管辖"),
+            prefix=obligation_kind(TransferStep.MAKE, TransferType.JURISDICTION),
+        )
         if c is primary:
             if c.owner_unit_id != unit.pk:
                 b = snapshot(c)

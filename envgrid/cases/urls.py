@@ -21,7 +21,11 @@ urlpatterns = [
     path("transfers/<int:pk>/action/<str:action>/", views.transfer_action, name="transfer_action"),
     path("transfers/<int:pk>/letter.docx", views.transfer_letter, name="transfer_letter"),
     path("transfers/<int:pk>/form.docx", views.transfer_form_docx, name="transfer_form"),
-    path("transfer-evidence/<int:pk>/", views.transfer_evidence_download, name="transfer_evidence_download"),
+    path(
+        "transfer-evidence/<int:pk>/",
+        views.transfer_evidence_download,
+        name="transfer_evidence_download",
+    ),
     path("disputes/", views.dispute_list, name="disputes"),
     path("disputes/<int:pk>/", views.dispute_detail, name="dispute_detail"),
     path("overdue/", views.overdue, name="overdue"),

@@ -52,14 +52,12 @@ def _get(user: Any, getter: Any, pk: int) -> Any:
 
 
 def _form_errors(form: Any, exc: ApplicationError) -> None:
-    """Show a refused rule on the form: on its fields where they exist, else on top."""
-    placed = False
+    """Show a refused rule on the form: the message on top, the details on its fields."""
     for name, msgs in (exc.fields or {}).items():
         if name in form.fields:
             for m in msgs if isinstance(msgs, list | tuple) else [msgs]:
                 form.add_error(name, str(m))
-            placed = True
-    form.add_error(None, exc.message if placed else exc.message)
+    form.add_error(None, exc.message)
 
 
 def _parse_time(value: Any) -> Any:
@@ -289,7 +287,10 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.case_withdraw(actor=request.user, case=case, reason=p.get("reason", ""))
         elif action == "criminal":
             services.case_criminal_decide(
-                actor=request.user, case=case, decision=p.get("decision", ""), note=p.get("note", "")
+                actor=request.user,
+                case=case,
+                decision=p.get("decision", ""),
+                note=p.get("note", ""),
             )
         elif action == "link":
             other_number = (p.get("other") or "").strip()
@@ -316,7 +317,10 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
             raise ApplicationError(_("请选择要上传的证据文件。"), code="file_required")
         for f in files:
             services.evidence_add(
-                actor=request.user, case=case, upload=f, description=request.POST.get("description", "")
+                actor=request.user,
+                case=case,
+                upload=f,
+                description=request.POST.get("description", ""),
             )
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -383,7 +387,9 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         initial: dict[str, Any] = {"feedback_required": True}
         if case.proposed_unit_id and case.proposed_unit_id != case.owner_unit_id:
-            initial.update(transfer_type=TransferType.JURISDICTION, receiver_unit=case.proposed_unit_id)
+            initial.update(
+                transfer_type=TransferType.JURISDICTION, receiver_unit=case.proposed_unit_id
+            )
         form = TransferForm(user=request.user, initial=initial)
         status = 200
     return render(
@@ -467,11 +473,18 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if received is not None and case_policy.can_view(request.user, received)
             else None,
             "history": [
-                (h, TRANSFER_TRANSITIONS[h.action].label if h.action in TRANSFER_TRANSITIONS else h.action)
+                (
+                    h,
+                    TRANSFER_TRANSITIONS[h.action].label
+                    if h.action in TRANSFER_TRANSITIONS
+                    else h.action,
+                )
                 for h in t.status_changes.select_related("actor")
             ],
             "snap_discovered_at": _parse_time(snap.get("discovered_at")),
-            "has_actions": (is_receiver and t.status in (TransferStatus.SENT, TransferStatus.ACCEPTED))
+            "has_actions": (
+                is_receiver and t.status in (TransferStatus.SENT, TransferStatus.ACCEPTED)
+            )
             or (is_receiver and t.status == TransferStatus.HANDLED and t.feedback_required)
             or (is_sender and t.status == TransferStatus.SENT)
             or can_dispute,
@@ -505,7 +518,11 @@ def transfer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         elif action == "feedback":
             services.transfer_feedback(actor=request.user, transfer=t, text=p.get("text", ""))
         elif action == "dispute":
-            other = t.receiver_unit if t.sender_unit_id == actor_for(request.user).unit_id else t.sender_unit
+            other = (
+                t.receiver_unit
+                if t.sender_unit_id == actor_for(request.user).unit_id
+                else t.sender_unit
+            )
             services.dispute_raise(
                 actor=request.user,
                 case=t.case,
@@ -553,7 +570,9 @@ def dispute_new(request: HttpRequest, pk: int) -> HttpResponse:
             except ApplicationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, _("管辖争议已报请 %(u)s 指定。") % {"u": d.designating_unit.name})
+                messages.success(
+                    request, _("管辖争议已报请 %(u)s 指定。") % {"u": d.designating_unit.name}
+                )
                 return redirect(d)
         return render(request, "cases/dispute_form.html", {"form": form, "case": case}, status=400)
     form = DisputeForm(user=request.user)
@@ -568,7 +587,15 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 
         return xlsx_response(
             _("管辖争议"),
-            [_("编号"), _("报请单位"), _("报请时间"), _("指定管辖单位"), _("状态"), _("被指定单位"), _("指定时间")],
+            [
+                _("编号"),
+                _("报请单位"),
+                _("报请时间"),
+                _("指定管辖单位"),
+                _("状态"),
+                _("被指定单位"),
+                _("指定时间"),
+            ],
             (
                 [
                     d.pk,

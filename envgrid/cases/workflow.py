@@ -55,9 +55,7 @@ CASE_TRANSITIONS: dict[str, Transition] = {
         S.CLOSED,
         gettext_lazy("指定其他单位管辖，本案终结"),
     ),
-    "withdraw": _t(
-        {S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.WITHDRAWN, gettext_lazy("撤销")
-    ),
+    "withdraw": _t({S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.WITHDRAWN, gettext_lazy("撤销")),
 }
 
 T = TransferStatus

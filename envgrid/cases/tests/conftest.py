@@ -20,7 +20,7 @@ PDF = b"%PDF-1.4\n%synthetic evidence\n" + b"0" * 100
 
 
 def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)
+    return dt.datetime(*args).replace(tzinfo=SH)  # type: ignore[arg-type]
 
 
 def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
@@ -99,9 +99,7 @@ def tree(world):
     t.court = make_unit("区人民法院", kind=UnitKind.JUDICIAL)
     t.procuratorate = make_unit("区人民检察院", kind=UnitKind.PROCURATORATE)
     t.procuratorate_staff = make_person(t.procuratorate, "检察官")
-    w.group.member_units.add(
-        t.ca, t.cb, t.cc, t.police, t.discipline, t.court, t.procuratorate
-    )
+    w.group.member_units.add(t.ca, t.cb, t.cc, t.police, t.discipline, t.court, t.procuratorate)
     t.g_root = make_grid("T", "测试区", 2, t.gov, (122.20, 40.64, 122.28, 40.68), None, w.group)
     t.g_s1 = make_grid("T1", "一号街道", 3, t.s1, (122.20, 40.64, 122.24, 40.68), t.g_root, w.group)
     t.g_s2 = make_grid("T2", "二号街道", 3, t.s2, (122.24, 40.64, 122.28, 40.68), t.g_root, w.group)

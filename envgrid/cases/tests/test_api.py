@@ -88,7 +88,12 @@ def _sent(tree, api):  # type: ignore[no-untyped-def]
     api.force_authenticate(tree.ca_staff.user)
     resp = api.post(
         "/api/transfers/",
-        {"case": case.pk, "transfer_type": "jurisdiction", "receiver_unit": tree.cc.pk, "reason": "属地"},
+        {
+            "case": case.pk,
+            "transfer_type": "jurisdiction",
+            "receiver_unit": tree.cc.pk,
+            "reason": "属地",
+        },
     )
     assert resp.status_code == 201, resp.content
     return case, resp.json()
@@ -107,7 +112,11 @@ def test_T4_return_without_explanation_is_refused_and_writes_nothing(tree, api):
     _case, t = _sent(tree, api)
     api.force_authenticate(tree.cc_staff.user)
     before = counts()
-    _refused(api.post(f"/api/transfers/{t['id']}/return/", {"explanation": "  "}), 400, "explanation_required")
+    _refused(
+        api.post(f"/api/transfers/{t['id']}/return/", {"explanation": "  "}),
+        400,
+        "explanation_required",
+    )
     _refused(api.post(f"/api/transfers/{t['id']}/return/", {}), 400, "invalid")
     assert counts() == before
     resp = api.post(f"/api/transfers/{t['id']}/return/", {"explanation": "不属本社区"})
@@ -170,7 +179,9 @@ def test_case_create_via_api_resolves_place_and_T1(tree, api):
     assert resp.status_code == 201, resp.content
     data = resp.json()
     assert data["proposed_unit"] == tree.cc.pk and data["owner_unit"] == tree.ca.pk
-    assert Obligation.objects.filter(kind="transfer.make.jurisdiction", subject_id=str(data["id"])).exists()
+    assert Obligation.objects.filter(
+        kind="transfer.make.jurisdiction", subject_id=str(data["id"])
+    ).exists()
     bad = api.post("/api/cases/", {"title": "", "source": "nope"})
     assert bad.status_code == 400 and set(bad.json()["fields"]) >= {"title", "source"}
 
@@ -180,7 +191,11 @@ def test_evidence_type_checked_from_content_and_served_only_to_who_may_see(tree,
     api.force_authenticate(tree.ca_staff.user)
     before = counts()
     fake = evidence("恶意.pdf", b"MZ\x90\x00 this is not a pdf at all")
-    _refused(api.post(f"/api/cases/{case.pk}/evidence/", {"file": fake}, format="multipart"), 400, "file_type_not_allowed")
+    _refused(
+        api.post(f"/api/cases/{case.pk}/evidence/", {"file": fake}, format="multipart"),
+        400,
+        "file_type_not_allowed",
+    )
     assert counts() == before
     ok = api.post(
         f"/api/cases/{case.pk}/evidence/",
@@ -206,7 +221,11 @@ def test_evidence_size_limit(tree, api, settings):
     case = complete_case(tree.ca_staff, point=tree.p_ca, evidence_count=0)
     api.force_authenticate(tree.ca_staff.user)
     _refused(
-        api.post(f"/api/cases/{case.pk}/evidence/", {"file": evidence("big.pdf", PDF + b"x" * 200)}, format="multipart"),
+        api.post(
+            f"/api/cases/{case.pk}/evidence/",
+            {"file": evidence("big.pdf", PDF + b"x" * 200)},
+            format="multipart",
+        ),
         400,
         "file_too_large",
     )
@@ -215,7 +234,10 @@ def test_evidence_size_limit(tree, api, settings):
 def test_case_list_filters_sorting_pagination_without_n_plus_1(tree, api):
     for i in range(6):
         complete_case(
-            tree.ca_staff, point=tree.p_cc if i % 2 else tree.p_ca, suspected_crime=(i == 0), evidence_count=0
+            tree.ca_staff,
+            point=tree.p_cc if i % 2 else tree.p_ca,
+            suspected_crime=(i == 0),
+            evidence_count=0,
         )
     api.force_authenticate(tree.world.admin)
     api.get("/api/cases/?page_size=1")  # warm: the actor is memoised on the user
@@ -238,10 +260,14 @@ def test_case_list_filters_sorting_pagination_without_n_plus_1(tree, api):
 def test_transfer_inbox_outbox_filters(tree, api):
     _case, t = _sent(tree, api)
     api.force_authenticate(tree.ca_staff.user)
-    assert [x["id"] for x in api.get("/api/transfers/?direction=out").json()["results"]] == [t["id"]]
+    assert [x["id"] for x in api.get("/api/transfers/?direction=out").json()["results"]] == [
+        t["id"]
+    ]
     assert api.get("/api/transfers/?direction=in").json()["count"] == 0
     api.force_authenticate(tree.cc_staff.user)
-    assert [x["id"] for x in api.get("/api/transfers/?direction=in&status=sent").json()["results"]] == [t["id"]]
+    assert [
+        x["id"] for x in api.get("/api/transfers/?direction=in&status=sent").json()["results"]
+    ] == [t["id"]]
 
 
 def test_schema_builds(api, world):

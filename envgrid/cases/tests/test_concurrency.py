@@ -16,7 +16,9 @@ from .conftest import complete_case
 
 pytestmark = [
     pytest.mark.postgres_only,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs real concurrent connections"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs real concurrent connections"
+    ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 

@@ -60,7 +60,9 @@ def test_T3_transfer_letter_and_registration_form_open_and_carry_the_number(tree
 
 def test_T3_register_xlsx_lists_number_date_sender_handler(tree, api):
     case = complete_case(tree.ca_staff, point=tree.p_cc)
-    t = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc)
+    t = S.transfer_create(
+        actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
     api.force_authenticate(tree.ca_staff.user)
     resp = api.get("/api/transfers/register/")
     assert resp.status_code == 200
@@ -79,7 +81,9 @@ def _late_world(tree):  # type: ignore[no-untyped-def]
         case = complete_case(tree.ca_staff, point=tree.p_cc)
     with time_machine.travel(at(2025, 9, 8, 9, 0), tick=False):  # T1 due Thu 4 Sep: late
         sweep()
-        t = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc)
+        t = S.transfer_create(
+            actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+        )
     with time_machine.travel(at(2025, 9, 19, 9, 0), tick=False):  # decide due Mon 15 Sep: late
         sweep()
         S.transfer_accept(actor=tree.cc_staff.user, transfer=t)
@@ -89,7 +93,7 @@ def _late_world(tree):  # type: ignore[no-untyped-def]
 
 
 def test_T6_overdue_register_lists_late_transfers_with_unit_and_person(tree):
-    case, t = _late_world(tree)
+    _case, t = _late_world(tree)
     with time_machine.travel(at(2025, 10, 20, 9, 0), tick=False):  # feedback due 17 Oct
         sweep()
         t.refresh_from_db()
@@ -103,9 +107,16 @@ def test_T6_overdue_register_lists_late_transfers_with_unit_and_person(tree):
         assert by_cat["handled"].unit == tree.cc
         assert by_cat["feedback"].still_open and by_cat["feedback"].person == tree.cc_staff
         # Filterable: by category, unit, state.
-        assert [r.category for r in overdue_register(user=tree.world.office_staff.user, category="feedback")] == ["feedback"]
-        assert {r.category for r in overdue_register(user=tree.world.office_staff.user, unit=tree.ca)} == {"made"}
-        assert {r.category for r in overdue_register(user=tree.world.office_staff.user, state="open")} == {"feedback"}
+        assert [
+            r.category
+            for r in overdue_register(user=tree.world.office_staff.user, category="feedback")
+        ] == ["feedback"]
+        assert {
+            r.category for r in overdue_register(user=tree.world.office_staff.user, unit=tree.ca)
+        } == {"made"}
+        assert {
+            r.category for r in overdue_register(user=tree.world.office_staff.user, state="open")
+        } == {"feedback"}
         # A unit sees its own items only.
         assert {r.category for r in overdue_register(user=tree.ca_staff.user)} == {"made"}
         S.transfer_feedback(actor=tree.cc_staff.user, transfer=t, text="已处罚")
@@ -118,7 +129,11 @@ def test_T6_overdue_register_export_via_api(tree, api):
     api.force_authenticate(tree.world.office_staff.user)
     with time_machine.travel(at(2025, 10, 20, 9, 0), tick=False):
         data = api.get("/api/transfer-overdue/?category=made").json()
-        assert len(data) == 1 and data[0]["unit_name"] == tree.ca.name and data[0]["person_name"] == tree.ca_staff.name
+        assert (
+            len(data) == 1
+            and data[0]["unit_name"] == tree.ca.name
+            and data[0]["person_name"] == tree.ca_staff.name
+        )
         x = api.get("/api/transfer-overdue/?export=xlsx")
     ws = load_workbook(io.BytesIO(x.content)).active
     assert ws.max_row == 4  # header + made + handled + feedback
@@ -129,13 +144,21 @@ def test_T6_timeliness_counts_for_assessment(tree, api):
     # A second, on-time transfer by 社区乙.
     with time_machine.travel(at(2025, 9, 1, 9, 0), tick=False):
         case2 = complete_case(tree.cb_staff, point=tree.p_cc)
-        t2 = S.transfer_create(actor=tree.cb_staff.user, case=case2, transfer_type="jurisdiction", receiver_unit=tree.cc)
+        t2 = S.transfer_create(
+            actor=tree.cb_staff.user,
+            case=case2,
+            transfer_type="jurisdiction",
+            receiver_unit=tree.cc,
+        )
         S.transfer_accept(actor=tree.cc_staff.user, transfer=t2)
     with time_machine.travel(at(2025, 10, 20, 9, 0), tick=False):
         counts = transfer_timeliness(year=2025, units=[tree.ca, tree.cb, tree.cc, tree.s1])
         assert counts[tree.ca.pk]["made"] == {"on_time": 0, "late": 1, "pending": 0}
         assert counts[tree.cb.pk]["made"] == {"on_time": 1, "late": 0, "pending": 0}
-        assert counts[tree.cc.pk]["handled"]["late"] == 1 and counts[tree.cc.pk]["handled"]["on_time"] >= 1
+        assert (
+            counts[tree.cc.pk]["handled"]["late"] == 1
+            and counts[tree.cc.pk]["handled"]["on_time"] >= 1
+        )
         assert counts[tree.cc.pk]["feedback"] == {"on_time": 0, "late": 1, "pending": 0}
         assert counts[tree.s1.pk]["made"] == {"on_time": 0, "late": 0, "pending": 0}
         api.force_authenticate(tree.world.office_staff.user)

@@ -55,7 +55,7 @@ def test_T5_first_discoverer_decided_by_timestamps(tree):
 
 
 def test_T5_proposal_shows_grid_chain_and_first_discoverer(tree):
-    a, b = _two_cases_same_matter(
+    a, _b = _two_cases_same_matter(
         tree, ca_found=at(2025, 6, 3, 9, 30), cb_found=at(2025, 6, 3, 8, 15)
     )
     p = jurisdiction_proposal(a)
@@ -106,13 +106,21 @@ def test_T5_dispute_across_sub_districts_goes_to_the_district_and_moves_the_case
     S.transfer_return(actor=tree.cc_staff.user, transfer=t, explanation="排污行为发生在社区甲一侧")
     # The receiver records the dispute from the returned transfer.
     dispute = S.dispute_raise(
-        actor=tree.cc_staff.user, case=case, parties=[tree.ca], reason="双方对发生地有争议", transfer=t
+        actor=tree.cc_staff.user,
+        case=case,
+        parties=[tree.ca],
+        reason="双方对发生地有争议",
+        transfer=t,
     )
     assert dispute.common_grid == tree.g_root and dispute.designating_unit == tree.gov
     with pytest.raises(ApplicationError) as exc:
-        S.dispute_designate(actor=tree.gov_staff.user, dispute=dispute, unit=tree.police, reason="x")
+        S.dispute_designate(
+            actor=tree.gov_staff.user, dispute=dispute, unit=tree.police, reason="x"
+        )
     assert exc.value.code == "designee_invalid"
-    S.dispute_designate(actor=tree.gov_staff.user, dispute=dispute, unit=tree.cc, reason="发生地在社区丙")
+    S.dispute_designate(
+        actor=tree.gov_staff.user, dispute=dispute, unit=tree.cc, reason="发生地在社区丙"
+    )
     case.refresh_from_db()
     assert case.owner_unit == tree.cc
     assert AuditEvent.objects.filter(action="case.move", object_id=str(case.pk)).exists()

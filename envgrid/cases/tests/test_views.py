@@ -22,7 +22,9 @@ def _client(person):  # type: ignore[no-untyped-def]
 
 def test_pages_render_and_scope(tree):
     case = complete_case(tree.ca_staff, point=tree.p_cc, suspected_crime=True)
-    t = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc)
+    t = S.transfer_create(
+        actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
     c = _client(tree.ca_staff)
     for url in [
         "/cases/",
@@ -40,7 +42,11 @@ def test_pages_render_and_scope(tree):
         r = c.get(url)
         assert r.status_code == 200, (url, r.status_code)
     assert case.number.encode() in c.get("/cases/").content
-    for url in ["/cases/?format=xlsx", "/cases/transfers/register.xlsx", "/cases/overdue/?format=xlsx"]:
+    for url in [
+        "/cases/?format=xlsx",
+        "/cases/transfers/register.xlsx",
+        "/cases/overdue/?format=xlsx",
+    ]:
         r = c.get(url)
         assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml"), url
     other = _client(tree.cb_staff)
@@ -73,7 +79,15 @@ def test_case_form_registers_with_evidence_and_shows_rule_errors(tree):
     case = Case.objects.get(title="表单登记的案件")
     assert case.evidence.count() == 1 and case.occurrence_grid == tree.g_ca
     n = Case.objects.count()
-    bad = c.post("/cases/new/", {"title": "x", "source": "patrol", "discovered_at": "2999-01-01T00:00", "input_crs": "wgs84"})
+    bad = c.post(
+        "/cases/new/",
+        {
+            "title": "x",
+            "source": "patrol",
+            "discovered_at": "2999-01-01T00:00",
+            "input_crs": "wgs84",
+        },
+    )
     assert bad.status_code == 400 and "时间不能晚于当前时间".encode() in bad.content
     assert Case.objects.count() == n
 
@@ -93,7 +107,9 @@ def test_transfer_form_refuses_incomplete_case_with_checklist(tree):
 
 def test_transfer_actions_through_pages(tree):
     case = complete_case(tree.ca_staff, point=tree.p_cc)
-    t = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc)
+    t = S.transfer_create(
+        actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
     rc = _client(tree.cc_staff)
     r = rc.post(f"/cases/transfers/{t.pk}/action/return/", {"explanation": ""}, follow=True)
     assert "退回须书面说明理由".encode() in r.content

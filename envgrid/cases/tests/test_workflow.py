@@ -8,7 +8,6 @@ import time_machine
 
 from envgrid.cases import services as S
 from envgrid.cases.models import (
-    Case,
     CaseOutcome,
     CaseStatus,
     Transfer,
@@ -96,7 +95,9 @@ def test_T1_transfer_discharges_the_obligation_and_T4_accept_creates_receiver_ca
     assert [e.sha256 for e in received.evidence.all()] == [e.sha256 for e in case.evidence.all()]
     # The original discoverer stays on record (T5 first discoverer).
     assert received.discovered_by_unit == tree.ca
-    assert obligations_for(t, "transfer.decide.jurisdiction", live_only=False).get().status == "done"
+    assert (
+        obligations_for(t, "transfer.decide.jurisdiction", live_only=False).get().status == "done"
+    )
 
 
 def test_T4_feedback_due_15_working_days_after_handling_completed(tree):
@@ -159,8 +160,13 @@ def test_T3_materials_stay_as_sent_when_the_case_changes(tree):
         responsible_person="李某",
         entity_name="另一家公司",
     )
-    S.evidence_add(actor=tree.ca_staff.user, case=case, upload=__import__(
-        "envgrid.cases.tests.conftest", fromlist=["evidence"]).evidence("补充.pdf", b"%PDF-1.4\n" + b"1" * 50))
+    S.evidence_add(
+        actor=tree.ca_staff.user,
+        case=case,
+        upload=__import__("envgrid.cases.tests.conftest", fromlist=["evidence"]).evidence(
+            "补充.pdf", b"%PDF-1.4\n" + b"1" * 50
+        ),
+    )
     t.refresh_from_db()
     assert t.facts == sent_facts and t.case_snapshot["facts"] == sent_facts
     assert t.responsible_person == "张某（合成）" and t.entity_name == "某某化工有限公司（合成）"
@@ -173,7 +179,12 @@ def test_T3_materials_stay_as_sent_when_the_case_changes(tree):
 
 def test_T3_transfer_refused_without_facts_evidence_person_or_entity(tree):
     case = complete_case(
-        tree.ca_staff, point=tree.p_cc, evidence_count=0, facts="", responsible_person="", entity_name=""
+        tree.ca_staff,
+        point=tree.p_cc,
+        evidence_count=0,
+        facts="",
+        responsible_person="",
+        entity_name="",
     )
     with pytest.raises(ApplicationError) as exc:
         S.transfer_create(
@@ -214,32 +225,67 @@ def test_T3_transfer_numbers_run_per_unit_per_year_in_the_configured_format(tree
     tree.ca.doc_prefix = "甲环"
     tree.ca.save()
     with time_machine.travel(at(2025, 3, 3, 9, 0), tick=False):
-        case = complete_case(tree.ca_staff, point=tree.p_ca, detention_needed=True, discipline_breach=True)
-        t1 = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="detention", receiver_unit=tree.police)
-        t2 = S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="discipline", receiver_unit=tree.discipline)
+        case = complete_case(
+            tree.ca_staff, point=tree.p_ca, detention_needed=True, discipline_breach=True
+        )
+        t1 = S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="detention",
+            receiver_unit=tree.police,
+        )
+        t2 = S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="discipline",
+            receiver_unit=tree.discipline,
+        )
     assert (t1.number, t2.number) == ("甲环移〔2025〕1号", "甲环移〔2025〕2号")
     settings.ENVGRID_TRANSFER_NUMBER_FORMAT = "{prefix}移字〔{year}〕第{seq:03d}号"
     with time_machine.travel(at(2026, 1, 5, 9, 0), tick=False):
         case2 = complete_case(tree.ca_staff, point=tree.p_ca, detention_needed=True)
-        t3 = S.transfer_create(actor=tree.ca_staff.user, case=case2, transfer_type="detention", receiver_unit=tree.police)
+        t3 = S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case2,
+            transfer_type="detention",
+            receiver_unit=tree.police,
+        )
     assert t3.number == "甲环移字〔2026〕第001号" and t3.year == 2026
 
 
 def test_T2_routes_check_receiver_kind_and_flags(tree):
     case = complete_case(tree.ca_staff, point=tree.p_ca)
     with pytest.raises(ApplicationError) as e1:
-        S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="detention", receiver_unit=tree.police)
+        S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="detention",
+            receiver_unit=tree.police,
+        )
     assert e1.value.code == "flag_required"
     S.case_update(actor=tree.ca_staff.user, case=case, detention_needed=True)
     with pytest.raises(ApplicationError) as e2:
-        S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="detention", receiver_unit=tree.discipline)
+        S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="detention",
+            receiver_unit=tree.discipline,
+        )
     assert e2.value.code == "receiver_kind_mismatch"
     with pytest.raises(ApplicationError) as e3:
-        S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="government_proposal", receiver_unit=tree.gov)
+        S.transfer_create(
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="government_proposal",
+            receiver_unit=tree.gov,
+        )
     assert e3.value.code == "investigation_required"
     S.case_open(actor=tree.ca_staff.user, case=case)
     gp = S.transfer_create(
-        actor=tree.ca_staff.user, case=case, transfer_type="government_proposal", receiver_unit=tree.gov,
+        actor=tree.ca_staff.user,
+        case=case,
+        transfer_type="government_proposal",
+        receiver_unit=tree.gov,
         proposal="建议责令停产整顿",
     )
     assert gp.status == TransferStatus.SENT
@@ -255,12 +301,17 @@ def test_T2_criminal_route_time_limits_and_procuratorate_copy(tree):
     handover = obligations_for(case, "transfer.handover.criminal").get()
     assert handover.due_at == at(2025, 11, 5, 10, 0)  # 24 hours
     with pytest.raises(ApplicationError) as exc:
-        S.transfer_create(actor=tree.ca_staff.user, case=case, transfer_type="criminal", receiver_unit=tree.police)
+        S.transfer_create(
+            actor=tree.ca_staff.user, case=case, transfer_type="criminal", receiver_unit=tree.police
+        )
     assert exc.value.code == "procuratorate_copy_required"
     with time_machine.travel(at(2025, 11, 4, 15, 0), tick=False):
         t = S.transfer_create(
-            actor=tree.ca_staff.user, case=case, transfer_type="criminal",
-            receiver_unit=tree.police, copy_to_unit=tree.procuratorate,
+            actor=tree.ca_staff.user,
+            case=case,
+            transfer_type="criminal",
+            receiver_unit=tree.police,
+            copy_to_unit=tree.procuratorate,
         )
     handover.refresh_from_db()
     assert handover.status == ObligationStatus.DONE and not handover.completed_late
@@ -277,16 +328,23 @@ def test_T2_suspected_crime_cannot_close_with_administrative_penalty_alone(tree)
     case = complete_case(tree.ca_staff, point=tree.p_ca, suspected_crime=True)
     S.case_open(actor=tree.ca_staff.user, case=case)
     with pytest.raises(ApplicationError) as exc:
-        S.case_close(actor=tree.ca_staff.user, case=case, outcome="administrative_penalty", note="罚款")
+        S.case_close(
+            actor=tree.ca_staff.user, case=case, outcome="administrative_penalty", note="罚款"
+        )
     assert exc.value.code == "criminal_transfer_required"
     assert "不得以行政处罚代替刑事处罚" in exc.value.message
     case.refresh_from_db()
     assert case.status == CaseStatus.INVESTIGATING
     S.transfer_create(
-        actor=tree.ca_staff.user, case=case, transfer_type="criminal",
-        receiver_unit=tree.police, copy_to_unit=tree.procuratorate,
+        actor=tree.ca_staff.user,
+        case=case,
+        transfer_type="criminal",
+        receiver_unit=tree.police,
+        copy_to_unit=tree.procuratorate,
     )
-    S.case_close(actor=tree.ca_staff.user, case=case, outcome="administrative_penalty", note="另处罚款")
+    S.case_close(
+        actor=tree.ca_staff.user, case=case, outcome="administrative_penalty", note="另处罚款"
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
 
@@ -299,10 +357,23 @@ def test_status_history_is_append_only_and_each_change_audited(tree):
     S.case_complete(actor=tree.ca_staff.user, case=case, result="已整改")
     S.case_close(actor=tree.ca_staff.user, case=case, outcome="order_correction", note="责令改正")
     rows = list(case.status_changes.values_list("from_status", "to_status"))
-    assert rows == [("", "registered"), ("registered", "investigating"), ("investigating", "handled"), ("handled", "closed")]
+    assert rows == [
+        ("", "registered"),
+        ("registered", "investigating"),
+        ("investigating", "handled"),
+        ("handled", "closed"),
+    ]
     actions = set(
-        AuditEvent.objects.filter(object_type="cases.case", object_id=str(case.pk)).values_list("action", flat=True)
+        AuditEvent.objects.filter(object_type="cases.case", object_id=str(case.pk)).values_list(
+            "action", flat=True
+        )
     )
-    assert {"case.register", "case.open", "case.complete", "case.close", "case.evidence_add"} <= actions
+    assert {
+        "case.register",
+        "case.open",
+        "case.complete",
+        "case.close",
+        "case.evidence_add",
+    } <= actions
     with pytest.raises(ConflictError):
         S.case_open(actor=tree.ca_staff.user, case=case)
