@@ -41,13 +41,16 @@ def test_login_shows_obligations_page_in_chinese_then_english(
     assert page.locator(".synthetic").inner_text().startswith("演示数据均为合成数据")
     page.screenshot(path=str(artifacts_dir / "home-zh.png"), full_page=True)
 
-    page.select_option("#lang-select", "en")
+    # The menu submits itself on change: wait for that navigation, not just for quiet.
+    with page.expect_navigation():
+        page.select_option("#lang-select", "en")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "My tasks"
     page.screenshot(path=str(artifacts_dir / "home-en.png"), full_page=True)
 
-    page.get_by_role("link", name="反馈查处结果（浏览器测试）").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="反馈查处结果（浏览器测试）").click()
     page.wait_for_load_state("networkidle")
     assert "Clock started" in page.locator(".timeline").inner_text()
     page.screenshot(path=str(artifacts_dir / "obligation-detail-en.png"), full_page=True)
@@ -56,11 +59,13 @@ def test_login_shows_obligations_page_in_chinese_then_english(
 def test_office_person_list_and_register(browser_page, world, item, artifacts_dir):
     page = browser_page
     browser_login(page, world.office_staff.user.username)
-    page.get_by_role("link", name="人员", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="人员", exact=True).click()
     page.wait_for_load_state("networkidle")
     assert page.locator("table.list tbody tr").count() >= len(world.member_staff)
     page.screenshot(path=str(artifacts_dir / "person-list.png"), full_page=True)
-    page.get_by_role("link", name="逾期登记", exact=True).first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="逾期登记", exact=True).first.click()
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "逾期登记"
     page.screenshot(path=str(artifacts_dir / "register.png"), full_page=True)
