@@ -74,7 +74,7 @@ def test_office_person_list_and_register(browser_page, world, item, artifacts_di
 def test_api_docs_render_with_local_assets_only(browser_page, world, artifacts_dir):
     page = browser_page
     own = urlparse(page.base).netloc
-    outside: list[str] = []
+    outside = []  # URLs the page tried to fetch from anywhere but the live server
 
     def guard(route):
         url = route.request.url
