@@ -134,8 +134,9 @@ class EntityViewSet(
         ser = EntityInputSerializer(data=request.data, partial=True)
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
-        if "crs" in request.data:
-            data["crs"] = request.data["crs"]
+        body: Any = request.data
+        if "crs" in body:
+            data["crs"] = body["crs"]
         else:
             data.pop("crs", None)
         entity = services.entity_update(actor=request.user, entity=entity, **data)

@@ -147,7 +147,9 @@ def entity_create_view(request: HttpRequest) -> HttpResponse:
             errors = exc.fields
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("已登记，所属网格：%s") % entity.grid.name)
+            messages.success(
+                request, _("已登记，所属网格：%s") % (entity.grid.name if entity.grid else "—")
+            )
             return redirect("entities:detail", pk=entity.pk)
     return render(request, "entities/form.html", _form_context(data, errors))
 

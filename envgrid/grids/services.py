@@ -461,7 +461,7 @@ def grid_import_geojson(
             changed_ids.append(grid.pk)
         else:
             grid = (
-                Grid.objects.select_for_update()
+                Grid.objects.select_for_update(of=("self",))
                 .select_related("parent", "owner_unit")
                 .get(pk=n.grid.pk)
             )
@@ -534,7 +534,11 @@ def grid_set_boundary(
     G5 history; entities re-derived)."""
     grid_policy.require_change(actor, grid, _("只有领导小组办公室可以调整网格边界。"))
     _require_major_summary(major, summary)
-    grid = Grid.objects.select_for_update().select_related("parent", "owner_unit").get(pk=grid.pk)
+    grid = (
+        Grid.objects.select_for_update(of=("self",))
+        .select_related("parent", "owner_unit")
+        .get(pk=grid.pk)
+    )
     errors = _Errors()
     label = f"{grid.name}（{grid.code}）"
     geom, problem = parse_boundary(
@@ -611,7 +615,11 @@ def grid_update(
     elif not grid_policy.can_change_roster(actor, grid):
         raise PermissionDeniedError(_("无权修改该网格的职责。"))
     _require_major_summary(major, summary)
-    grid = Grid.objects.select_for_update().select_related("parent", "owner_unit").get(pk=grid.pk)
+    grid = (
+        Grid.objects.select_for_update(of=("self",))
+        .select_related("parent", "owner_unit")
+        .get(pk=grid.pk)
+    )
     before_snap = snapshot(grid)
     before = {k: _plain(getattr(grid, k)) for k in data}
     for key, value in data.items():
@@ -707,7 +715,7 @@ def grid_assign(
     replaced = []
     if role in SINGLE_HOLDER_ROLES:
         for old in (
-            GridAssignment.objects.select_for_update()
+            GridAssignment.objects.select_for_update(of=("self",))
             .filter(grid=grid, role=role, ended_at__isnull=True)
             .select_related("person", "person__unit")
         ):
@@ -754,7 +762,7 @@ def grid_unassign(
         )
     _require_major_summary(major, summary)
     assignment = (
-        GridAssignment.objects.select_for_update()
+        GridAssignment.objects.select_for_update(of=("self",))
         .select_related("person", "person__unit")
         .get(pk=assignment.pk)
     )
@@ -795,7 +803,9 @@ def grid_assignment_set_duties(
     if not grid_policy.can_change_roster(actor, grid):
         raise PermissionDeniedError(_("无权调整该网格的人员职责。"))
     assignment = (
-        GridAssignment.objects.select_for_update().select_related("person").get(pk=assignment.pk)
+        GridAssignment.objects.select_for_update(of=("self",))
+        .select_related("person")
+        .get(pk=assignment.pk)
     )
     if assignment.duties == duties:
         return assignment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -206,7 +207,7 @@ def test_G4_list_filters_and_xlsx_export(world, tree, client):
 # ---------------------------------------------------------------------- import
 def workbook(rows, header=None) -> bytes:
     wb = Workbook()
-    ws = wb.active
+    ws: Any = wb.active
     ws.append(
         header
         or ["名称", "统一社会信用代码", "地址", "经度", "纬度", "坐标系", "类别", "行业", "状态"]
@@ -292,9 +293,11 @@ def test_G4_xlsx_with_bad_rows_reports_each_row_and_writes_nothing(world, tree, 
 def test_G4_xlsx_missing_column_and_not_a_workbook_are_refused(world, tree, settings):
     from envgrid.entities.services import validate_import
 
-    rows, errors = validate_import(workbook([["x", 1]], header=["名称", "地址"]), actor=world.admin)
+    _rows, errors = validate_import(
+        workbook([["x", 1]], header=["名称", "地址"]), actor=world.admin
+    )
     assert errors[0].row == 1 and "经度" in errors[0].message
-    rows, errors = validate_import(b"not a workbook", actor=world.admin)
+    _rows, errors = validate_import(b"not a workbook", actor=world.admin)
     assert "xlsx" in errors[0].message
     assert SupervisedEntity.objects.count() == 0
 

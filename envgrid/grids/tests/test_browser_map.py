@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_G1_map_page_shows_the_boundaries(browser_page, artifacts_dir, world):
     grid_import_geojson(
         actor=world.admin,
-        data={"type": "FeatureCollection", "features": voronoi_features(world.government, n3=6, n4=7)},
+        data={
+            "type": "FeatureCollection",
+            "features": voronoi_features(world.government, n3=6, n4=7),
+        },
     )
     n_grids = Grid.objects.count()
     admin = make_user("mapadmin", superuser=True)
