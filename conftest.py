@@ -12,6 +12,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
+    # Django 5.2's PBKDF2 costs ~1M iterations per user created: a fast hasher keeps
+    # fixture building cheap; production hashing is unchanged.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
