@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", web_views.healthz, name="healthz"),
+    # Open311 GeoReport v2 at the root path that existing clients expect.
+    path("open311/", include("envgrid.disclosure.open311_urls")),
 ]
 
 for config in apps.get_app_configs():
