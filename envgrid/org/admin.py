@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.admin import AuditedAdminMixin, NoDeleteAdmin
+from envgrid.core.audit import audit_record
 
 from .models import Delegation, LeadingGroup, Person, Unit
 
@@ -108,3 +109,11 @@ class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A login is deactivated, never deleted: audit rows and history point at it.
         return False
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:
+        # The password form saves outside save_model; record that it happened (never the hash).
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = User.objects.get(pk=id)
+            audit_record(actor=request.user, action="admin.auth.user.password", obj=user)
+        return response
