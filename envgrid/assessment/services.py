@@ -35,6 +35,7 @@ from envgrid.obligations.services import (
 )
 
 from . import workflow
+from .bulk import bulk_set
 from .defaults import DEFAULT_INDICATORS, PATROL_INDICATOR
 from .evidence import check_upload
 from .indicators import metric_get
@@ -510,6 +511,14 @@ def _require_self(actor: Any, evaluation: UnitEvaluation) -> None:
 
 
 def _lock_evaluation(evaluation: UnitEvaluation) -> UnitEvaluation:
+    """Lock the assessment row, then the evaluation, always in that order: every write on
+    an evaluation then serialises with finalisation (which locks the assessment first), so
+    nothing slips in between the review's totals and the frozen result."""
+    list(
+        Assessment.objects.select_for_update()
+        .filter(pk=evaluation.assessment_id)
+        .values_list("pk", flat=True)
+    )
     return (
         UnitEvaluation.objects.select_for_update(of=("self",))
         .select_related("assessment__plan", "assessment__leading_group", "unit")
@@ -828,8 +837,41 @@ def _finalise_totals(assessment: Assessment, actor: Any, audit: bool) -> list[Un
                     before={"total": str(before[0]), "rank": before[1], "grade": before[2]},
                     after={"total": str(ev.total), "rank": ev.rank, "grade": ev.grade},
                 )
-    UnitEvaluation.objects.bulk_update(evaluations, ["total", "percent", "rank", "grade"])
-    return changed
+    bulk_set(
+        UnitEvaluation,
+        {
+            ev.pk: {"total": ev.total, "percent": ev.percent, "rank": ev.rank, "grade": ev.grade}
+            for ev in changed
+        },
+        ["total", "percent", "rank", "grade"],
+    )
+    return evaluations
+
+
+def _notify_units(evaluations: Sequence[UnitEvaluation], subject_body: Any) -> None:
+    """One notice per unit, with the unit's staff found in one query."""
+    from django.contrib.auth import get_user_model
+
+    from envgrid.org.models import Person
+
+    pairs = list(
+        Person.objects.filter(
+            unit_id__in=[e.unit_id for e in evaluations],
+            is_active=True,
+            user__isnull=False,
+            user__is_active=True,
+        ).values_list("unit_id", "user_id")
+    )
+    users = get_user_model().objects.in_bulk([u for _, u in pairs])
+    by_unit: dict[int, list[Any]] = {}
+    for unit_id, user_id in pairs:
+        by_unit.setdefault(unit_id, []).append(users[user_id])
+    for ev in evaluations:
+        if by_unit.get(ev.unit_id):
+            subject, body = subject_body(ev)
+            notify(
+                users=by_unit[ev.unit_id], subject=subject, body=body, link=ev.get_absolute_url()
+            )
 
 
 def objection_deadline_for(finalised_at: dt.datetime, workdays: int) -> dt.datetime:
@@ -853,6 +895,12 @@ def assessment_finalise(
     from .selectors import scoreboard
 
     now = _moment(at)
+    # Lock the rows we freeze, before reading them.
+    list(
+        IndicatorScore.objects.select_for_update()
+        .filter(evaluation__assessment=assessment)
+        .values_list("pk", flat=True)
+    )
     board = scoreboard(assessment, now=now, live=True)
     missing = [
         f"{row.unit.name}：{ln.indicator.code}"
@@ -867,23 +915,21 @@ def assessment_finalise(
             code="scores_missing",
             fields={"scores": missing},
         )
-    rows = {
-        (s.evaluation_id, s.indicator_id): s
-        for s in IndicatorScore.objects.select_for_update().filter(
-            evaluation__assessment=assessment
-        )
-    }
+    frozen: dict[int, dict[str, Any]] = {}
     for row in board:
         for ln in row.lines:
-            s = rows[(row.evaluation.pk, ln.indicator.pk)]
-            if ln.metric is not None:
-                s.computed_value = ln.metric.value
-                s.numerator = ln.metric.numerator
-                s.denominator = ln.metric.denominator
-            s.computed_score = ln.computed_score
-            s.final_score = ln.effective
-    IndicatorScore.objects.bulk_update(
-        list(rows.values()),
+            if ln.score_id is None:  # every evaluation has a row per indicator (opened so)
+                continue
+            frozen[ln.score_id] = {
+                "computed_value": ln.metric.value if ln.metric else None,
+                "numerator": ln.metric.numerator if ln.metric else None,
+                "denominator": ln.metric.denominator if ln.metric else None,
+                "computed_score": ln.computed_score,
+                "final_score": ln.effective,
+            }
+    bulk_set(
+        IndicatorScore,
+        frozen,
         ["computed_value", "numerator", "denominator", "computed_score", "final_score"],
     )
     assessment.finalised_at = now
@@ -899,23 +945,26 @@ def assessment_finalise(
     assessment.save(
         update_fields=["finalised_at", "objection_deadline", "document_number", "updated_at"]
     )
-    _finalise_totals(assessment, actor, audit=False)
-    for ev in assessment.evaluations.select_related("unit"):
-        workflow.transition(
-            ev,
-            EvaluationStatus.FINALISED,
-            actor=actor,
-            extra={"total": str(ev.total), "rank": ev.rank, "grade": ev.grade},
-            at=now,
-        )
-        notify(
-            users=users_of_unit(ev.unit_id),
-            subject=_("%(year)s年度考核结果已定档：%(grade)s")
+    evaluations = _finalise_totals(assessment, actor, audit=False)
+    workflow.transition_many(
+        evaluations,
+        EvaluationStatus.FINALISED,
+        actor=actor,
+        at=now,
+        extras={
+            ev.pk: {"total": str(ev.total), "rank": ev.rank, "grade": ev.grade}
+            for ev in evaluations
+        },
+    )
+    deadline = f"{timezone.localtime(assessment.objection_deadline):%Y-%m-%d %H:%M}"
+    _notify_units(
+        evaluations,
+        lambda ev: (
+            _("%(year)s年度考核结果已定档：%(grade)s")
             % {"year": assessment.year, "grade": ev.get_grade_display()},
-            body=_("如有异议，请于 %(deadline)s 前提出。")
-            % {"deadline": f"{timezone.localtime(assessment.objection_deadline):%Y-%m-%d %H:%M}"},
-            link=ev.get_absolute_url(),
-        )
+            _("如有异议，请于 %(deadline)s 前提出。") % {"deadline": deadline},
+        ),
+    )
     workflow.transition(
         assessment,
         AssessmentStatus.FINALISED,
