@@ -20,7 +20,14 @@ from envgrid.grids.models import Grid
 from envgrid.obligations.models import Obligation, ObligationStatus
 from envgrid.obligations.services import sweep
 from envgrid.reporting import registry
-from envgrid.reporting.models import Report, ReportDue, ReportEvent, ReportStatus, ReportType
+from envgrid.reporting.models import (
+    Report,
+    ReportDue,
+    ReportEvent,
+    ReportSchedule,
+    ReportStatus,
+    ReportType,
+)
 from envgrid.reporting.selectors import report_compliance, report_compliance_for_unit
 from envgrid.reporting.services import (
     DUE_KIND,
@@ -587,3 +594,44 @@ def test_G5_major_adjustment_through_grids_drafts_the_report_at_once(world):
     assert Notification.objects.filter(
         recipient=staff(world, 1), link=report.get_absolute_url()
     ).exists()
+
+
+def test_I3_office_sets_the_schedule_on_its_page(world, client):
+    client.force_login(office(world))
+    assert client.get(reverse("reporting:schedule_new")).status_code == 200
+    with time_machine.travel(at(2026, 4, 2, 9, 0), tick=False):
+        response = client.post(
+            reverse("reporting:schedule_new"),
+            {
+                "leading_group": world.group.pk,
+                "name": "季度专题综合信息",
+                "report_type": "thematic",
+                "frequency": "quarterly",
+                "due_workdays": 10,
+                "due_year_offset": 0,
+                "valid_from": "2026-01-01",
+                "units": [world.members[0].pk],
+                "is_active": "on",
+            },
+        )
+        assert response.status_code == 302
+        schedule = ReportSchedule.objects.get(name="季度专题综合信息")
+        # Saving generates the periods begun so far: Q1 and Q2.
+        assert sorted(schedule.dues.values_list("period_key", flat=True)) == ["2026-Q1", "2026-Q2"]
+        edit = client.get(reverse("reporting:schedule_edit", args=[schedule.pk]))
+        refused = client.post(
+            reverse("reporting:schedule_edit", args=[schedule.pk]),
+            {
+                "name": "季度专题综合信息",
+                "report_type": "thematic",
+                "frequency": "quarterly",
+                "due_month": 1,
+                "due_day": 15,
+                "due_year_offset": 0,
+                "valid_from": "2026-01-01",
+            },
+        )
+    assert edit.status_code == 200
+    assert refused.status_code == 400 and "固定截止日期只适用于年度报送" in refused.content.decode()
+    client.force_login(staff(world))
+    assert client.get(reverse("reporting:schedule_new")).status_code == 403
