@@ -290,14 +290,29 @@ def metric_drilldown(
     return metric.drilldown(year, unit_id, now=now, limit=limit)
 
 
-# Obligation kinds written by the workflows (grep `kind=` in their services.py). A kind
-# prefix covers its dotted children. Units answer for what they owed in the year.
+# Obligation kinds written by the workflows (grep `kind=` in their services.py): cases
+# "transfer.<step>.<type>" (cases.services.obligation_kind), meetings "meeting.decision" and
+# "meeting.task_report", enforcement "enforcement.assignment.ack|report", reporting
+# "report.due", disclosure "petition.*", obligations "supervision.respond". A prefix covers
+# its dotted children. Units answer for what they owed in the year.
 OBLIGATION_METRICS: list[tuple[str, Any, tuple[str, ...], Any]] = [
     (
         "transfer.on_time",
         _("案件按时移送率"),
         ("transfer.make", "transfer.handover", "transfer.decide", "transfer.handle"),
         _("移送、移交材料、受理或退回、查处各环节在时限内完成的比例（T1、T4、T6）。"),
+    ),
+    (
+        "transfer.made",
+        _("案件按时移出率"),
+        ("transfer.make", "transfer.handover"),
+        _("发现不属于本单位管辖的案件，在时限内移送、移交材料的比例（T1、T6）。"),
+    ),
+    (
+        "transfer.handled",
+        _("移入案件按时办理率"),
+        ("transfer.decide", "transfer.handle"),
+        _("接收的移送案件在时限内受理或退回、查处办结的比例（T4、T6）。"),
     ),
     (
         "transfer.feedback",
@@ -336,6 +351,12 @@ OBLIGATION_METRICS: list[tuple[str, Any, tuple[str, ...], Any]] = [
         _("按报送计划按时报送信息的比例（I3）。"),
     ),
     (
+        "petition.on_time",
+        _("环境信访按时办理率"),
+        ("petition.acknowledge", "petition.handle", "petition.reroute"),
+        _("环境信访按时受理、转办、办结的比例（I4）。"),
+    ),
+    (
         "supervision.respond",
         _("督办事项按时回复率"),
         ("supervision.respond",),
@@ -350,7 +371,7 @@ OBLIGATION_METRICS: list[tuple[str, Any, tuple[str, ...], Any]] = [
     (
         "all.on_time",
         _("全部应办事项按时办结率"),
-        ("transfer", "meeting", "enforcement", "report", "supervision", "patrol", "disclosure"),
+        ("transfer", "meeting", "enforcement", "report", "supervision", "patrol", "petition"),
         _("各项工作制度下本单位所有应办事项按时办结的比例。"),
     ),
 ]

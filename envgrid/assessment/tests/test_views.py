@@ -179,3 +179,32 @@ def test_list_and_plan_pages_render_with_exports(world, running):
     unit_client = client_for(world.member_staff[0])
     assert "2025" in unit_client.get("/assessment/").content.decode()
     assert unit_client.get(f"/assessment/plans/{running[0].plan_id}/").status_code == 200
+
+
+def test_pages_in_english_from_the_catalogue(world, running):
+    """Chinese is the source language; the app's English catalogue covers its pages and
+    its rule messages."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from django.utils.translation import trans_real
+
+    locale = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES"
+    mo = locale / "django.mo"
+    if not mo.exists() or mo.stat().st_mtime < (locale / "django.po").stat().st_mtime:
+        if shutil.which("msgfmt") is None:
+            pytest.skip("msgfmt (gettext) is not installed: run `make messages`")
+        subprocess.run(["msgfmt", "-o", str(mo), str(locale / "django.po")], check=True)  # noqa: S603,S607
+    trans_real._translations = {}
+    trans_real._default = None
+    assessment, ev = running
+    services.assessment_review_start(actor=world.director.user, assessment=assessment)
+    c = client_for(world.director)
+    c.post("/i18n/setlang/", {"language": "en", "next": "/assessment/"})
+    page = c.get(ev.get_absolute_url()).content.decode()
+    assert "Annual work summary" in page and "Reason for adjustment (required)" in page
+    p = assessment.plan.indicators.get(code="P")
+    r = c.post(ev.get_absolute_url(), {"op": "adjust", "indicator": p.pk, "score": "5"})
+    assert r.status_code == 400
+    assert "A score adjustment needs a written reason." in r.content.decode()
