@@ -134,7 +134,9 @@ DEFAULT_INDICATORS: list[dict[str, Any]] = [
     },
 ]
 
-# Added to the default set only where the patrols app provides its metric.
+# Added to the default set only where the patrols app provides its metric; its points come
+# from the summary indicator (A2-2-9), so the default plan totals 100 either way.
+PATROL_FUNDED_BY = "A2-2-9"
 PATROL_INDICATOR: dict[str, Any] = {
     "code": "A2-2-10",
     "category": O,

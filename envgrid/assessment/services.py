@@ -36,7 +36,7 @@ from envgrid.obligations.services import (
 
 from . import workflow
 from .bulk import bulk_set
-from .defaults import DEFAULT_INDICATORS, PATROL_INDICATOR
+from .defaults import DEFAULT_INDICATORS, PATROL_FUNDED_BY, PATROL_INDICATOR
 from .evidence import check_upload
 from .indicators import metric_get
 from .models import (
@@ -158,9 +158,15 @@ def _require_draft(plan: AssessmentPlan) -> None:
 
 
 def default_indicator_rows() -> list[dict[str, Any]]:
+    """The seed's indicators; where patrols exist their coverage joins, its points taken
+    from the summary indicator so the plan still totals 100."""
     rows = [dict(r) for r in DEFAULT_INDICATORS]
     if metric_get(PATROL_INDICATOR["metric"]) is not None:
-        rows.append(dict(PATROL_INDICATOR))
+        patrol = dict(PATROL_INDICATOR)
+        for row in rows:
+            if row["code"] == PATROL_FUNDED_BY:
+                row["weight"] -= patrol["weight"]
+        rows.append(patrol)
     return rows
 
 

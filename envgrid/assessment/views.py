@@ -212,7 +212,10 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "is_office": is_office,
         "status_counts": _evaluation_status_counts(board),
         "drafts": sum(1 for r in board if r.evaluation.status == EvaluationStatus.DRAFT),
-        "newer_drafts": newer_drafts if is_office else [],
+        # Switching versions is possible only before any unit has submitted.
+        "newer_drafts": newer_drafts
+        if is_office and not any(r.evaluation.submitted_at for r in board)
+        else [],
         "events": assessment.events.filter(evaluation__isnull=True, objection__isnull=True),
         "pending_objections": objection_policy.scope(request.user).filter(
             evaluation__assessment=assessment, status=ObjectionStatus.PENDING

@@ -120,3 +120,40 @@ def test_A2_score_is_linear_in_the_rate(small_plan, records):
     assert score_from_value(fb, values["transfer.feedback"][c.pk]) == Decimal("40.00")
     assert score_from_value(rep, values["report.due"][c.pk]) == Decimal("0.00")
     assert score_from_value(rep, values["report.due"][b.pk]) == Decimal("15.00")
+
+
+def test_A2_registry_takes_other_sources_and_survives_a_broken_one(world, small_plan):
+    """Metrics of other apps plug in through the registry; one that fails gives no value
+    and its indicator falls back to review (the self-score is proposed), never a 500."""
+    from envgrid.assessment import indicators
+    from envgrid.assessment.indicators import Metric, MetricValue
+    from envgrid.assessment.scoring import ScoreLine
+
+    a = world.members[0]
+
+    def fixed(year, unit_ids, *, now=None):
+        return {
+            uid: MetricValue(value=Decimal("0.25"), numerator=1, denominator=4) for uid in unit_ids
+        }
+
+    def broken(year, unit_ids, *, now=None):
+        raise RuntimeError("source app mid-migration")
+
+    indicators.register_metric(Metric("test.fixed", "固定", "", fixed))
+    indicators.register_metric(Metric("test.broken", "故障", "", broken))
+    try:
+        values = compute_metrics(2025, [a.pk], ["test.fixed", "test.broken", "test.absent"])
+    finally:
+        indicators._registry.pop("test.fixed")
+        indicators._registry.pop("test.broken")
+    assert values["test.fixed"][a.pk].value == Decimal("0.25")
+    assert values["test.broken"] == {} and "test.absent" not in values
+    t = small_plan.indicators.get(code="T")
+    line = ScoreLine(
+        indicator=t,
+        metric=values["test.broken"].get(a.pk),
+        computed_score=score_from_value(t, values["test.broken"].get(a.pk)),
+        self_score=Decimal("33"),
+        office_score=None,
+    )
+    assert line.computed_score is None and line.proposed == Decimal("33")

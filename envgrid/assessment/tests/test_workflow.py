@@ -468,3 +468,28 @@ def test_schema_builds_for_the_assessment_api():
         dict(GENERATOR_STATS._warn_cache),
         dict(GENERATOR_STATS._error_cache),
     )
+
+
+def test_A2_default_plan_follows_the_seed_and_totals_100(world):
+    from envgrid.assessment.indicators import metric_get
+    from envgrid.assessment.services import plan_create
+
+    plan = plan_create(actor=world.director.user, leading_group=world.group, year=2025)
+    rows = list(plan.indicators.all())
+    assert sum(i.weight for i in rows) == Decimal("100")
+    cats = {i.category for i in rows}
+    assert cats == {"establishment", "operation"}
+    metrics_used = {i.metric for i in rows if i.is_computed}
+    assert {
+        "transfer.on_time",
+        "transfer.feedback",
+        "meeting.decision",
+        "meeting.attendance",
+        "enforcement.ack",
+        "meeting.task_report",
+        "report.due",
+        "grids.roles_filled",
+    } <= metrics_used
+    assert ("patrol.coverage" in metrics_used) == (metric_get("patrol.coverage") is not None)
+    # Construction plan, duties, supporting rules: scored in review on evidence.
+    assert {i.code for i in rows if i.requires_evidence} == {"A2-1-1", "A2-1-2", "A2-2-1"}
