@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .indicators import Drilldown, Metric, MetricValue, rate, register_metric, year_bounds
 
@@ -107,11 +107,11 @@ def _register_meetings() -> None:
             )
         return Drilldown(
             headers=[
-                _lazy("会议"),
-                _lazy("时间"),
-                _lazy("出席情况"),
-                _lazy("出席人"),
-                _lazy("缺席原因"),
+                gettext_lazy("会议"),
+                gettext_lazy("时间"),
+                gettext_lazy("出席情况"),
+                gettext_lazy("出席人"),
+                gettext_lazy("缺席原因"),
             ],
             rows=rows,
             total=qs.count(),
@@ -121,8 +121,10 @@ def _register_meetings() -> None:
     register_metric(
         Metric(
             code="meeting.attendance",
-            label=_lazy("联席会议出席率"),
-            description=_lazy("当年已召开的联席会议中，本单位出席（含委派代表）的比例（M6）。"),
+            label=gettext_lazy("联席会议出席率"),
+            description=gettext_lazy(
+                "当年已召开的联席会议中，本单位出席（含委派代表）的比例（M6）。"
+            ),
             compute=compute,
             drilldown=drilldown,
         )
@@ -204,7 +206,13 @@ def _register_grids() -> None:
                     ]
                 )
         return Drilldown(
-            headers=[_lazy("网格"), _lazy("岗位"), _lazy("应配"), _lazy("实配"), _lazy("情况")],
+            headers=[
+                gettext_lazy("网格"),
+                gettext_lazy("岗位"),
+                gettext_lazy("应配"),
+                gettext_lazy("实配"),
+                gettext_lazy("情况"),
+            ],
             rows=rows,
             total=len(rows),
             description=_(
@@ -216,8 +224,8 @@ def _register_grids() -> None:
     register_metric(
         Metric(
             code="grids.roles_filled",
-            label=_lazy("网格岗位配齐率"),
-            description=_lazy(
+            label=gettext_lazy("网格岗位配齐率"),
+            description=gettext_lazy(
                 "本单位负责的网格中，主要行政领导、网格长、网格员、监管员等岗位配齐的比例（G2）。"
             ),
             compute=compute,
@@ -274,12 +282,12 @@ def _register_patrols() -> None:
                 )
         return Drilldown(
             headers=[
-                _lazy("网格"),
-                _lazy("监管对象"),
-                _lazy("巡查周期（天）"),
-                _lazy("应巡查次数"),
-                _lazy("已巡查次数"),
-                _lazy("情况"),
+                gettext_lazy("网格"),
+                gettext_lazy("监管对象"),
+                gettext_lazy("巡查周期（天）"),
+                gettext_lazy("应巡查次数"),
+                gettext_lazy("已巡查次数"),
+                gettext_lazy("情况"),
             ],
             rows=rows[:limit],
             total=len(rows),
@@ -289,8 +297,8 @@ def _register_patrols() -> None:
     register_metric(
         Metric(
             code="patrol.coverage",
-            label=_lazy("网格巡查覆盖率"),
-            description=_lazy("本单位网格内监管对象按巡查计划完成巡查的比例（网格巡查）。"),
+            label=gettext_lazy("网格巡查覆盖率"),
+            description=gettext_lazy("本单位网格内监管对象按巡查计划完成巡查的比例（网格巡查）。"),
             compute=compute,
             drilldown=drilldown,
         )
