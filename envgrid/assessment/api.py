@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -416,6 +417,21 @@ class EvidenceViewSet(
     queryset = EvidenceFile.objects.select_related("evaluation", "indicator")
     serializer_class = EvidenceSerializer
     filterset_fields = ["evaluation", "indicator"]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="download")
+    def download(self, request: Request, pk: Any = None) -> FileResponse:
+        """The file itself, to whoever may see its evaluation (token clients included)."""
+        evidence = self.get_object()
+        try:
+            handle = evidence.file.open("rb")
+        except OSError:
+            raise NotFoundError("文件未找到") from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=evidence.original_name, content_type=evidence.mime
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class ObjectionViewSet(

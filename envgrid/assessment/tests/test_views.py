@@ -127,6 +127,15 @@ def test_evidence_is_served_only_to_who_may_see_it(world, running):
     assert client_for(world.member_staff[1]).get(url).status_code == 404
     assert client_for(world.outsider).get(url).status_code == 404
     assert Client().get(url).status_code == 302  # to the login page
+    # The same through the API, for token clients.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(world.member_staff[1].user)
+    assert api.get(f"/api/assessment/evidence/{evidence.pk}/download/").status_code == 404
+    api.force_authenticate(world.member_staff[0].user)
+    r = api.get(f"/api/assessment/evidence/{evidence.pk}/download/")
+    assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
     # Stored under MEDIA_ROOT with a name of ours, not the client's.
     assert evidence.file.name.startswith(f"assessment/evidence/{ev.assessment_id}/")
     assert "建设方案" not in evidence.file.name
