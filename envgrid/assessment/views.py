@@ -39,6 +39,7 @@ from .policies import (
     assessment_policy,
     evaluation_policy,
     is_office_of,
+    is_overseer_of,
     objection_policy,
     plan_policy,
 )
@@ -165,11 +166,7 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = selectors.assessment_get(user=request.user, pk=pk)
     actor = actor_for(request.user)
     is_office = assessment_policy.can_change(request.user, assessment)
-    overseer = is_office or pk in set(
-        assessment_policy.scope(request.user)
-        .filter(leading_group_id__in=actor.overseen_group_ids)
-        .values_list("pk", flat=True)
-    )
+    overseer = is_office or is_overseer_of(request.user, assessment.leading_group_id)
     if not overseer:
         # A member unit's view of an assessment is its own evaluation.
         own = (

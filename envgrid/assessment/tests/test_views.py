@@ -68,6 +68,14 @@ def test_A3_office_sees_all_units_a_unit_only_its_own(world, running):
     assert unit_client.get(other.get_absolute_url()).status_code == 404
     assert unit_client.get(f"/assessment/{assessment.pk}/ranking/").status_code == 404
     assert client_for(world.outsider).get(ev.get_absolute_url()).status_code == 404
+    assert client_for(world.outsider).get(f"/assessment/{assessment.pk}/").status_code == 404
+    # The leader reads every unit's line but runs nothing.
+    page = client_for(world.leader).get(f"/assessment/{assessment.pk}/")
+    assert page.status_code == 200 and "只读" in page.content.decode()
+    r = client_for(world.leader).post(f"/assessment/{assessment.pk}/", {"op": "review"})
+    assert r.status_code == 200
+    assessment.refresh_from_db()
+    assert assessment.status == "self_evaluation"
 
 
 def test_A2_drilldown_page_lists_the_records(world, running):
