@@ -15,6 +15,11 @@ def _media_root(settings, tmp_path):
     # Django 5.2's PBKDF2 costs ~1M iterations per user created: a fast hasher keeps
     # fixture building cheap; production hashing is unchanged.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test starts in the default language: a test that switched to English must
+    # not leak it into the next one's messages.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
