@@ -69,8 +69,10 @@ def main() -> int:
     t = time.perf_counter()
     geoms, codes, levels = build_cells(args.cells, args.seed)
     n_leaf = sum(1 for lv in levels if lv == 4)
-    print(f"cells: {len(geoms)} grids ({n_leaf} level-4), "
-          f"{shapely.get_num_coordinates(geoms).sum():,} vertices, made in {time.perf_counter() - t:.1f}s")
+    print(
+        f"cells: {len(geoms)} grids ({n_leaf} level-4), "
+        f"{shapely.get_num_coordinates(geoms).sum():,} vertices, made in {time.perf_counter() - t:.1f}s"
+    )
 
     t = time.perf_counter()
     index = GridIndex(list(range(len(geoms))), codes, levels, geoms, max_cells=args.max_cells)
@@ -89,7 +91,9 @@ def main() -> int:
         runs.append(time.perf_counter() - t)
     best = min(runs)
     fast_rate = args.points / best
-    print(f"resolve_many: {args.points:,} points in {best:.3f}s (best of 3) = {fast_rate / 1e6:.2f} M points/s")
+    print(
+        f"resolve_many: {args.points:,} points in {best:.3f}s (best of 3) = {fast_rate / 1e6:.2f} M points/s"
+    )
 
     nb = min(args.baseline_points, args.points)
     t = time.perf_counter()
@@ -116,8 +120,10 @@ def main() -> int:
     got = index.resolve_many_pos(cx, cy)
     bad = int((got != ref).sum())
     agree_base = bool((fast[:nb] == base).all())
-    print(f"exactness: {len(cx):,} points (incl. {len(edge):,} vertices) vs brute force: "
-          f"{bad} mismatches; agrees with the STRtree baseline: {agree_base}")
+    print(
+        f"exactness: {len(cx):,} points (incl. {len(edge):,} vertices) vs brute force: "
+        f"{bad} mismatches; agrees with the STRtree baseline: {agree_base}"
+    )
     return 1 if bad or not agree_base else 0
 
 
