@@ -59,6 +59,17 @@ def make_grid(code, name, level, owner, box, parent=None, leading_group=None):  
 
 
 @pytest.fixture(autouse=True)
+def _source_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the source language (zh-hans): a request in another test may
+    leave its language active on the thread."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _transfer_rules(db):  # type: ignore[no-untyped-def]
     """The time limits come from a data migration; a transactional test elsewhere in the
     suite flushes the tables, so put the seeded rules back when they are gone."""
