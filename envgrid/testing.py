@@ -95,5 +95,8 @@ def browser_login(page: Any, username: str, password: str = "pw-Test-12345") -> 
     page.goto(page.base + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    # Wait for the navigation the click starts, not the login page's own load state
+    # (that race made browser tests flaky under load).
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
