@@ -504,9 +504,16 @@ _lock = threading.Lock()
 
 
 def _db_token() -> tuple[int, str]:
+    """The version row, read with one plain query: this runs before every lookup, and the
+    ORM's query building would cost far more than the lookup itself."""
+    from django.db import connection
+
     from .models import GridIndexVersion
 
-    row = GridIndexVersion.objects.filter(pk=1).values_list("counter", "token").first()
+    table = connection.ops.quote_name(GridIndexVersion._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT counter, token FROM {table} WHERE id = 1")  # noqa: S608
+        row = cur.fetchone()
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
