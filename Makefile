@@ -34,8 +34,9 @@ run: messages migrate demo
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser.
+# fonts-noto-cjk: without a CJK font every Chinese label renders as boxes in screenshots.
 chromium:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 test: messages chromium
 	$(PY) -m pytest

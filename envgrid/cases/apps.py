@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +16,35 @@ class CasesConfig(AppConfig):
         # The sweep marks transfer obligations overdue in bulk; flag their cases and
         # transfers so the list's "overdue" filter stays an indexed column.
         register_overdue_handler("transfer.", mark_overdue)
+
+        # The default transfer time limits are seeded by migration 0002. A flush (tests,
+        # `manage.py flush`) empties the table and re-sends post_migrate; put back any
+        # default that is missing without touching rows an administrator has edited.
+        post_migrate.connect(seed_missing_transfer_rules, sender=self)
+
+
+def seed_missing_transfer_rules(sender, using="default", **kwargs) -> None:
+    import importlib
+
+    from django.db import connections
+
+    if "cases_transferrule" not in connections[using].introspection.table_names():
+        return
+    seed = importlib.import_module("envgrid.cases.migrations.0002_transfer_rules")
+    TransferRule = sender.get_model("TransferRule")
+    have = set(TransferRule.objects.using(using).values_list("transfer_type", "step"))
+    rows = [
+        TransferRule(
+            transfer_type=transfer_type,
+            step=step,
+            rule_kind=kind,
+            amount=amount,
+            start_event=start,
+            legal_basis=basis,
+            is_active=active,
+        )
+        for table, active in ((seed.DEFAULTS, True), (seed.INACTIVE, False))
+        for transfer_type, step, kind, amount, start, basis in table
+        if (transfer_type, step) not in have
+    ]
+    TransferRule.objects.using(using).bulk_create(rows)
