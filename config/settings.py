@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     # Domain apps, in dependency order (STYLE.md: dependencies point down).
     "envgrid.core",
     "envgrid.org",
@@ -54,20 +57,25 @@ INSTALLED_APPS = [
     "envgrid.reporting",
     "envgrid.disclosure",
     "envgrid.assessment",
+    "envgrid.security",
     "envgrid.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "envgrid.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "envgrid.security.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "envgrid.core.middleware.AdminOnlyMiddleware",
+    # Last, as django-axes asks: turns a locked login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,15 +116,40 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Sessions end after a working day at most, when the browser closes, and after
+# ENVGRID_SESSION_IDLE_SECONDS without a request (envgrid.security.middleware).
 SESSION_COOKIE_AGE = int(os.environ.get("ENVGRID_SESSION_SECONDS", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+ENVGRID_SESSION_IDLE_SECONDS = int(os.environ.get("ENVGRID_SESSION_IDLE_SECONDS", "1800"))
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is locked for the cool-off time. Logins without
+# a request (management commands) bypass it in envgrid.security.backends.
+AUTHENTICATION_BACKENDS = [
+    "envgrid.security.backends.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ENVGRID_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("ENVGRID_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "envgrid.security.views.lockout_response"
+AXES_VERBOSE = False
+# Behind a reverse proxy set ENVGRID_PROXY_COUNT so the client address comes from
+# X-Forwarded-For rather than the proxy's own.
+AXES_IPWARE_PROXY_COUNT = (
+    int(os.environ["ENVGRID_PROXY_COUNT"]) if os.environ.get("ENVGRID_PROXY_COUNT") else None
+)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -180,6 +213,68 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every choice set named after its class: without this, fields called "status" or
+    # "kind" in several apps collide and get hashed names (drf_spectacular.W001), which
+    # `check --deploy` reports and which change whenever a choice is added.
+    "ENUM_NAME_OVERRIDES": {
+        "AssessmentStatusEnum": "envgrid.assessment.models.AssessmentStatus",
+        "EvaluationStatusEnum": "envgrid.assessment.models.EvaluationStatus",
+        "GradeEnum": "envgrid.assessment.models.Grade",
+        "IndicatorCategoryEnum": "envgrid.assessment.models.IndicatorCategory",
+        "IndicatorSourceEnum": "envgrid.assessment.models.IndicatorSource",
+        "ObjectionStatusEnum": "envgrid.assessment.models.ObjectionStatus",
+        "PlanStatusEnum": "envgrid.assessment.models.PlanStatus",
+        "WhenEmptyEnum": "envgrid.assessment.models.WhenEmpty",
+        "CaseOutcomeEnum": "envgrid.cases.models.CaseOutcome",
+        "CaseSourceEnum": "envgrid.cases.models.CaseSource",
+        "CaseStatusEnum": "envgrid.cases.models.CaseStatus",
+        "CriminalDecisionEnum": "envgrid.cases.models.CriminalDecision",
+        "DisputeStatusEnum": "envgrid.cases.models.DisputeStatus",
+        "TransferStatusEnum": "envgrid.cases.models.TransferStatus",
+        "TransferStepEnum": "envgrid.cases.models.TransferStep",
+        "TransferTypeEnum": "envgrid.cases.models.TransferType",
+        "EmissionMeasureEnum": "envgrid.disclosure.models.EmissionMeasure",
+        "HazardKindEnum": "envgrid.disclosure.models.HazardKind",
+        "HazardLevelEnum": "envgrid.disclosure.models.HazardLevel",
+        "HazardStatusEnum": "envgrid.disclosure.models.HazardStatus",
+        "PetitionCategoryEnum": "envgrid.disclosure.models.PetitionCategory",
+        "PetitionSourceEnum": "envgrid.disclosure.models.PetitionSource",
+        "PetitionStatusEnum": "envgrid.disclosure.models.PetitionStatus",
+        "PublicationKindEnum": "envgrid.disclosure.models.PublicationKind",
+        "PublicationStatusEnum": "envgrid.disclosure.models.PublicationStatus",
+        "ActionCategoryEnum": "envgrid.enforcement.models.ActionCategory",
+        "ActionModeEnum": "envgrid.enforcement.models.ActionMode",
+        "ActionStatusEnum": "envgrid.enforcement.models.ActionStatus",
+        "AssignmentStatusEnum": "envgrid.enforcement.models.AssignmentStatus",
+        "CampaignLevelEnum": "envgrid.enforcement.models.CampaignLevel",
+        "FindingStatusEnum": "envgrid.enforcement.models.FindingStatus",
+        "IncidentLevelEnum": "envgrid.enforcement.models.IncidentLevel",
+        "IncidentTypeEnum": "envgrid.enforcement.models.IncidentType",
+        "ParticipantRoleEnum": "envgrid.enforcement.models.ParticipantRole",
+        "EntityCategoryEnum": "envgrid.entities.models.EntityCategory",
+        "EntityStatusEnum": "envgrid.entities.models.EntityStatus",
+        "ImportJobStatusEnum": "envgrid.entities.models.ImportJobStatus",
+        "GridRoleEnum": "envgrid.grids.models.GridRole",
+        "HistoryKindEnum": "envgrid.grids.models.HistoryKind",
+        "RuleKindEnum": "envgrid.core.deadlines.RuleKind",
+        "AgendaKindEnum": "envgrid.meetings.models.AgendaKind",
+        "AttendanceEnum": "envgrid.meetings.models.Attendance",
+        "DecisionStatusEnum": "envgrid.meetings.models.DecisionStatus",
+        "MeetingScopeEnum": "envgrid.meetings.models.MeetingScope",
+        "MeetingStatusEnum": "envgrid.meetings.models.MeetingStatus",
+        "ParticipantSourceEnum": "envgrid.meetings.models.ParticipantSource",
+        "ProblemKindEnum": "envgrid.meetings.models.ProblemKind",
+        "ReportIntervalEnum": "envgrid.meetings.models.ReportInterval",
+        "ObligationStatusEnum": "envgrid.obligations.models.ObligationStatus",
+        "SupervisionStatusEnum": "envgrid.obligations.models.SupervisionStatus",
+        "PersonRoleEnum": "envgrid.org.models.PersonRole",
+        "UnitKindEnum": "envgrid.org.models.UnitKind",
+        "CheckResultEnum": "envgrid.patrols.models.CheckResult",
+        "PatrolStatusEnum": "envgrid.patrols.models.PatrolStatus",
+        "FrequencyEnum": "envgrid.reporting.models.Frequency",
+        "ReportStatusEnum": "envgrid.reporting.models.ReportStatus",
+        "ReportTypeEnum": "envgrid.reporting.models.ReportType",
+    },
 }
 
 # Base map: blank by default so the map works offline; set a tile URL template to use one.
@@ -194,6 +289,30 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("ENVGRID_LOG_LEVEL", "INFO")},
 }
+
+# Content-Security-Policy (envgrid.security.middleware): everything from this origin only.
+# Inline scripts and styles are still allowed because several templates carry small
+# inline scripts, handlers and style attributes; moving them to static files would let
+# 'unsafe-inline' go. A configured tile server is the one outside image source.
+_tile_origin = ""
+if ENVGRID_TILE_URL:
+    _tile = urlsplit(ENVGRID_TILE_URL.replace("{s}", "*"))
+    _tile_origin = f" {_tile.scheme}://{_tile.netloc}" if _tile.netloc else ""
+ENVGRID_CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'",
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob:{_tile_origin}",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+ENVGRID_PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
 
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
