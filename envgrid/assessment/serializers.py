@@ -269,6 +269,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EvidenceFile
+        ref_name = "AssessmentEvidence"  # cases has an EvidenceSerializer too (schema names)
         fields = [
             "id",
             "evaluation",
@@ -293,6 +294,9 @@ class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     indicator = serializers.IntegerField(required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+    class Meta:
+        ref_name = "AssessmentEvidenceUpload"  # distinct from the cases upload in the schema
 
 
 class ObjectionSerializer(serializers.ModelSerializer):

@@ -64,6 +64,9 @@ class LinkSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="app_label.model, e.g. cases.case")
     id = serializers.CharField()
 
+    class Meta:
+        ref_name = "MeetingLink"  # cases has a LinkSerializer too (schema names)
+
 
 def _links(user: Any, data: list[dict[str, Any]]) -> list[Any]:
     return [link_resolve(user=user, type_label=d["type"], object_id=d["id"]) for d in data]

@@ -94,6 +94,9 @@ class ObligationDetailSerializer(ObligationSerializer):
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
+    class Meta:
+        ref_name = "ObligationReason"  # cases has a ReasonSerializer too (schema names)
+
 
 class ExtendSerializer(serializers.Serializer):
     amount = serializers.IntegerField(min_value=1, max_value=365)

@@ -1,0 +1,1 @@
+"""Login security: TOTP second factor, login throttling hooks, security headers, idle timeout."""

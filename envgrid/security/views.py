@@ -1,0 +1,106 @@
+"""Pages: turn the TOTP second factor on or off; give the code after the password."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from envgrid.core.errors import ApplicationError, PermissionDeniedError
+
+from . import services, totp
+from .middleware import TOTP_PENDING_KEY
+from .models import TOTPDevice
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def totp_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not services.totp_eligible(user):
+        raise PermissionDeniedError(_("只有领导小组办公室工作人员和系统管理员可以启用动态口令。"))
+    device = TOTPDevice.objects.filter(user_id=user.pk).first()  # type: ignore[misc]
+    error = ""
+    status = 200
+    if request.method == "POST":
+        op = request.POST.get("op", "")
+        try:
+            if op == "start":
+                device = services.totp_enrol_begin(user=user)
+            elif op == "confirm":
+                device = services.totp_enrol_confirm(user=user, code=request.POST.get("code", ""))
+                return HttpResponseRedirect(reverse("security:totp-setup"))
+            elif op == "disable":
+                services.totp_disable(user=user, code=request.POST.get("code", ""))
+                return HttpResponseRedirect(reverse("security:totp-setup"))
+            else:
+                error, status = _("未知操作。"), 400
+        except ApplicationError as exc:
+            error, status = exc.message, exc.status
+    uri = ""
+    if device is not None and not device.confirmed:
+        uri = totp.provisioning_uri(device.secret, account=user.get_username())
+    return render(
+        request,
+        "security/totp_setup.html",
+        {"device": device, "uri": uri, "error": error},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def totp_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponseRedirect(reverse("login"))
+    if not request.session.get(TOTP_PENDING_KEY):
+        return HttpResponseRedirect(_safe_next(request))
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if services.totp_check(user=user, code=request.POST.get("code", "")):
+            request.session.pop(TOTP_PENDING_KEY, None)
+            request.session.cycle_key()
+            return HttpResponseRedirect(_safe_next(request))
+        error, status = _("动态口令不正确或已使用，请输入新的动态口令。"), 400
+    return render(
+        request,
+        "security/totp_verify.html",
+        {"error": error, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=status,
+    )
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: object = None
+) -> HttpResponse:
+    """What django-axes answers once a login is locked (AXES_LOCKOUT_CALLABLE)."""
+    from django.conf import settings
+
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = int(cooloff.total_seconds() // 60) if cooloff else 0
+    message = _("连续 %(n)d 次登录失败，该账号在本机的登录已暂时锁定。") % {
+        "n": settings.AXES_FAILURE_LIMIT
+    }
+    if minutes:
+        message += _("请 %(m)d 分钟后再试，或联系系统管理员解锁。") % {"m": minutes}
+    else:
+        message += _("请联系系统管理员解锁。")
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"code": "login_locked", "message": message, "fields": {}}, status=429)
+    return render(request, "security/lockout.html", {"message": message}, status=429)
