@@ -322,8 +322,10 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                 actor=None,
                 action="obligation.sweep",
                 object_type="obligations.obligation",
-                object_id=",".join(str(o.pk) for o in items[:50])
-                + ("…" if len(items) > 50 else ""),
+                # object_id holds 64 characters: the id range; every id is in `after`.
+                object_id=(
+                    str(items[0].pk) if len(items) == 1 else f"{items[0].pk}…{items[-1].pk}"
+                ),
                 object_repr=f"{len(items)} overdue",
                 after={
                     "ids": [o.pk for o in items],

@@ -63,6 +63,27 @@ def test_obligation_goes_overdue_and_escalates_once(world, feedback):
     assert feedback.events.filter(action="escalated").count() == 1
 
 
+def test_sweep_of_many_items_records_one_audit_entry_per_batch(world):
+    """Found by the province-scale benchmark: the batch's audit entry named every id in
+    a 64-character column, so on PostgreSQL a sweep of a few dozen items failed."""
+    from envgrid.core.models import AuditEvent
+
+    for i in range(60):
+        obligation_open(
+            unit=world.members[0],
+            kind="test.bulk",
+            title=f"事项{i}",
+            rule=DeadlineRule(RuleKind.WORKDAYS, 1),
+            start_at=at(2025, 9, 1, 10, 0),
+            start_event="测试",
+        )
+    with time_machine.travel(at(2025, 10, 25, 9, 0), tick=False):
+        result = sweep()
+    assert result.marked == 60 and result.escalated == 60
+    entry = AuditEvent.objects.filter(action="obligation.sweep").get()
+    assert len(entry.after["ids"]) == 60 and "…" in entry.object_id
+
+
 def test_sweep_command_is_idempotent(world, feedback):
     with time_machine.travel(at(2025, 11, 3, 9, 0), tick=False):
         call_command("sweep")
