@@ -42,8 +42,8 @@ class _ReadOnly(admin.ModelAdmin):
 
 class CheckInline(admin.TabularInline):
     model = PatrolCheck
-    fields = ["entity", "checked_at", "result", "outside_grid", "case", "notes"]
-    readonly_fields = fields
+    fields = ("entity", "checked_at", "result", "outside_grid", "case", "notes")
+    readonly_fields = ("entity", "checked_at", "result", "outside_grid", "case", "notes")
     extra = 0
     can_delete = False
     show_change_link = True
