@@ -27,7 +27,7 @@ from envgrid.grids.coords import CRS_CHOICES, UnknownCRS, normalize_crs, to_wgs8
 from envgrid.grids.models import Grid, HistoryKind
 from envgrid.grids.policies import grid_policy
 from envgrid.grids.selectors import grid_resolve_many
-from envgrid.grids.services import history_record
+from envgrid.grids.services import history_record, history_record_many
 from envgrid.org.selectors import actor_for
 
 from .models import (
@@ -439,15 +439,51 @@ def validate_import(
     return clean_rows, errors
 
 
+IMPORT_BATCH = 1000
+
+
 @transaction.atomic
 def import_write(*, actor: Any, rows: list[dict[str, Any]]) -> list[SupervisedEntity]:
-    created = []
-    for row in rows:
-        data = {k: v for k, v in row.items() if not k.startswith("_")}
-        entity = SupervisedEntity.objects.create(**data)
-        audit_record(actor=actor, action="entity.import", obj=entity, after=snapshot(entity))
-        _grid_history_for_move(entity, None, entity.grid_id, actor, _("批量导入"))
-        created.append(entity)
+    """Write validated rows in batches: one INSERT of the entities, one of their grid
+    history (each enters its grid), and one audit entry naming every entity of the batch
+    with its values. (Row by row this cost ~10 ms a row on PostgreSQL: 100,000 rows took
+    ~17 minutes; the benchmark in bench/fig_import.py measures it.)"""
+    created: list[SupervisedEntity] = []
+    grids = Grid.objects.in_bulk({r["grid_id"] for r in rows if r.get("grid_id")})
+    why = _("批量导入")
+    for start in range(0, len(rows), IMPORT_BATCH):
+        batch = [
+            SupervisedEntity(**{k: v for k, v in row.items() if not k.startswith("_")})
+            for row in rows[start : start + IMPORT_BATCH]
+        ]
+        SupervisedEntity.objects.bulk_create(batch)
+        history = []
+        for e in batch:
+            grid = grids.get(e.grid_id or 0)
+            if grid is None:
+                continue
+            brief = {"id": e.pk, "name": e.name, "lon": e.lon, "lat": e.lat}
+            history.append(
+                {
+                    "grid": grid,
+                    "kind": HistoryKind.ENTITY_IN,
+                    "summary": _("%(e)s 由 %(frm)s 划入（%(why)s）")
+                    % {"e": e.name, "frm": _("新登记"), "why": why},
+                    "before": {"entity": brief, "grid": None},
+                    "after": {"entity": brief, "grid": grid.code},
+                    "entity_id": e.pk,
+                }
+            )
+        history_record_many(history, actor=actor)
+        audit_record(
+            actor=actor,
+            action="entity.import",
+            object_type=SupervisedEntity._meta.label_lower,
+            object_id=str(batch[0].pk) if len(batch) == 1 else f"{batch[0].pk}…{batch[-1].pk}",
+            object_repr=_("批量导入 %(n)d 个监管对象") % {"n": len(batch)},
+            after={"entities": [snapshot(e) for e in batch]},
+        )
+        created.extend(batch)
     return created
 
 

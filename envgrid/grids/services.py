@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,30 @@ def history_record(
         )
         hooks.major_adjustment_created(adjustment)
     return row
+
+
+def history_record_many(entries: Iterable[dict[str, Any]], *, actor: Any) -> list[GridHistory]:
+    """Append many ordinary (not major) history rows in one INSERT, for bulk writes such
+    as an entity import; each entry holds history_record's grid, kind, summary, before,
+    after and entity_id."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    rows = [
+        GridHistory(
+            grid=e["grid"],
+            kind=e["kind"],
+            summary=e["summary"][:500],
+            before=e.get("before"),
+            after=e.get("after"),
+            actor=user,
+            actor_repr=_actor_repr(actor),
+            at=now,
+            is_major=False,
+            entity_id=e.get("entity_id"),
+        )
+        for e in entries
+    ]
+    return GridHistory.objects.bulk_create(rows, batch_size=2000)
 
 
 def _require_major_summary(major: bool, summary: str) -> None:
