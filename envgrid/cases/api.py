@@ -234,7 +234,7 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         return self._render(DisputeSerializer, d, status.HTTP_201_CREATED)
 
     @extend_schema(responses=TimelineItemSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request: Request, pk: Any = None) -> Response:
         items = selectors.case_timeline(self._case())
         return Response(TimelineItemSerializer(items, many=True).data)
@@ -266,6 +266,7 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         detail=True,
         methods=["get", "post"],
         parser_classes=[MultiPartParser, FormParser, JSONParser],
+        pagination_class=None,
     )
     def evidence(self, request: Request, pk: Any = None) -> Response:
         case = self._case()
@@ -485,7 +486,7 @@ class TimelinessView(APIView):
         if not (actor.is_admin or actor.overseen_group_ids):
             raise PermissionDeniedError(_("仅领导小组办公室、领导和系统管理员可查看。"))
         year_raw = request.query_params.get("year") or str(timezone.localdate().year)
-        if not year_raw.isdigit():
+        if not year_raw.isdigit() or not 1900 <= int(year_raw) <= 9999:
             from envgrid.core.errors import ApplicationError
 
             raise ApplicationError(_("年份无效。"), code="invalid", fields={"year": [_("无效")]})

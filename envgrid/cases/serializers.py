@@ -69,6 +69,8 @@ class VisibleEntityField(serializers.PrimaryKeyRelatedField):
 
 
 class CaseSerializer(serializers.ModelSerializer):
+    # Blank until the case is closed: read-only fields lose allow_blank, so say it here.
+    outcome = serializers.ChoiceField(choices=CaseOutcome.choices, allow_blank=True, read_only=True)
     source_display = serializers.CharField(source="get_source_display", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     owner_unit_name = serializers.CharField(source="owner_unit.name", read_only=True)

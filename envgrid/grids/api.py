@@ -379,7 +379,7 @@ class GridViewSet(
         )
 
     @extend_schema(responses=GapSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def gaps(self, request: Request) -> Response:
         return Response(GapSerializer(grid_gaps(user=request.user), many=True).data)
 

@@ -483,7 +483,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._detail(meeting, status.HTTP_201_CREATED)
 
     @extend_schema(request=SuggestIn, responses={200: SuggestionOut(many=True)})
-    @action(detail=False, methods=["post"], url_path="suggest-participants")
+    @action(detail=False, methods=["post"], url_path="suggest-participants", pagination_class=None)
     def suggest_participants(self, request: Request) -> Response:
         """M3: units related to the objects an agenda would link to."""
         data = _parse(SuggestIn, request)

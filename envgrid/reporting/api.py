@@ -124,7 +124,7 @@ class ReportViewSet(
         return Response(self.get_serializer(report).data)
 
     @extend_schema(responses=ReportEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request: Request, pk: Any = None) -> Response:
         report = self.get_object()
         return Response(ReportEventSerializer(report.events.all(), many=True).data)
