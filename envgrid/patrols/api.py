@@ -17,11 +17,13 @@ from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
+from envgrid.grids.policies import grid_policy
+from envgrid.org.models import Person
 
 from . import services
 from .models import CheckResult, Patrol, PatrolCheck, PatrolPhoto
 from .policies import patrol_policy
-from .selectors import track_geojson
+from .selectors import PlanRow, plan_rows, track_geojson
 
 
 class CheckSerializer(serializers.ModelSerializer):
@@ -229,3 +231,76 @@ class PatrolViewSet(
     @action(detail=True, methods=["get"], url_path="track.geojson")
     def track_geojson(self, request: Request, pk: Any = None) -> Response:
         return Response(track_geojson(self.get_object()))
+
+
+class PlanStaffSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PlanSerializer(serializers.Serializer):
+    grid = serializers.IntegerField(source="grid.pk")
+    grid_code = serializers.CharField(source="grid.code")
+    grid_name = serializers.CharField(source="grid.name")
+    staff = PlanStaffSerializer(many=True)
+    every_days = serializers.DictField(child=serializers.IntegerField())
+    own = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("计划本身设定的频次（其余为默认）")
+    )
+    notes = serializers.SerializerMethodField()
+    can_change = serializers.BooleanField()
+
+    def get_notes(self, row: PlanRow) -> str:
+        return row.plan.notes if row.plan else ""
+
+
+class PlanInSerializer(serializers.Serializer):
+    staff = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    every_days = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True),
+        help_text=_('每类监管对象的巡查间隔天数，如 {"key": 7}；未列出的类别用默认值'),
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class PatrolPlanViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
+    """Patrol plans by grid (the id is the grid's): the staff named and the days between
+    checks per entity category. Read by whoever sees the grid; set (PUT) by the office
+    overseeing it or the owner unit of the grid or of a grid above it."""
+
+    policy = grid_policy
+    queryset = Grid.objects.select_related("owner_unit").order_by("code")
+    serializer_class = PlanSerializer
+    http_method_names = ["get", "put", "head", "options"]
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = plan_rows(user=request.user, grids=page if page is not None else [])
+        return self.get_paginated_response(PlanSerializer(rows, many=True).data)
+
+    def retrieve(self, request: Request, pk: Any = None) -> Response:
+        [row] = plan_rows(user=request.user, grids=[self.get_object()])
+        return Response(PlanSerializer(row).data)
+
+    @extend_schema(request=PlanInSerializer, responses={200: PlanSerializer})
+    def update(self, request: Request, pk: Any = None) -> Response:
+        grid = self.get_object()
+        data = _valid(PlanInSerializer, request)
+        ids = list(dict.fromkeys(data["staff"]))
+        people = list(Person.objects.filter(pk__in=ids))
+        missing = sorted(set(ids) - {p.pk for p in people})
+        if missing:
+            raise ApplicationError(
+                _("人员不存在：%(ids)s") % {"ids": ", ".join(map(str, missing))},
+                code="staff_invalid",
+                fields={"staff": [_("无效")]},
+            )
+        services.plan_set(
+            actor=request.user,
+            grid=grid,
+            staff=people,
+            every_days=data["every_days"],
+            notes=data.get("notes"),
+        )
+        [row] = plan_rows(user=request.user, grids=[grid])
+        return Response(PlanSerializer(row).data)

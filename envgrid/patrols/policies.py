@@ -1,6 +1,10 @@
 """Who sees a patrol: the grid staff who made it, the owner unit of its grid (and of the
 grids above it), the office of the grid's leading group; administrators. Others get 404.
-Only the staff who made it (or an administrator) changes it."""
+Only the staff who made it (or an administrator) changes it.
+
+A grid's patrol plan is seen by whoever sees the grid and set by the office overseeing
+it or the owner unit of the grid or of a grid above it — but not by grid staff, whose
+work the plan measures."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.db.models import Q, QuerySet
 
 from envgrid.core.policies import Policy
 from envgrid.grids.policies import grid_policy
+from envgrid.org.models import PersonRole
 from envgrid.org.selectors import actor_for
 
 from .models import Patrol
@@ -31,6 +36,15 @@ class PatrolPolicy(Policy):
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)
         return actor.is_admin or (actor.person is not None and obj.staff_id == actor.person.pk)
+
+
+def can_set_plan(user: Any, grid: Any) -> bool:
+    actor = actor_for(user)
+    if actor.is_admin or grid_policy.oversees(user, grid):
+        return True
+    if actor.person is None or actor.person.role == PersonRole.GRID:
+        return False
+    return grid_policy.can_change_roster(user, grid)
 
 
 patrol_policy = PatrolPolicy()

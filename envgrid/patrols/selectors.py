@@ -19,7 +19,7 @@ from envgrid.entities.models import EntityStatus, SupervisedEntity
 from envgrid.grids.models import Grid
 
 from .models import DEFAULT_EVERY_DAYS, Patrol, PatrolCheck, PatrolPlan
-from .policies import patrol_policy
+from .policies import can_set_plan, patrol_policy
 
 
 def patrol_list(*, user: Any, qs: QuerySet | None = None) -> QuerySet:
@@ -28,6 +28,43 @@ def patrol_list(*, user: Any, qs: QuerySet | None = None) -> QuerySet:
 
 def patrol_get(*, user: Any, pk: Any) -> Patrol:
     return patrol_policy.get_visible(user, pk, Patrol.objects.select_related("staff", "grid"))
+
+
+@dataclass
+class PlanRow:
+    """A grid's patrol plan as in force: staff named and days per category (the plan's
+    own where set, the default otherwise)."""
+
+    grid: Grid
+    plan: PatrolPlan | None
+    staff: list[Any]
+    every_days: dict[str, int]
+    own: dict[str, int]
+    can_change: bool
+
+
+def plan_rows(*, user: Any, grids: Any) -> list[PlanRow]:
+    """Plans of the given grids (already scoped by the caller) as the user sees them."""
+    grids = list(grids)
+    plans = {
+        p.grid_id: p
+        for p in PatrolPlan.objects.filter(grid__in=grids).prefetch_related("requirements", "staff")
+    }
+    rows = []
+    for g in grids:
+        plan = plans.get(g.pk)
+        own = {r.category: r.every_days for r in plan.requirements.all()} if plan else {}
+        rows.append(
+            PlanRow(
+                grid=g,
+                plan=plan,
+                staff=sorted(plan.staff.all(), key=lambda p: (p.name, p.pk)) if plan else [],
+                every_days={**DEFAULT_EVERY_DAYS, **own},
+                own=own,
+                can_change=can_set_plan(user, g),
+            )
+        )
+    return rows
 
 
 def track_geojson(patrol: Patrol) -> dict[str, Any]:

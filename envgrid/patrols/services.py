@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
-from envgrid.entities.models import SupervisedEntity
+from envgrid.entities.models import EntityCategory, SupervisedEntity
 from envgrid.grids.models import Grid, GridAssignment, GridRole
 from envgrid.grids.selectors import grid_resolve_many
-from envgrid.org.models import Person
+from envgrid.org.models import Person, PersonRole
 from envgrid.org.selectors import actor_for
 
 from .files import store_photo
@@ -36,7 +36,7 @@ from .models import (
     PlanRequirement,
     TrackPoint,
 )
-from .policies import patrol_policy
+from .policies import can_set_plan, patrol_policy
 from .tracks import Point, parse_track
 
 # A gap between two points longer than this (lost signal) is not counted as time anywhere.
@@ -44,6 +44,7 @@ MAX_GAP_SECONDS = 600
 # A check without its own position takes the nearest track point within this window.
 CHECK_POSITION_WINDOW = dt.timedelta(minutes=10)
 BATCH = 5000
+MAX_EVERY_DAYS = 366
 
 
 def _person(actor: Any) -> Person:
@@ -68,34 +69,85 @@ def subtree_ids(grid: Grid) -> set[int]:
     return set(Grid.objects.filter(path__startswith=grid.path).values_list("pk", flat=True))
 
 
+def plan_staff_candidates(grid: Grid) -> list[Person]:
+    """Who may be named in a grid's plan: its current grid staff, the grid staff of its
+    owner unit, and whoever the plan names already; active persons only."""
+    assigned = GridAssignment.objects.filter(
+        grid=grid, role=GridRole.STAFF, ended_at__isnull=True
+    ).values("person_id")
+    q = Q(pk__in=assigned) | Q(unit_id=grid.owner_unit_id, role=PersonRole.GRID)
+    plan = PatrolPlan.objects.filter(grid=grid).first()
+    if plan is not None:
+        q |= Q(pk__in=plan.staff.values("pk"))
+    return list(Person.objects.filter(q, is_active=True).order_by("name", "pk"))
+
+
 @transaction.atomic
 def plan_set(
     *,
     actor: Any,
     grid: Grid,
     staff: Iterable[Person] = (),
-    every_days: dict[str, int] | None = None,
+    every_days: dict[str, Any] | None = None,
+    notes: str | None = None,
 ) -> PatrolPlan:
-    from envgrid.grids.policies import grid_policy
-
-    if not grid_policy.can_change_roster(actor, grid):
+    """Set a grid's patrol plan: the staff assigned and the days between checks per entity
+    category. `every_days` replaces the plan's own frequencies; a category left out (or
+    blank) falls back to the default (DEFAULT_EVERY_DAYS). Who may: policies.can_set_plan."""
+    if not can_set_plan(actor, grid):
         raise PermissionDeniedError(_("无权设置该网格的巡查计划。"), code="plan_forbidden")
-    for cat, days in (every_days or {}).items():
-        if int(days) < 1:
-            raise ApplicationError(
-                _("巡查频次须至少为 1 天。"), code="plan_invalid", fields={cat: [_("无效")]}
-            )
-    plan, _created = PatrolPlan.objects.get_or_create(grid=grid)
-    plan.staff.set(list(staff))
-    for cat, days in (every_days or {}).items():
+    errors: dict[str, list[str]] = {}
+    days_by_cat: dict[str, int] = {}
+    for cat, raw in (every_days or {}).items():
+        if cat not in EntityCategory.values:
+            errors[str(cat)] = [_("未知的监管对象类别")]
+            continue
+        if raw is None or str(raw).strip() == "":
+            continue
+        try:
+            days = int(str(raw).strip())
+        except ValueError:
+            days = 0
+        if not 1 <= days <= MAX_EVERY_DAYS:
+            errors[cat] = [_("须为 1 至 %(max)d 之间的整数天数") % {"max": MAX_EVERY_DAYS}]
+        else:
+            days_by_cat[cat] = days
+    people = list(staff)
+    allowed = {p.pk for p in plan_staff_candidates(grid)}
+    outsiders = [p for p in people if p.pk not in allowed]
+    if outsiders:
+        errors["staff"] = [_("%(name)s 不是该网格的网格员") % {"name": p.name} for p in outsiders]
+    if errors:
+        raise ApplicationError(_("巡查计划有误，未保存。"), code="plan_invalid", fields=errors)
+    plan, created = PatrolPlan.objects.select_for_update().get_or_create(grid=grid)
+    before = (
+        None
+        if created
+        else {
+            "staff": sorted(plan.staff.values_list("pk", flat=True)),
+            "every_days": {r.category: r.every_days for r in plan.requirements.all()},
+            "notes": plan.notes,
+        }
+    )
+    plan.staff.set(people)
+    plan.requirements.exclude(category__in=list(days_by_cat)).delete()
+    for cat, days in days_by_cat.items():
         PlanRequirement.objects.update_or_create(
-            plan=plan, category=cat, defaults={"every_days": int(days)}
+            plan=plan, category=cat, defaults={"every_days": days}
         )
+    if notes is not None:
+        plan.notes = notes
+    plan.save()
     audit_record(
         actor=actor,
         action="patrol.plan_set",
         obj=plan,
-        after={"staff": [p.pk for p in plan.staff.all()], "every_days": plan.every_days()},
+        before=before,
+        after={
+            "staff": sorted(p.pk for p in people),
+            "every_days": days_by_cat,
+            "notes": plan.notes,
+        },
     )
     return plan
 

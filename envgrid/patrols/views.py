@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -20,13 +21,15 @@ from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import xlsx_response
-from envgrid.entities.models import SupervisedEntity
+from envgrid.entities.models import EntityCategory, SupervisedEntity
+from envgrid.grids.policies import grid_policy
+from envgrid.org.models import Person
 from envgrid.org.selectors import actor_for
 
 from . import services
 from .models import CheckResult, PatrolCheck, PatrolPhoto, PatrolStatus
-from .policies import patrol_policy
-from .selectors import coverage_for_user, patrol_get, patrol_list, track_geojson
+from .policies import can_set_plan, patrol_policy
+from .selectors import coverage_for_user, patrol_get, patrol_list, plan_rows, track_geojson
 
 
 def _get(request: HttpRequest, pk: int) -> Any:
@@ -260,4 +263,86 @@ def coverage_view(request: HttpRequest) -> HttpResponse:
         request,
         "patrols/coverage.html",
         {"rows": rows, "start": start_day, "end": end_day},
+    )
+
+
+@login_required
+def plan_list_view(request: HttpRequest) -> HttpResponse:
+    """The patrol plans of the grids the user sees (by default those with entities)."""
+    qs = grid_policy.scope(request.user).select_related("owner_unit").order_by("code")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(name__icontains=q) | qs.filter(code__startswith=q)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "patrols/plans.html",
+        {
+            "page": page,
+            "rows": [
+                (
+                    r,
+                    [
+                        (label, r.every_days.get(c), c in r.own)
+                        for c, label in EntityCategory.choices
+                    ],
+                )
+                for r in plan_rows(user=request.user, grids=page.object_list)
+            ],
+            "categories": EntityCategory.choices,
+            "q": q,
+        },
+    )
+
+
+@login_required
+def plan_edit_view(request: HttpRequest, grid_pk: int) -> HttpResponse:
+    grid = grid_policy.scope(request.user).filter(pk=grid_pk).first()
+    if grid is None:
+        raise Http404
+    if not can_set_plan(request.user, grid):
+        raise PermissionDenied
+    candidates = services.plan_staff_candidates(grid)
+    [row] = plan_rows(user=request.user, grids=[grid])
+    status = 200
+    errors: dict[str, Any] = {}
+    values = {cat: str(row.own.get(cat, "")) for cat, _label in EntityCategory.choices}
+    chosen = {p.pk for p in row.staff}
+    notes = row.plan.notes if row.plan else ""
+    if request.method == "POST":
+        values = {cat: request.POST.get(f"every_{cat}", "").strip() for cat in values}
+        notes = request.POST.get("notes", "")
+        ids = [int(v) for v in request.POST.getlist("staff") if v.isdigit()]
+        chosen = set(ids)
+        try:
+            services.plan_set(
+                actor=request.user,
+                grid=grid,
+                staff=list(Person.objects.filter(pk__in=ids)),
+                every_days=values,
+                notes=notes,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            errors = exc.fields or {}
+            status = exc.status
+        else:
+            messages.success(request, _("巡查计划已保存。"))
+            return redirect("patrols:plans")
+    return render(
+        request,
+        "patrols/plan_form.html",
+        {
+            "grid": grid,
+            "row": row,
+            "candidates": candidates,
+            "chosen": chosen,
+            "fields": [
+                (cat, label, values.get(cat, ""), row.every_days.get(cat), errors.get(cat))
+                for cat, label in EntityCategory.choices
+            ],
+            "staff_errors": errors.get("staff"),
+            "notes": notes,
+        },
+        status=status,
     )
