@@ -53,9 +53,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Point→grid benchmark (the other province-scale figures are still to come: see issue 11).
+# Province-scale benchmarks at the small size (< 5 min): synthetic data in its own PostgreSQL
+# database (envgrid_bench_small; BENCH_PG sets the server), then every figure with its
+# baseline and ratio; results in bench/results/. Larger: python -m bench.run --size full.
 bench: install
-	$(PY) bench/bench_resolve.py --cells 2000 --points 2000000
+	$(PY) -m bench.run --size small
 
 clean:
 	rm -rf var test-artifacts
