@@ -126,6 +126,7 @@ def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "patrol": patrol,
             "checks": checks,
+            "findings": sum(1 for c in checks if c.result == CheckResult.FINDING),
             "photos": patrol.photos.filter(check_item__isnull=True),
             "can_change": can_change,
             "entities": entities,
