@@ -147,3 +147,24 @@ def test_pages_and_exports(patrol_world, client):
 def test_schema_builds(api, world):
     api.force_authenticate(world.admin)
     assert api.get("/api/schema/").status_code == 200
+
+
+def test_pages_in_english(patrol_world, client, api):
+    w = patrol_world
+    client.force_login(w.staff.user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/patrols/"})
+    client.post("/patrols/start/")
+    patrol = Patrol.objects.get(staff=w.staff)
+    page = client.get(f"/patrols/{patrol.pk}/").content.decode()
+    assert "Record a check" in page and "Finish patrol" in page and "记录检查" not in page
+    assert "Patrol coverage" in client.get("/patrols/coverage/").content.decode()
+    assert "Patrol plans" in client.get("/patrols/plans/").content.decode()
+    api.force_authenticate(w.staff.user)
+    r = api.post(
+        f"/api/patrols/{patrol.pk}/track/",
+        {"geojson": {"type": "Polygon", "coordinates": []}},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert r.status_code == 400
+    assert r.json()["message"].startswith("Invalid track file: the geometry must be")
