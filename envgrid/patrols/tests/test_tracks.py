@@ -8,6 +8,7 @@ import json
 import pytest
 
 from envgrid.core.errors import ApplicationError
+from envgrid.core.models import AuditEvent
 from envgrid.patrols.models import Patrol, PatrolStatus, TrackPoint
 from envgrid.patrols.services import patrol_finish, patrol_start, track_add
 
@@ -116,9 +117,11 @@ def test_bad_track_refused_with_reason_writes_nothing(patrol_world, data, reason
     user = w.staff.user
     patrol = patrol_start(actor=user, started_at=T0)
     track_add(actor=user, patrol=patrol, data=geojson(walk(3)))
+    audits = AuditEvent.objects.count()
     with pytest.raises(ApplicationError) as exc:
         # a good point then a bad one in the same file: nothing of it is kept
         track_add(actor=user, patrol=patrol, data=data)
     assert exc.value.code == "track_invalid"
     assert reason in exc.value.message
     assert TrackPoint.objects.filter(patrol=patrol).count() == 3
+    assert AuditEvent.objects.count() == audits
