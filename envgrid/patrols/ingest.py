@@ -514,15 +514,18 @@ def ingest(parsed: Parsed, *, actor: Any = None, progress: Progress = _no_progre
             pid, r = int(staff[a]), parsed.refs[int(ref[a])]
             found: Patrol | None = by_ref.get((pid, r)) if r else None
             if found is None and not r:
-                lo, hi = (
-                    int(t_us[a]) - SPLIT_GAP_SECONDS * US,
-                    int(t_us[b - 1]) + SPLIT_GAP_SECONDS * US,
-                )
-                for p in sorted(candidates[pid], key=lambda p: p.started_at):
+                # The patrol this piece overlaps most in time (within SPLIT_GAP_SECONDS),
+                # one without a reference first: running a file again finds the same one.
+                lo, hi = int(t_us[a]), int(t_us[b - 1])
+                best: tuple[int, bool, int] | None = None
+                for p in candidates[pid]:
                     s, e = span(p)
-                    if s <= hi and e >= lo:
-                        found = p
-                        break
+                    overlap = min(e, hi) - max(s, lo)
+                    if overlap < -SPLIT_GAP_SECONDS * US:
+                        continue
+                    key = (overlap, not p.external_ref, -p.pk)
+                    if best is None or key > best:
+                        best, found = key, p
             if found is None:
                 grids = own_grids[pid]
                 seg_g = gid[a:b]
@@ -664,7 +667,10 @@ def write_synthetic_csv(
                 xy[take // 3 : take // 3 + take // 10, 0] += 0.01
             half = take // 2
             t0 = dt.datetime.combine(day, dt.time(8, 30), tz).timestamp()
-            t1 = dt.datetime.combine(day, dt.time(14, 0), tz).timestamp()
+            t1 = max(
+                dt.datetime.combine(day, dt.time(14, 0), tz).timestamp(),
+                t0 + step_seconds * half + 5400,  # after the morning, with a lunch break
+            )
             ts = np.concatenate(
                 [t0 + step_seconds * np.arange(half), t1 + step_seconds * np.arange(take - half)]
             )

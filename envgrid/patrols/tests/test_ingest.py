@@ -159,3 +159,17 @@ def test_synthetic_day_file_reads_back(patrol_world, tmp_path):
     out, _err = run(path, "--no-progress")
     assert "400 个轨迹点，新增 400" in out
     assert Patrol.objects.count() == 4  # a morning and an afternoon patrol each
+
+
+def test_rerun_finds_the_same_patrols_when_pieces_are_close(patrol_world, tmp_path):
+    w = patrol_world
+    rows = [[w.staff.pk, "app-9", iso(T0 + dt.timedelta(seconds=60 * i)), *A1] for i in range(10)]
+    later = T0 + dt.timedelta(minutes=30)  # close to the referenced patrol, not part of it
+    rows += [[w.staff.pk, "", iso(later + dt.timedelta(seconds=60 * i)), *A1] for i in range(5)]
+    path = write(tmp_path / "close.csv", rows)
+    run(path, "--no-progress")
+    before = sorted(Patrol.objects.values_list("external_ref", "point_count"))
+    assert before == [("", 5), ("app-9", 10)]
+    out, _err = run(path, "--no-progress")
+    assert "新增 0" in out
+    assert sorted(Patrol.objects.values_list("external_ref", "point_count")) == before
