@@ -275,6 +275,14 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
             status=ObligationStatus.OPEN, due_at__lt=now, paused_since__isnull=True
         ).update(status=ObligationStatus.OVERDUE, overdue_at=now)
     escalated = notified = 0
+    # A sweep notifies the same few units again and again: each unit's people once.
+    people: dict[int, list[Any]] = {}
+
+    def staff_of(unit_id: int) -> list[Any]:
+        if unit_id not in people:
+            people[unit_id] = users_of_unit(unit_id)
+        return people[unit_id]
+
     while True:
         with transaction.atomic():
             items = list(
@@ -285,14 +293,13 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
             )
             if not items:
                 break
+            events = []
             for ob in items:
                 target = escalation_unit(ob)
                 ob.escalated_at = now
                 ob.escalated_to = target
                 responsible = (
-                    [ob.person.user]
-                    if ob.person and ob.person.user_id
-                    else users_of_unit(ob.unit_id)
+                    [ob.person.user] if ob.person and ob.person.user_id else staff_of(ob.unit_id)
                 )
                 notified += notify(
                     users=responsible,
@@ -304,19 +311,22 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                 if target is not None:
                     escalated += 1
                     notified += notify(
-                        users=users_of_unit(target.pk),
+                        users=staff_of(target.pk),
                         subject=_("逾期升级：%(unit)s — %(title)s")
                         % {"unit": ob.unit.name, "title": ob.title},
                         body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。")
                         % {"unit": ob.unit.name},
                         link=ob.link,
                     )
-                _event(
-                    ob,
-                    "escalated" if target else "overdue",
-                    None,
-                    f"→ {target.name}" if target is not None else "",
+                events.append(
+                    ObligationEvent(
+                        obligation=ob,
+                        action="escalated" if target else "overdue",
+                        note=(f"→ {target.name}" if target is not None else "")[:500],
+                        due_at=ob.due_at,
+                    )
                 )
+            ObligationEvent.objects.bulk_create(events)
             Obligation.objects.bulk_update(items, ["escalated_at", "escalated_to"])
             audit_record(
                 actor=None,
