@@ -12,15 +12,16 @@ def escalate_up_the_grid_tree(obligation: Any) -> Any:
     the grid tree; None when the unit owns no grid or only a root grid."""
     from .models import Grid
 
+    # One query (the parent and its owner joined in): the sweep calls this for every item.
     grid = (
-        Grid.objects.filter(owner_unit_id=obligation.unit_id, is_active=True)
+        Grid.objects.select_related("parent__owner_unit")
+        .filter(owner_unit_id=obligation.unit_id, is_active=True)
         .order_by("-level", "code")
         .first()
     )
-    if grid is None or grid.parent_id is None:
+    if grid is None or grid.parent is None:
         return None
-    parent = Grid.objects.select_related("owner_unit").filter(pk=grid.parent_id).first()
-    return parent.owner_unit if parent is not None else None
+    return grid.parent.owner_unit
 
 
 class GridsConfig(AppConfig):
