@@ -2,14 +2,18 @@
 (their obligations, ~2.4 per case, over three years), against hand-written SQL computing
 the same indicators.
 
-Ours, in the order the office works: the live scoreboard (every computed indicator for
-every unit, scores, ranks and grades: what the review page shows), then the finalisation
-(freeze every figure, rank, grade, notify, audit). Everything runs in a transaction that is
+Ours is the finalisation, `assessment_finalise()`: compute every indicator for every
+unit, freeze the figures, score, rank, grade, notify and audit — the full annual
+assessment. The figure also prints the live scoreboard (the same computation, what the
+office's review page shows before finalising). Everything runs in a transaction that is
 rolled back, so the figure can be repeated on the same data.
 
 The baseline is SQL written by hand for the same computed indicators: the obligation
 on-time rates of every metric (one grouped scan, kinds mapped to metrics by prefix),
-meeting attendance and grid roles filled. It does not rank or write anything.
+meeting attendance, grid roles filled and patrol coverage (check windows due per entity
+by category against windows with a check in the grid; the synthetic data have no patrol
+plans, so the default frequencies apply, as they do in the app). It does not rank or
+write anything.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from typing import Any
 
 from bench.common import ASSESSMENT_YEAR, Size, line
+
+DEFAULT_EVERY_DAYS = {"key": 7, "general": 14, "registered": 14, "site": 14}  # patrols.models
 
 
 class _Rollback(Exception):
@@ -28,8 +34,12 @@ def baseline_sql(unit_ids: list[int], metrics: list[tuple[str, tuple[str, ...]]]
     values = ",".join(f"('{code}', '{p}')" for code, prefixes in metrics for p in prefixes)
     units = ",".join(str(u) for u in unit_ids)
     y = ASSESSMENT_YEAR
+    start = f"make_timestamptz({y}, 1, 1, 0, 0, 0, 'Asia/Shanghai')"
+    end = f"make_timestamptz({y + 1}, 1, 1, 0, 0, 0, 'Asia/Shanghai')"
+    every = ",".join(f"('{c}', {d})" for c, d in DEFAULT_EVERY_DAYS.items())
     return f"""
     WITH m(code, prefix) AS (VALUES {values}),
+    ev(category, every) AS (VALUES {every}),
     o AS (
       SELECT unit_id, kind,
         count(*) FILTER (WHERE status = 'done' AND NOT completed_late) AS ok,
@@ -59,6 +69,21 @@ def baseline_sql(unit_ids: list[int], metrics: list[tuple[str, tuple[str, ...]]]
     FROM grids_grid g LEFT JOIN grids_gridassignment a ON a.grid_id = g.id
       AND a.ended_at IS NULL
     WHERE g.is_active AND g.owner_unit_id IN ({units})
+    GROUP BY g.owner_unit_id
+    UNION ALL
+    SELECT g.owner_unit_id, 'patrol.coverage', coalesce(sum(d.done), 0),
+           sum(greatest(floor(365.0 / ev.every), 1)), NULL
+    FROM entities_supervisedentity e
+    JOIN grids_grid g ON g.id = e.grid_id AND g.is_active
+    JOIN ev ON ev.category = e.category
+    LEFT JOIN (
+      SELECT c.entity_id, count(DISTINCT floor(extract(epoch FROM c.checked_at - {start})
+                                               / (ev.every * 86400))) AS done
+      FROM patrols_patrolcheck c JOIN entities_supervisedentity e2 ON e2.id = c.entity_id
+      JOIN ev ON ev.category = e2.category
+      WHERE NOT c.outside_grid AND c.checked_at >= {start} AND c.checked_at < {end}
+      GROUP BY c.entity_id) d ON d.entity_id = e.id
+    WHERE e.status <> 'closed' AND g.owner_unit_id IN ({units})
     GROUP BY g.owner_unit_id
     """
 
@@ -117,13 +142,16 @@ def run(size: Size, runs: int = 3) -> dict[str, Any]:
             cur.fetchall()
             base.append(time.perf_counter() - t)
     board, fin, base_t = min(board_t), min(fin_t), min(base)
-    total = board + fin
     print(
         f"[assessment] {len(units)} units × {n_ind} indicators ({len(codes)} computed) over "
         f"{obligations:,} obligations ({size.cases:,} cases)"
     )
-    print(line("assessment", "live scoreboard vs SQL", board, base_t, "s", "<= 2x"))
-    print(line("assessment", "scoreboard + finalise vs SQL", total, base_t, "s", "<= 3 s"))
+    print(
+        line(
+            "assessment", "finalise (full assessment) vs SQL", fin, base_t, "s", "<= 3 s and <= 2x"
+        )
+    )
+    print(line("assessment", "live scoreboard vs SQL", board, base_t, "s"))
     return {
         "units": len(units),
         "cases": size.cases,
@@ -132,11 +160,11 @@ def run(size: Size, runs: int = 3) -> dict[str, Any]:
         "computed_metrics": codes,
         "ours_scoreboard_seconds": board,
         "ours_finalise_seconds": fin,
-        "ours_seconds": total,
+        "ours_seconds": fin,
         "baseline_seconds": base_t,
-        "ratio": board / base_t,
-        "ratio_with_finalise": total / base_t,
+        "ratio": fin / base_t,
+        "ratio_scoreboard": board / base_t,
         "best_of": runs,
         "goal": "<= 3 s and <= 2x hand-written SQL",
-        "goal_met": total <= 3 and board / base_t <= 2,
+        "goal_met": fin <= 3 and fin / base_t <= 2,
     }
