@@ -40,7 +40,7 @@ def test_G1_map_page_shows_the_boundaries(browser_page, artifacts_dir, world):
     page.fill("#r-lon", f"{inside.x:.6f}")
     page.fill("#r-lat", f"{inside.y:.6f}")
     page.click("#resolve-form button[type=submit]")
-    page.wait_for_function("document.getElementById('resolve-out').textContent.length > 0")
+    page.wait_for_selector("#resolve-out:not(:empty)")
     assert "站前区" in page.inner_text("#resolve-out")
     page.screenshot(path=str(artifacts_dir / "grids-map.png"), full_page=True)
     # Clicking a grid in the tree focuses it on the map.
