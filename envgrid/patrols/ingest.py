@@ -595,7 +595,8 @@ def ingest(parsed: Parsed, *, actor: Any = None, progress: Progress = _no_progre
             batch_size=500,
         )
         for p in merged.values():
-            track_refresh(p)
+            if per_patrol[p.pk]["added"]:  # nothing new: its figures stand
+                track_refresh(p)
         for p in [p for _k, p in new] + list(merged.values()):
             acc = per_patrol[p.pk]
             audit_record(
