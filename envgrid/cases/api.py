@@ -8,7 +8,6 @@ from typing import Any
 
 import django_filters
 from django.http import FileResponse, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import NotFoundError, PermissionDeniedError
+from envgrid.core.params import PlausibleIsoDateTimeFilter, query_int, query_year
 from envgrid.org.selectors import actor_for
 
 from . import documents, selectors, services
@@ -77,18 +77,10 @@ class CaseFilter(django_filters.FilterSet):
     owner_unit = django_filters.NumberFilter()
     discovered_by_unit = django_filters.NumberFilter()
     entity = django_filters.NumberFilter()
-    registered_after = django_filters.IsoDateTimeFilter(
-        field_name="registered_at", lookup_expr="gte"
-    )
-    registered_before = django_filters.IsoDateTimeFilter(
-        field_name="registered_at", lookup_expr="lt"
-    )
-    discovered_after = django_filters.IsoDateTimeFilter(
-        field_name="discovered_at", lookup_expr="gte"
-    )
-    discovered_before = django_filters.IsoDateTimeFilter(
-        field_name="discovered_at", lookup_expr="lt"
-    )
+    registered_after = PlausibleIsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
+    registered_before = PlausibleIsoDateTimeFilter(field_name="registered_at", lookup_expr="lt")
+    discovered_after = PlausibleIsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
+    discovered_before = PlausibleIsoDateTimeFilter(field_name="discovered_at", lookup_expr="lt")
 
     class Meta:
         model = Case
@@ -465,10 +457,12 @@ def _register_params(params: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if params.get("category") in selectors.CATEGORY_STEPS:
         out["category"] = params["category"]
-    for key in ("unit", "year"):
-        value = params.get(key)
-        if value and str(value).isdigit():
-            out[key] = int(value)
+    unit = query_int(params, "unit", lo=1)
+    year = query_year(params)
+    if unit is not None:
+        out["unit"] = unit
+    if year is not None:
+        out["year"] = year
     if params.get("state") in ("open", "late"):
         out["state"] = params["state"]
     return out
@@ -485,11 +479,8 @@ class TimelinessView(APIView):
         actor = actor_for(request.user)
         if not (actor.is_admin or actor.overseen_group_ids):
             raise PermissionDeniedError(_("仅领导小组办公室、领导和系统管理员可查看。"))
-        year_raw = request.query_params.get("year") or str(timezone.localdate().year)
-        if not year_raw.isdigit() or not 1900 <= int(year_raw) <= 9999:
-            from envgrid.core.errors import ApplicationError
-
-            raise ApplicationError(_("年份无效。"), code="invalid", fields={"year": [_("无效")]})
+        year = query_year(request.query_params, current_if_absent=True)
+        assert year is not None
         units = None if actor.is_admin else actor.overseen_unit_ids()
-        data = selectors.transfer_timeliness(year=int(year_raw), units=units)
+        data = selectors.transfer_timeliness(year=year, units=units)
         return Response({str(k): v for k, v in data.items()})

@@ -31,6 +31,7 @@ from envgrid.core.errors import (
     PermissionDeniedError,
 )
 from envgrid.core.notifications import notify
+from envgrid.core.params import check_plausible_time
 from envgrid.obligations.models import Obligation
 from envgrid.obligations.services import (
     LIVE,
@@ -177,6 +178,7 @@ def _required(value: Any, field: str, message: str, code: str) -> None:
 
 
 def _not_future(value: dt.datetime | None, field: str) -> None:
+    check_plausible_time(value, field)
     if value is not None and value > timezone.now() + FUTURE_TOLERANCE:
         raise ApplicationError(
             _("时间不能晚于当前时间。"), code="time_in_future", fields={field: [_("晚于当前时间")]}

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,6 +23,7 @@ from envgrid.core.deadlines import DeadlineRule
 from envgrid.core.documents import DOCX_MIME
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.core.exports import XLSX_MIME
+from envgrid.core.params import query_year
 from envgrid.org.models import Unit
 from envgrid.org.selectors import actor_for
 
@@ -128,12 +128,12 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         if self.action != "list":
             return qs
         p = self.request.query_params
-        year = p.get("year", "")
+        year = query_year(p)
         for key in ("status", "category", "mode"):
             if p.get(key):
                 qs = qs.filter(**{key: p[key]})
-        if year.isdigit():
-            qs = qs.filter(start_date__year=int(year))
+        if year is not None:
+            qs = qs.filter(start_date__year=year)
         return qs.order_by("-start_date", "-id")
 
     @extend_schema(parameters=_ACTION_FILTERS)
@@ -466,8 +466,8 @@ class AckStatsView(APIView):
     )
     def get(self, request: Request) -> Response:
         actor = actor_for(request.user)
-        raw = request.query_params.get("year", "")
-        year = int(raw) if raw.isdigit() else timezone.localtime().year
+        year = query_year(request.query_params, current_if_absent=True)
+        assert year is not None
         if actor.is_admin:
             units = None
         elif actor.person is not None:

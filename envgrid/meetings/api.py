@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
+from envgrid.core.params import query_year
 from envgrid.org.policies import leading_group_policy, person_policy, unit_policy
 
 from . import services
@@ -411,7 +412,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         p = self.request.query_params
         return meeting_list(
             user=self.request.user,
-            year=int(p["year"]) if p.get("year", "").isdigit() else None,
+            year=query_year(p),
             scope=p.get("scope", ""),
             status=p.get("status", ""),
             unit_id=int(p["unit"]) if p.get("unit", "").isdigit() else None,
@@ -591,7 +592,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             if overdue in ("0", "false")
             else None,
             meeting_id=int(p["meeting"]) if p.get("meeting", "").isdigit() else None,
-            year=int(p["year"]) if p.get("year", "").isdigit() else None,
+            year=query_year(p),
         )
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from envgrid.core.errors import ApplicationError
+from envgrid.core.params import query_int
 
 from .models import ReportSchedule
 from .policies import schedule_policy
@@ -53,16 +54,8 @@ def _parse(serializer_class: Any, view: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def _year(request: Request) -> int:
-    raw = request.query_params.get("year") or str(timezone.localdate().year)
-    try:
-        year = int(raw)
-    except ValueError:
-        raise ApplicationError(
-            _("year 须为年份数字"), code="invalid", fields={"year": [_("无效")]}
-        ) from None
-    if not 2000 <= year <= 2100:
-        raise ApplicationError(_("year 超出范围"), code="invalid", fields={"year": [_("无效")]})
-    return year
+    year = query_int(request.query_params, "year", lo=2000, hi=2100)
+    return year if year is not None else timezone.localdate().year
 
 
 REPORT_FILTERS = [

@@ -96,3 +96,28 @@ class SessionSecurityMiddleware:
         return HttpResponseRedirect(
             f"{reverse('security:totp-verify')}?{urlencode({'next': request.get_full_path()})}"
         )
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is refused with a 400.
+
+    PostgreSQL cannot store or compare text containing NUL (psycopg raises DataError),
+    so such a value reaching a search or filter would be a 500 on PostgreSQL only —
+    schemathesis found one on the case list. Form and JSON fields already refuse NUL
+    (Django's and DRF's CharField validators); this covers what bypasses them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in v for v in values)
+            for key, values in request.GET.lists()
+        ):
+            message = _("请求参数含有空字符（NUL），已拒绝。")
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "invalid", "message": message, "fields": {}}, status=400
+                )
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

@@ -291,3 +291,24 @@ def test_withdraw_and_case_status_round_trip(tree, api):
     assert r.status_code == 200
     assert Case.objects.get(pk=case.pk).status == CaseStatus.REGISTERED
     assert S  # services imported for symmetry with other tests
+
+
+def test_case_dated_before_1949_is_refused_and_writes_nothing(tree, api):
+    """A typo such as year 365 is refused: before 1901 Asia/Shanghai has a local-mean-time
+    offset that no client can parse (found by schemathesis)."""
+    api.force_authenticate(tree.ca_staff.user)
+    before = counts()
+    resp = api.post(
+        "/api/cases/",
+        {
+            "title": "热线反映异味",
+            "source": "hotline",
+            "lon": tree.p_cc[0],
+            "lat": tree.p_cc[1],
+            "input_crs": "wgs84",
+            "discovered_at": "0365-01-05T10:00:00+08:00",
+        },
+    )
+    body = _refused(resp, 400, "time_too_early")
+    assert "discovered_at" in body["fields"]
+    assert counts() == before
