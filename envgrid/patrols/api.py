@@ -238,7 +238,7 @@ class PlanStaffSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PlanSerializer(serializers.Serializer):
+class PatrolPlanSerializer(serializers.Serializer):
     grid = serializers.IntegerField(source="grid.pk")
     grid_code = serializers.CharField(source="grid.code")
     grid_name = serializers.CharField(source="grid.name")
@@ -254,7 +254,7 @@ class PlanSerializer(serializers.Serializer):
         return row.plan.notes if row.plan else ""
 
 
-class PlanInSerializer(serializers.Serializer):
+class PatrolPlanInSerializer(serializers.Serializer):
     staff = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
     every_days = serializers.DictField(
         child=serializers.IntegerField(allow_null=True),
@@ -270,22 +270,22 @@ class PatrolPlanViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
 
     policy = grid_policy
     queryset = Grid.objects.select_related("owner_unit").order_by("code")
-    serializer_class = PlanSerializer
+    serializer_class = PatrolPlanSerializer
     http_method_names = ["get", "put", "head", "options"]
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         rows = plan_rows(user=request.user, grids=page if page is not None else [])
-        return self.get_paginated_response(PlanSerializer(rows, many=True).data)
+        return self.get_paginated_response(PatrolPlanSerializer(rows, many=True).data)
 
     def retrieve(self, request: Request, pk: Any = None) -> Response:
         [row] = plan_rows(user=request.user, grids=[self.get_object()])
-        return Response(PlanSerializer(row).data)
+        return Response(PatrolPlanSerializer(row).data)
 
-    @extend_schema(request=PlanInSerializer, responses={200: PlanSerializer})
+    @extend_schema(request=PatrolPlanInSerializer, responses={200: PatrolPlanSerializer})
     def update(self, request: Request, pk: Any = None) -> Response:
         grid = self.get_object()
-        data = _valid(PlanInSerializer, request)
+        data = _valid(PatrolPlanInSerializer, request)
         ids = list(dict.fromkeys(data["staff"]))
         people = list(Person.objects.filter(pk__in=ids))
         missing = sorted(set(ids) - {p.pk for p in people})
@@ -303,4 +303,4 @@ class PatrolPlanViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
             notes=data.get("notes"),
         )
         [row] = plan_rows(user=request.user, grids=[grid])
-        return Response(PlanSerializer(row).data)
+        return Response(PatrolPlanSerializer(row).data)

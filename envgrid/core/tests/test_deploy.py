@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_production_settings_pass_check_deploy_with_no_warnings(tmp_path):
     env = {
-        **os.environ,
+        # The browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright in this process;
+        # a production environment never has it (check --deploy would rightly refuse).
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "ENVGRID_DEBUG": "0",
         "ENVGRID_HTTPS": "1",
