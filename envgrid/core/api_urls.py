@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from envgrid.security.api import TokenWithTOTPView
 
 from .calendar import WorkCalendar
 from .deadlines import DeadlineRule, RuleKind, compute_due
@@ -171,7 +172,7 @@ class DeadlineView(APIView):
 
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("auth/token/", TokenWithTOTPView.as_view(), name="api-token"),
     path("calendar/years/", CalendarYearListView.as_view(), name="calendar-year-list"),
     path(
         "calendar/years/<int:year>/", CalendarYearDetailView.as_view(), name="calendar-year-detail"

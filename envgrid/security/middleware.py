@@ -111,8 +111,7 @@ class RejectNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in v for v in values)
-            for key, values in request.GET.lists()
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
             message = _("请求参数含有空字符（NUL），已拒绝。")
             if request.path.startswith("/api/"):

@@ -208,3 +208,26 @@ def test_disable_needs_a_current_code(world):
         assert r.status_code == 302
     assert not TOTPDevice.objects.exists()
     assert AuditEvent.objects.filter(action="totp.disable").count() == 1
+
+
+def test_api_token_for_a_totp_account_needs_a_fresh_code(world):
+    """The token endpoint is the API's login: with TOTP enabled a password alone gets 403
+    totp_required, a wrong or replayed code 400, a fresh code the token."""
+    user = world.office_staff.user
+    device = TOTPDevice.objects.create(user=user, secret=totp.random_secret(), confirmed_at=T0)
+    api = Client()
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        creds = {"username": user.username, "password": PW}
+        bare = api.post("/api/auth/token/", creds)
+        assert bare.status_code == 403 and bare.json()["code"] == "totp_required"
+        wrong = api.post("/api/auth/token/", {**creds, "totp": "000000"})
+        assert wrong.status_code == 400 and wrong.json()["code"] == "totp_invalid"
+        code = totp.totp(device.secret)
+        ok = api.post("/api/auth/token/", {**creds, "totp": code})
+        assert ok.status_code == 200 and len(ok.json()["token"]) == 40
+        again = api.post("/api/auth/token/", {**creds, "totp": code})
+        assert again.status_code == 400
+    # Accounts without TOTP are unchanged: the password gets the token.
+    other = world.member_staff[0].user
+    plain = api.post("/api/auth/token/", {"username": other.username, "password": PW})
+    assert plain.status_code == 200 and plain.json()["token"]
