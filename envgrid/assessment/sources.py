@@ -160,8 +160,12 @@ def _register_grids() -> None:
                 "id", "owner_unit_id", "level", "min_staff", "name", "code"
             )
         )
+        # Assignments of those grids by a join, not an IN list of every grid id (tens of
+        # thousands at province scale).
         counts = (
-            GridAssignment.objects.filter(grid_id__in=[g.pk for g in grids], started_at__lte=as_of)
+            GridAssignment.objects.filter(
+                grid__owner_unit_id__in=list(unit_ids), grid__is_active=True, started_at__lte=as_of
+            )
             .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=as_of))
             .values("grid_id", "role")
             .annotate(n=Count("person_id", distinct=True))
