@@ -70,6 +70,26 @@ POSTGIS_FORMS = {
         SELECT DISTINCT ON (p.i) p.i, c.pos FROM bench_points p
         JOIN bench_cells c ON ST_Covers(c.geom, p.geom)
         ORDER BY p.i, c.level DESC, c.code""",
+    # Cells outer, points found through their GiST index: each polygon is tested against
+    # its points one after another, so PostGIS prepares it once (its prepared-geometry cache).
+    "cells-outer+distinct-on": """
+        SELECT DISTINCT ON (p.i) p.i, c.pos FROM bench_cells c
+        CROSS JOIN LATERAL (
+          SELECT i FROM bench_points p WHERE ST_Covers(c.geom, p.geom)) p
+        ORDER BY p.i, c.level DESC, c.code""",
+    # Leaf level first (most points end there, and the big upper polygons are never tested
+    # for them), then the general form for the rest.
+    "leaf-first": """
+        WITH leaf AS (
+          SELECT DISTINCT ON (p.i) p.i, c.pos FROM bench_cells c
+          JOIN bench_points p ON ST_Covers(c.geom, p.geom)
+          WHERE c.level = (SELECT max(level) FROM bench_cells)
+          ORDER BY p.i, c.code)
+        SELECT i, pos FROM leaf
+        UNION ALL
+        SELECT p.i, (array_agg(c.pos ORDER BY c.level DESC, c.code))[1] FROM bench_points p
+        JOIN bench_cells c ON ST_Covers(c.geom, p.geom)
+        WHERE NOT EXISTS (SELECT 1 FROM leaf WHERE leaf.i = p.i) GROUP BY p.i""",
     "join+group": """
         SELECT p.i, (array_agg(c.pos ORDER BY c.level DESC, c.code))[1] FROM bench_points p
         JOIN bench_cells c ON ST_Covers(c.geom, p.geom) GROUP BY p.i""",
