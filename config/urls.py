@@ -6,7 +6,9 @@ from importlib import import_module, util
 
 from django.apps import apps
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -22,6 +24,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", web_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that name no icon (Swagger UI, admin).
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
     # Open311 GeoReport v2 at the root path that existing clients expect.
     path("open311/", include("envgrid.disclosure.open311_urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
 
 from .errors import ApplicationError
@@ -27,3 +28,20 @@ class AdminOnlyMiddleware:
         if isinstance(exception, ApplicationError) and not request.path.startswith("/api/"):
             return render(request, "web/error.html", {"error": exception}, status=exception.status)
         return None
+
+
+class PagesChineseByDefaultLocaleMiddleware(LocaleMiddleware):
+    """Pages are in Chinese unless the user chose English (the language switch sets a
+    cookie); the browser's Accept-Language is not consulted for them, so an office PC with
+    an English browser still shows the Chinese UI. The API keeps content negotiation: a
+    client may ask for English messages with Accept-Language."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith("/api/"):
+            return super().process_request(request)
+        saved = request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        try:
+            return super().process_request(request)
+        finally:
+            if saved is not None:
+                request.META["HTTP_ACCEPT_LANGUAGE"] = saved

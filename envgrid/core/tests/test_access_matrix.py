@@ -29,7 +29,7 @@ from envgrid.org.models import Person, PersonRole, Unit, UnitKind
 from envgrid.testing import make_user
 
 PUBLIC = re.compile(
-    r"^/(accounts/|i18n/|jsi18n/|api/schema/|api/docs/|api/auth/token/|healthz|static/|open311/|"
+    r"^/(accounts/|i18n/|jsi18n/|api/schema/|api/docs/|api/auth/token/|healthz|favicon|static/|open311/|"
     r"disclosure/(?!manage/|staff/))"
 )
 SKIP = re.compile(r"^/(admin/|accounts/logout|i18n/)")

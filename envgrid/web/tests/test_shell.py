@@ -149,3 +149,16 @@ def test_api_errors_are_json_code_message_fields(client, world):
     r = client.get("/api/org/persons/999999/")
     assert r.status_code == 404
     assert set(r.json()) == {"code", "message", "fields"}
+
+
+def test_pages_are_chinese_for_an_english_browser_until_english_is_chosen(client, world):
+    client.force_login(world.office_staff.user)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page and "我的待办" in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in page
+    # The API still negotiates: a client may ask for English messages.
+    anon = client.__class__()
+    r = anon.get("/api/cases/?year=x", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code in (401, 403) and r.json()["message"].isascii()
