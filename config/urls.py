@@ -6,13 +6,19 @@ from importlib import import_module, util
 
 from django.apps import apps
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from envgrid.web import views as web_views
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the hashed name exists only once collectstatic has run.
+    return HttpResponseRedirect(static("web/favicon.svg"))
+
 
 urlpatterns = [
     path("", web_views.home, name="home"),
@@ -25,7 +31,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", web_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages that name no icon (Swagger UI, admin).
-    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     # Open311 GeoReport v2 at the root path that existing clients expect.
     path("open311/", include("envgrid.disclosure.open311_urls")),
 ]
