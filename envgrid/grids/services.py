@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
@@ -104,12 +104,45 @@ def history_record(
     return row
 
 
-def history_record_many(entries: Iterable[dict[str, Any]], *, actor: Any) -> list[GridHistory]:
-    """Append many ordinary (not major) history rows in one INSERT, for bulk writes such
-    as an entity import; each entry holds history_record's grid, kind, summary, before,
-    after and entity_id."""
+def history_record_many(entries: Iterable[dict[str, Any]], *, actor: Any) -> int:
+    """Append many ordinary (not major) history rows at once, for bulk writes such as an
+    entity import; each entry holds history_record's grid, kind, summary, before, after
+    and entity_id. Returns how many rows were written. Nothing else is written: no audit
+    entry (the caller audits the bulk write) and no index version (no boundary moves).
+
+    On PostgreSQL the rows go in by COPY: `bulk_create`'s parameters were quoted value by
+    value on the client, and the INSERT was 37 % of an import's write (docs/performance.md
+    figure 5)."""
     user = actor if getattr(actor, "is_authenticated", False) else None
+    actor_repr = _actor_repr(actor)
     now = timezone.now()
+    if connection.vendor == "postgresql":
+        user_id = user.pk if user is not None else None
+        n = 0
+        with connection.cursor() as cur:
+            copy = cur.copy(  # type: ignore[attr-defined]
+                f"COPY {GridHistory._meta.db_table} (grid_id, kind, summary, before, after, "
+                "actor_id, actor_repr, at, is_major, entity_id) FROM STDIN"
+            )
+            with copy as cp:
+                for e in entries:
+                    before, after = e.get("before"), e.get("after")
+                    cp.write_row(
+                        (
+                            e["grid"].pk,
+                            e["kind"],
+                            e["summary"][:500],
+                            None if before is None else json.dumps(before, ensure_ascii=False),
+                            None if after is None else json.dumps(after, ensure_ascii=False),
+                            user_id,
+                            actor_repr,
+                            now,
+                            False,
+                            e.get("entity_id"),
+                        )
+                    )
+                    n += 1
+        return n
     rows = [
         GridHistory(
             grid=e["grid"],
@@ -118,14 +151,14 @@ def history_record_many(entries: Iterable[dict[str, Any]], *, actor: Any) -> lis
             before=e.get("before"),
             after=e.get("after"),
             actor=user,
-            actor_repr=_actor_repr(actor),
+            actor_repr=actor_repr,
             at=now,
             is_major=False,
             entity_id=e.get("entity_id"),
         )
         for e in entries
     ]
-    return GridHistory.objects.bulk_create(rows, batch_size=2000)
+    return len(GridHistory.objects.bulk_create(rows, batch_size=2000))
 
 
 def _require_major_summary(major: bool, summary: str) -> None:
