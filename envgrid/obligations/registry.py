@@ -1,8 +1,13 @@
 """Extension points: workflows and the grid tree plug in here (obligations knows neither).
 
-- Escalation: `register_escalation_resolver(fn)`; fn(obligation) -> Unit | None names who
-  an overdue item escalates to (grids registers "owner of the parent grid"). The first
-  non-None answer wins; the fallback is the office of the unit's leading group.
+- Escalation: `register_escalation_resolver_many(fn)`; fn(list[Obligation]) ->
+  {obligation id: Unit | None} names who each overdue item of a sweep batch escalates to,
+  in a few queries for the whole batch (grids registers "owner of the parent grid" this
+  way). `register_escalation_resolver(fn)` takes the one-item form fn(obligation) ->
+  Unit | None and adapts it (one call per item, for resolvers that answer only a rare
+  kind without a query). Resolvers are asked in registration order, each about the items
+  still without an answer; the first non-None answer other than the item's own unit wins;
+  the fallback is the office of the unit's leading group.
 - Overdue handlers: `register_overdue_handler(kind_prefix, fn)`; fn(list[Obligation]) runs
   once for items newly marked overdue whose kind starts with the prefix (meetings turn
   overdue decisions into supervision notices this way).
@@ -13,20 +18,49 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 EscalationResolver = Callable[[Any], Any]
+EscalationResolverMany = Callable[[list[Any]], Mapping[int, Any]]
 OverdueHandler = Callable[[list[Any]], None]
 
 SweepHook = Callable[[Any], None]
 
-_resolvers: list[EscalationResolver] = []
+_resolvers: list[EscalationResolverMany] = []
+_adapted: dict[EscalationResolver, EscalationResolverMany] = {}
 _handlers: list[tuple[str, OverdueHandler]] = []
 _sweep_hooks: list[SweepHook] = []
 
 
+def _one_by_one(fn: EscalationResolver) -> EscalationResolverMany:
+    """The batch form of a one-item resolver: an item it fails on has no answer from it
+    (logged), the rest of the batch still has theirs."""
+
+    def many(obligations: list[Any]) -> dict[int, Any]:
+        answers: dict[int, Any] = {}
+        for ob in obligations:
+            try:
+                answers[ob.pk] = fn(ob)
+            except Exception:  # a broken resolver must not stop the sweep
+                log.exception("escalation resolver failed for obligation %s", ob.pk)
+        return answers
+
+    many.__qualname__ = many.__name__ = f"one_by_one({getattr(fn, '__qualname__', fn)!s})"
+    return many
+
+
 def register_escalation_resolver(fn: EscalationResolver) -> EscalationResolver:
+    if fn not in _adapted:
+        _adapted[fn] = _one_by_one(fn)
+        _resolvers.append(_adapted[fn])
+    return fn
+
+
+def register_escalation_resolver_many(fn: EscalationResolverMany) -> EscalationResolverMany:
     if fn not in _resolvers:
         _resolvers.append(fn)
     return fn
@@ -38,7 +72,8 @@ def register_overdue_handler(kind_prefix: str, fn: OverdueHandler) -> OverdueHan
     return fn
 
 
-def escalation_resolvers() -> list[EscalationResolver]:
+def escalation_resolvers() -> list[EscalationResolverMany]:
+    """Every resolver in its batch form, in registration order."""
     return list(_resolvers)
 
 

@@ -10,14 +10,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
 from envgrid.core.errors import ApplicationError, ConflictError
-from envgrid.core.notifications import notify
+from envgrid.core.notifications import Message, notify_many
 
 from .models import (
     Obligation,
@@ -239,18 +239,92 @@ def users_of_unit(unit_id: int, *, roles: Iterable[str] | None = None) -> list[A
     return list(get_user_model().objects.filter(pk__in=user_ids))
 
 
-def escalation_unit(ob: Obligation) -> Any:
-    for resolver in escalation_resolvers():
-        try:
-            target = resolver(ob)
-        except Exception:  # a broken resolver must not stop the sweep
-            log.exception("escalation resolver failed for obligation %s", ob.pk)
-            continue
-        if target is not None and target.pk != ob.unit_id:
-            return target
-    from envgrid.org.selectors import office_units_of
+def users_of_units(unit_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """`users_of_unit` for many units in one query: {unit id: its active users}."""
+    from envgrid.org.models import Person
 
-    return office_units_of(ob.unit).exclude(pk=ob.unit_id).first()
+    found: dict[int, list[Any]] = {uid: [] for uid in unit_ids}
+    if not found:
+        return found
+    people = (
+        Person.objects.filter(
+            unit_id__in=list(found), is_active=True, user__isnull=False, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("unit_id", "user_id")
+    )
+    for p in people:
+        found[p.unit_id].append(p.user)
+    return found
+
+
+def escalation_units(
+    items: list[Obligation], *, fallback: dict[int, Any] | None = None
+) -> dict[int, Any]:
+    """{obligation id: the unit it escalates to, or None}. Every resolver is asked once
+    about the items still without an answer; the first non-None answer other than the
+    item's own unit wins. The rest go to the office of their unit's leading group, looked
+    up once per unit (`fallback` carries those answers across a sweep's batches)."""
+    answers: dict[int, Any] = {}
+    pending = list(items)
+    for resolver in escalation_resolvers():
+        if not pending:
+            break
+        try:
+            found = resolver(pending)
+        except Exception:  # a broken resolver must not stop the sweep
+            log.exception(
+                "escalation resolver %r failed for obligations %s…%s",
+                resolver,
+                pending[0].pk,
+                pending[-1].pk,
+            )
+            continue
+        rest = []
+        for ob in pending:
+            target = found.get(ob.pk)
+            if target is not None and target.pk != ob.unit_id:
+                answers[ob.pk] = target
+            else:
+                rest.append(ob)
+        pending = rest
+    if pending:
+        from envgrid.org.selectors import office_units_of
+
+        offices = fallback if fallback is not None else {}
+        for ob in pending:
+            if ob.unit_id not in offices:
+                offices[ob.unit_id] = office_units_of(ob.unit).exclude(pk=ob.unit_id).first()
+            answers[ob.pk] = offices[ob.unit_id]
+    return answers
+
+
+def escalation_unit(ob: Obligation) -> Any:
+    return escalation_units([ob])[ob.pk]
+
+
+def _mark_escalated(items: list[Obligation], now: dt.datetime) -> None:
+    """`bulk_update(items, ["escalated_at", "escalated_to"])` as UPDATE … FROM (VALUES …):
+    Django builds that update as a CASE WHEN per item and per field, which cost more
+    Python time than all the rest of a batch (profile at the medium size: 3.6 s of 7.1 s
+    for 4,204 items). The VALUES list's columns are column1, column2 on both databases."""
+    meta = Obligation._meta
+    qn = connection.ops.quote_name
+    table, pk = qn(meta.db_table), qn("id")
+    column = {f.name: qn(str(f.column)) for f in meta.concrete_fields}
+    at_col, to_col = column["escalated_at"], column["escalated_to"]
+    at_value = connection.ops.adapt_datetimefield_value(now)
+    size = connection.ops.bulk_batch_size([pk, pk, pk], items)  # room for `now` too
+    with connection.cursor() as cur:
+        for start in range(0, len(items), size):
+            chunk = items[start : start + size]
+            rows = ", ".join(["(%s, %s)"] * len(chunk))
+            cur.execute(
+                f"UPDATE {table} SET {at_col} = %s, "  # noqa: S608 (names from _meta)
+                f"{to_col} = CAST(v.column2 AS BIGINT) "
+                f"FROM (VALUES {rows}) AS v WHERE {table}.{pk} = v.column1",
+                [at_value, *(x for ob in chunk for x in (ob.pk, ob.escalated_to_id))],
+            )
 
 
 @dataclass
@@ -275,48 +349,56 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
             status=ObligationStatus.OPEN, due_at__lt=now, paused_since__isnull=True
         ).update(status=ObligationStatus.OVERDUE, overdue_at=now)
     escalated = notified = 0
-    # A sweep notifies the same few units again and again: each unit's people once.
+    # A sweep notifies the same few units again and again: each unit's people once, and
+    # each unit's fallback escalation once; per batch the resolvers and the inbox are a
+    # few queries whatever the batch's size.
     people: dict[int, list[Any]] = {}
-
-    def staff_of(unit_id: int) -> list[Any]:
-        if unit_id not in people:
-            people[unit_id] = users_of_unit(unit_id)
-        return people[unit_id]
+    offices: dict[int, Any] = {}
 
     while True:
         with transaction.atomic():
             items = list(
                 Obligation.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=ObligationStatus.OVERDUE, escalated_at__isnull=True)
-                .select_related("unit", "person")
+                .select_related("unit", "person__user")
                 .order_by("id")[:batch]
             )
             if not items:
                 break
+            targets = escalation_units(items, fallback=offices)
+            wanted = {t.pk for t in targets.values() if t is not None} | {
+                ob.unit_id for ob in items if not (ob.person and ob.person.user_id)
+            }
+            people.update(users_of_units(wanted - people.keys()))
+            messages: list[Message] = []
             events = []
             for ob in items:
-                target = escalation_unit(ob)
+                target = targets[ob.pk]
                 ob.escalated_at = now
                 ob.escalated_to = target
                 responsible = (
-                    [ob.person.user] if ob.person and ob.person.user_id else staff_of(ob.unit_id)
+                    [ob.person.user] if ob.person and ob.person.user_id else people[ob.unit_id]
                 )
-                notified += notify(
-                    users=responsible,
-                    subject=_("逾期提醒：%(title)s") % {"title": ob.title},
-                    body=_("截止时间 %(due)s 已过，请尽快办理。")
-                    % {"due": f"{timezone.localtime(ob.due_at):%Y-%m-%d %H:%M}"},
-                    link=ob.link,
+                messages.append(
+                    Message(
+                        users=responsible,
+                        subject=_("逾期提醒：%(title)s") % {"title": ob.title},
+                        body=_("截止时间 %(due)s 已过，请尽快办理。")
+                        % {"due": f"{timezone.localtime(ob.due_at):%Y-%m-%d %H:%M}"},
+                        link=ob.link,
+                    )
                 )
                 if target is not None:
                     escalated += 1
-                    notified += notify(
-                        users=staff_of(target.pk),
-                        subject=_("逾期升级：%(unit)s — %(title)s")
-                        % {"unit": ob.unit.name, "title": ob.title},
-                        body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。")
-                        % {"unit": ob.unit.name},
-                        link=ob.link,
+                    messages.append(
+                        Message(
+                            users=people[target.pk],
+                            subject=_("逾期升级：%(unit)s — %(title)s")
+                            % {"unit": ob.unit.name, "title": ob.title},
+                            body=_("%(unit)s 的事项已逾期，按规定升级至本单位督办。")
+                            % {"unit": ob.unit.name},
+                            link=ob.link,
+                        )
                     )
                 events.append(
                     ObligationEvent(
@@ -326,8 +408,9 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                         due_at=ob.due_at,
                     )
                 )
+            notified += notify_many(messages)
             ObligationEvent.objects.bulk_create(events)
-            Obligation.objects.bulk_update(items, ["escalated_at", "escalated_to"])
+            _mark_escalated(items, now)
             audit_record(
                 actor=None,
                 action="obligation.sweep",

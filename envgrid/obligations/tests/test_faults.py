@@ -40,24 +40,27 @@ def _open_items(world: World, n: int) -> list[Obligation]:
 def test_sweep_survives_a_connection_drop_mid_run_and_never_notifies_twice(monkeypatch):
     world = World()
     items = _open_items(world, 7)
-    real_notify = services.notify
+    real_notify_many = services.notify_many
     calls = {"n": 0}
 
-    def dropping_notify(**kwargs):  # type: ignore[no-untyped-def]
+    def dropping_notify_many(messages):  # type: ignore[no-untyped-def]
+        # The sweep writes a batch's notifications in one call, after resolving where
+        # every item escalates and before its events: the second call is the middle of
+        # the second batch of three.
         calls["n"] += 1
-        if calls["n"] == 7:  # in the middle of the second batch of three
+        if calls["n"] == 2:
             # What a dropped connection looks like to the code: the socket is gone (on
             # PostgreSQL closing it is real; SQLite's test database ignores a close) and
             # the next statement fails.
             connection.close()
             raise OperationalError("server closed the connection unexpectedly")
-        return real_notify(**kwargs)
+        return real_notify_many(messages)
 
-    monkeypatch.setattr(services, "notify", dropping_notify)
+    monkeypatch.setattr(services, "notify_many", dropping_notify_many)
     with time_machine.travel(dt.datetime(2025, 10, 20, 9, 0, tzinfo=SH), tick=False):
         with pytest.raises(OperationalError):
             services.sweep(batch=3)
-        monkeypatch.setattr(services, "notify", real_notify)
+        monkeypatch.setattr(services, "notify_many", real_notify_many)
 
         # The first batch committed; the one the drop hit left nothing behind.
         escalated_after_drop = Obligation.objects.filter(escalated_at__isnull=False).count()
