@@ -78,6 +78,14 @@ class Obligation(models.Model):
             models.Index(fields=["status", "due_at"], name="obl_status_due"),
             models.Index(fields=["unit", "status", "due_at"], name="obl_unit_status_due"),
             models.Index(fields=["subject_type", "subject_id", "kind"], name="obl_subject_kind"),
+            # The sweep's batches: overdue items not yet escalated, by id. Partial, so it
+            # holds only the backlog; without it each batch scanned the primary key past
+            # every escalated item (0.35 s a batch at 3.4 M obligations).
+            models.Index(
+                fields=["id"],
+                condition=Q(status="overdue", escalated_at__isnull=True),
+                name="obl_to_escalate",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
