@@ -73,11 +73,19 @@ def browser_page(live_server):
         context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
         page = context.new_page()
         page.base = live_server.url  # type: ignore[attr-defined]
+        # A script or handler the Content-Security-Policy blocks fails silently for the
+        # user; every browser test fails instead.
+        blocked: list[str] = []
+        page.on(
+            "console",
+            lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         try:
             yield page
         finally:
             context.close()
             browser.close()
+        assert blocked == [], f"blocked by the CSP: {blocked[:3]}"
 
 
 def _uses_db(item) -> bool:

@@ -292,9 +292,10 @@ LOGGING = {
 }
 
 # Content-Security-Policy (envgrid.security.middleware): everything from this origin only.
-# Inline scripts and styles are still allowed because several templates carry small
-# inline scripts, handlers and style attributes; moving them to static files would let
-# 'unsafe-inline' go. A configured tile server is the one outside image source.
+# No inline script runs: page behaviour lives in static files (web/envgrid.js handles
+# data-autosubmit, data-confirm and data-back), Swagger UI loads its init script as a file
+# (SpectacularSwaggerSplitView). Inline styles are still allowed (style attributes and
+# Swagger UI's <style>). A configured tile server is the one outside image source.
 _tile_origin = ""
 if ENVGRID_TILE_URL:
     _tile = urlsplit(ENVGRID_TILE_URL.replace("{s}", "*"))
@@ -302,7 +303,7 @@ if ENVGRID_TILE_URL:
 ENVGRID_CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self'",
         "style-src 'self' 'unsafe-inline'",
         f"img-src 'self' data: blob:{_tile_origin}",
         "font-src 'self' data:",

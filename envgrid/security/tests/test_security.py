@@ -231,3 +231,24 @@ def test_api_token_for_a_totp_account_needs_a_fresh_code(world):
     other = world.member_staff[0].user
     plain = api.post("/api/auth/token/", {"username": other.username, "password": PW})
     assert plain.status_code == 200 and plain.json()["token"]
+
+
+def test_no_template_carries_an_inline_script_or_handler():
+    """script-src is 'self' only: an inline <script> or on*= handler in a template would
+    silently stop working in the browser, so none may come back."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    inline = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
+    handler = re.compile(r"\son[a-z]+\s*=\s*[\"']", re.I)
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("templates/**/*.html")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if inline.search(line) or handler.search(line) or "javascript:" in line
+    ]
+    assert offenders == []
+    from django.conf import settings
+
+    assert "script-src 'self';" in settings.ENVGRID_CSP + ";"

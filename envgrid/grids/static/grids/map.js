@@ -4,7 +4,8 @@
   "use strict";
   var el = document.getElementById("grid-map");
   if (!el || typeof L === "undefined") { return; }
-  var T = window.ENVGRID_I18N || {};
+  var holder = document.getElementById("map-i18n");
+  var T = holder ? holder.dataset : {};
   var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
   var tileUrl = el.dataset.tileUrl;
   if (tileUrl) {
