@@ -108,3 +108,20 @@ def pytest_runtest_call(item):
         if problems:
             raise AssertionError(f"audit chain broken after test: {problems[:5]}")
     return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_teardown(django_db_setup, django_db_blocker):
+    """Threads of the concurrency and live-server tests can leave a PostgreSQL session
+    open; dropping the test database at the end then fails with a warning and leaves the
+    database behind. End those sessions first (the suite is over: nobody needs them)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
