@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, NotFoundError
+from envgrid.core.params import query_year
 from envgrid.org.selectors import actor_for
 
 from . import documents, selectors, services
@@ -407,7 +408,7 @@ def _transfer_list(request: HttpRequest, direction: str) -> HttpResponse:
         direction=direction,
         status=g.get("status") or None,
         transfer_type=g.get("type") or None,
-        year=int(g["year"]) if g.get("year", "").isdigit() else None,
+        year=query_year(g),
         overdue=_truthy(g.get("overdue")),
     )
     if g.get("format") == "xlsx":
@@ -439,9 +440,7 @@ def transfer_outbox(request: HttpRequest) -> HttpResponse:
 def transfer_register_xlsx(request: HttpRequest) -> HttpResponse:
     """移送登记簿: every transfer the user may see (optionally one year)."""
     g = request.GET
-    qs = selectors.transfer_list(
-        user=request.user, year=int(g["year"]) if g.get("year", "").isdigit() else None
-    )
+    qs = selectors.transfer_list(user=request.user, year=query_year(g))
     return documents.transfer_register_response(qs[:EXPORT_LIMIT])
 
 
@@ -681,8 +680,8 @@ def overdue(request: HttpRequest) -> HttpResponse:
         params["category"] = g["category"]
     if g.get("unit", "").isdigit():
         params["unit"] = int(g["unit"])
-    if g.get("year", "").isdigit():
-        params["year"] = int(g["year"])
+    if (year := query_year(g)) is not None:
+        params["year"] = year
     if g.get("state") in ("open", "late"):
         params["state"] = g["state"]
     rows = selectors.overdue_register(user=request.user, **params)

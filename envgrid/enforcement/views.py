@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import XLSX_MIME, xlsx_response
+from envgrid.core.params import query_year
 from envgrid.org.models import Person
 from envgrid.org.policies import unit_policy
 from envgrid.org.selectors import actor_for
@@ -73,12 +74,11 @@ def _do(request: HttpRequest, action: EnforcementAction, fn: Callable[[], Any], 
 
 
 def _filters(request: HttpRequest) -> dict[str, Any]:
-    year = request.GET.get("year", "")
     return {
         "status": request.GET.get("status") or None,
         "category": request.GET.get("category") or None,
         "mode": request.GET.get("mode") or None,
-        "year": int(year) if year.isdigit() else None,
+        "year": query_year(request.GET),
         "q": (request.GET.get("q") or "").strip() or None,
     }
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import query_year
 from envgrid.org.models import LeadingGroup, Person, Unit
 from envgrid.org.policies import unit_policy
 from envgrid.org.selectors import actor_for
@@ -53,7 +54,7 @@ def _int(value: Any) -> int | None:
 
 
 def _year(request: HttpRequest) -> int | None:
-    return _int(request.GET.get("year"))
+    return query_year(request.GET)
 
 
 # ---- meetings ---------------------------------------------------------------
