@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 
 class PlanStatus(models.TextChoices):
@@ -523,27 +524,18 @@ EVENT_LABELS = {
 }
 
 
-class AssessmentEvent(models.Model):
+class AssessmentEvent(StatusHistory):
     """Append-only status history of assessments, evaluations and objections (STYLE 4)."""
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="events")
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="events")
     evaluation = models.ForeignKey(
-        UnitEvaluation, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        UnitEvaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     objection = models.ForeignKey(
-        Objection, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Objection, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
-    action = models.CharField(_("操作"), max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    note = models.TextField(_("说明"), blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
         verbose_name = _("考核记录")
         verbose_name_plural = _("考核记录")
 

@@ -404,8 +404,6 @@ def assessment_open(
     assessment = Assessment.objects.create(
         leading_group=group, year=plan.year, plan=plan, opened_at=now
     )
-    plan.status = PlanStatus.IN_USE
-    plan.save(update_fields=["status", "updated_at"])
     evaluations = UnitEvaluation.objects.bulk_create(
         [UnitEvaluation(assessment=assessment, unit_id=uid) for uid in chosen]
     )
@@ -426,13 +424,7 @@ def assessment_open(
         obj=assessment,
         after={**snapshot(assessment), "unit_ids": chosen},
     )
-    audit_record(
-        actor=actor,
-        action="assessment.plan.in_use",
-        obj=plan,
-        before={"status": PlanStatus.DRAFT},
-        after={"status": PlanStatus.IN_USE, "assessment": assessment.pk},
-    )
+    workflow.transition(plan, PlanStatus.IN_USE, actor=actor, extra={"assessment": assessment.pk})
     return assessment
 
 
@@ -490,10 +482,8 @@ def assessment_adopt_plan(
         ]
     )
     old_plan = _lock_plan(old_plan)
-    old_plan.status = PlanStatus.RETIRED
-    old_plan.save(update_fields=["status", "updated_at"])
-    plan.status = PlanStatus.IN_USE
-    plan.save(update_fields=["status", "updated_at"])
+    workflow.transition(old_plan, PlanStatus.RETIRED, actor=actor, extra={"by": plan.pk})
+    workflow.transition(plan, PlanStatus.IN_USE, actor=actor, extra={"assessment": assessment.pk})
     assessment.plan = plan
     assessment.save(update_fields=["plan", "updated_at"])
     audit_record(

@@ -7,19 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from envgrid.core.audit import audit_record
-from envgrid.core.errors import ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.workflow import Transition, Workflow, register, step
 
 from .models import (
     Assessment,
     AssessmentEvent,
+    AssessmentPlan,
     AssessmentStatus,
     EvaluationStatus,
     Objection,
     ObjectionStatus,
+    PlanStatus,
     UnitEvaluation,
 )
 
@@ -37,11 +37,51 @@ OBJECTION_TRANSITIONS: dict[tuple[str, str], str] = {
     (ObjectionStatus.PENDING, ObjectionStatus.UPHELD): "assessment.objection.uphold",
     (ObjectionStatus.PENDING, ObjectionStatus.REJECTED): "assessment.objection.reject",
 }
+# A plan is drafted, used by one assessment, and retired when a newer version replaces it.
+PLAN_TRANSITIONS: dict[tuple[str, str], str] = {
+    (PlanStatus.DRAFT, PlanStatus.IN_USE): "assessment.plan.in_use",
+    (PlanStatus.IN_USE, PlanStatus.RETIRED): "assessment.plan.retire",
+}
 TABLES: dict[type[models.Model], dict[tuple[str, str], str]] = {
     Assessment: ASSESSMENT_TRANSITIONS,
     UnitEvaluation: EVALUATION_TRANSITIONS,
     Objection: OBJECTION_TRANSITIONS,
+    AssessmentPlan: PLAN_TRANSITIONS,
 }
+
+
+def _steps(table: dict[tuple[str, str], str]) -> tuple[Transition, ...]:
+    """One kernel step per (from, to) row, named (in history and audit) by its action."""
+    return tuple(
+        step(action, {frm}, to, audit_action=action) for (frm, to), action in table.items()
+    )
+
+
+def _ids(obj: Any, actor: Any) -> dict[str, Any]:
+    if isinstance(obj, Assessment):
+        return {"assessment_id": obj.pk, "evaluation_id": None, "objection_id": None}
+    if isinstance(obj, UnitEvaluation):
+        return {"assessment_id": obj.assessment_id, "evaluation_id": obj.pk, "objection_id": None}
+    return {
+        "assessment_id": obj.evaluation.assessment_id,
+        "evaluation_id": obj.evaluation_id,
+        "objection_id": obj.pk,
+    }
+
+
+for _model, _table in TABLES.items():
+    register(
+        Workflow(
+            model=_model,
+            transitions=_steps(_table),
+            audit_prefix=_model._meta.model_name or "",
+            # A plan belongs to no assessment yet: its moves are audited only.
+            history=None if _model is AssessmentPlan else AssessmentEvent,
+            history_subject="",  # _ids names the rows it belongs to
+            history_extra=_ids,
+            audit_fields=["status"],
+        )
+    )
 
 
 def can_transition(obj: models.Model, to_status: str) -> bool:
@@ -49,7 +89,7 @@ def can_transition(obj: models.Model, to_status: str) -> bool:
 
 
 def transition(
-    obj: Assessment | UnitEvaluation | Objection,
+    obj: Assessment | UnitEvaluation | Objection | AssessmentPlan,
     to_status: str,
     *,
     actor: Any,
@@ -58,43 +98,7 @@ def transition(
     at: Any = None,
 ) -> None:
     """Move `obj` to `to_status` (the caller holds the row lock and saves other fields first)."""
-    table = TABLES[type(obj)]
-    from_status = obj.status
-    action = table.get((from_status, to_status))
-    if action is None:
-        raise ConflictError(
-            _("当前状态“%(status)s”下不能进行此操作。") % {"status": obj.get_status_display()},
-            code="transition_not_allowed",
-            fields={"status": from_status},
-        )
-    obj.status = to_status
-    obj.save(update_fields=["status"])
-    if isinstance(obj, Assessment):
-        assessment_id, evaluation_id, objection_id = obj.pk, None, None
-    elif isinstance(obj, UnitEvaluation):
-        assessment_id, evaluation_id, objection_id = obj.assessment_id, obj.pk, None
-    else:
-        assessment_id = obj.evaluation.assessment_id
-        evaluation_id, objection_id = obj.evaluation_id, obj.pk
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    AssessmentEvent.objects.create(
-        assessment_id=assessment_id,
-        evaluation_id=evaluation_id,
-        objection_id=objection_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor=user,
-        at=at or timezone.now(),
-        note=note,
-    )
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=obj,
-        before={"status": from_status},
-        after={"status": to_status, **(extra or {})},
-    )
+    kernel.transition(obj, to=to_status, actor=actor, note=note, at=at, audit_extra=extra)
 
 
 def transition_many(
@@ -105,54 +109,17 @@ def transition_many(
     at: Any = None,
     extras: dict[int, dict[str, Any]] | None = None,
 ) -> None:
-    """`transition` for many evaluations at once (finalising a large group): the same table
-    check for each, one UPDATE per source status guarded by that status, history rows in
-    one insert, and one audit event per evaluation."""
+    """`transition` for many evaluations at once (finalising a large group). One audit
+    event for the batch, filed under the assessment the evaluations belong to (ids are in
+    before/after); each evaluation also has its own history row."""
     if not objs:
         return
-    moment = at or timezone.now()
-    by_from: dict[str, list[UnitEvaluation]] = {}
-    for obj in objs:
-        if (obj.status, to_status) not in EVALUATION_TRANSITIONS:
-            raise ConflictError(
-                _("当前状态“%(status)s”下不能进行此操作。") % {"status": obj.get_status_display()},
-                code="transition_not_allowed",
-                fields={"status": obj.status, "id": obj.pk},
-            )
-        by_from.setdefault(obj.status, []).append(obj)
-    for from_status, group in by_from.items():
-        changed = UnitEvaluation.objects.filter(
-            pk__in=[o.pk for o in group], status=from_status
-        ).update(status=to_status)
-        if changed != len(group):  # someone moved one meanwhile: refuse the whole batch
-            raise ConflictError(_("数据已被他人修改，请刷新后重试。"), code="concurrent_change")
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    events = []
-    for obj in objs:
-        events.append(
-            AssessmentEvent(
-                assessment_id=obj.assessment_id,
-                evaluation_id=obj.pk,
-                action=EVALUATION_TRANSITIONS[(obj.status, to_status)],
-                from_status=obj.status,
-                to_status=to_status,
-                actor=user,
-                at=moment,
-            )
-        )
-    AssessmentEvent.objects.bulk_create(events)
-    # One audit event for the batch, listing every evaluation with its before/after (the
-    # overdue sweep records its batches the same way); each evaluation also has its own
-    # history row above.
-    audit_record(
+    kernel.transition_many(
+        objs,
+        to=to_status,
         actor=actor,
-        action=f"{EVALUATION_TRANSITIONS[(objs[0].status, to_status)]}.batch",
-        # Filed under the assessment the evaluations belong to (ids are in before/after).
-        object_type=Assessment._meta.label_lower,
-        object_id=str(objs[0].assessment_id),
-        object_repr=f"{len(objs)} unit evaluations → {to_status}",
-        before={str(o.pk): {"status": o.status} for o in objs},
-        after={str(o.pk): {"status": to_status, **((extras or {}).get(o.pk, {}))} for o in objs},
+        at=at,
+        extras=extras,
+        audit_object_type=Assessment._meta.label_lower,
+        audit_object_id=str(objs[0].assessment_id),
     )
-    for obj in objs:
-        obj.status = to_status

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 
 class CaseSource(models.TextChoices):
@@ -234,21 +235,12 @@ class Case(TimeStampedModel):
         return self.discovered_at
 
 
-class CaseStatusChange(models.Model):
+class CaseStatusChange(StatusHistory):
     """Append-only status history (STYLE rule 4): the current status is the newest row."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="status_changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    action = models.CharField(max_length=40)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
         indexes = [models.Index(fields=["case", "at"], name="case_status_hist")]
 
     def __str__(self) -> str:
@@ -421,19 +413,10 @@ class TransferEvidence(models.Model):
         return self.original_name
 
 
-class TransferStatusChange(models.Model):
+class TransferStatusChange(StatusHistory):
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="status_changes")
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    action = models.CharField(max_length=40)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
         indexes = [models.Index(fields=["transfer", "at"], name="transfer_status_hist")]
 
     def __str__(self) -> str:

@@ -63,7 +63,7 @@ from .models import (
     TransferType,
 )
 from .policies import case_policy, dispute_policy, transfer_policy
-from .workflow import case_transition, transfer_transition
+from .workflow import case_transition, dispute_transition, transfer_transition
 
 # ---- rules as data -----------------------------------------------------------------
 
@@ -1563,15 +1563,16 @@ def dispute_designate(
     ).exists():
         raise ConflictError(_("移送管辖待对方受理或退回，暂不能指定。"), code="transfer_pending")
     now = timezone.now()
-    before = snapshot(dispute)
-    dispute.status = DisputeStatus.DESIGNATED
-    dispute.designated_unit = unit
-    dispute.designated_at = now
-    dispute.designated_by = actor if getattr(actor, "is_authenticated", False) else None
-    dispute.designation_reason = reason
-    dispute.save()
-    audit_record(
-        actor=actor, action="dispute.designate", obj=dispute, before=before, after=snapshot(dispute)
+    dispute_transition(
+        dispute=dispute,
+        action="designate",
+        actor=actor,
+        fields={
+            "designated_unit": unit,
+            "designated_at": now,
+            "designated_by": actor if getattr(actor, "is_authenticated", False) else None,
+            "designation_reason": reason,
+        },
     )
     primary = next((c for c in cases if c.owner_unit_id == unit.pk), None)
     if primary is None and cases:

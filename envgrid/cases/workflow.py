@@ -1,88 +1,60 @@
-"""Status tables of cases and transfers, and the one function per workflow that moves a
-status, appends a history row and writes an audit event (STYLE rule 4)."""
+"""Status tables of cases and transfers, declared for the core workflow kernel
+(`envgrid.core.workflow`), and the per-workflow entry points the services call: thin
+wrappers that lock, check, write the history row and the audit event there (STYLE rule 4).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ApplicationError, ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.workflow import NEW, PREVIOUS, Transition, Workflow, register, step
 
 from .models import (
     Case,
     CaseStatus,
     CaseStatusChange,
+    DisputeStatus,
+    JurisdictionDispute,
     Transfer,
     TransferStatus,
     TransferStatusChange,
 )
 
-# Target meaning "the status the case had before it entered the current one" (a returned
-# or withdrawn jurisdiction transfer gives the case back as it was).
-PREVIOUS = "__previous__"
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[str]
-    target: str
-    label: str | Promise
-
-
-def _t(sources: set[str], target: str, label: str | Promise) -> Transition:
-    return Transition(frozenset(sources), target, label)
-
+__all__ = ["PREVIOUS", "Transition"]
 
 S = CaseStatus
-CASE_TRANSITIONS: dict[str, Transition] = {
-    "register": _t({""}, S.REGISTERED, gettext_lazy("登记")),
-    "receive": _t({""}, S.INVESTIGATING, gettext_lazy("受理移送案件")),
-    "open": _t({S.REGISTERED}, S.INVESTIGATING, gettext_lazy("立案调查")),
-    "transfer_out": _t({S.REGISTERED, S.INVESTIGATING}, S.TRANSFERRED, gettext_lazy("移送管辖")),
-    "transfer_back": _t({S.TRANSFERRED}, PREVIOUS, gettext_lazy("移送被退回或撤回")),
-    "transfer_accepted": _t({S.TRANSFERRED}, S.CLOSED, gettext_lazy("接收单位已受理，移送结案")),
-    "complete": _t({S.INVESTIGATING}, S.HANDLED, gettext_lazy("查处完成")),
-    "close": _t({S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.CLOSED, gettext_lazy("结案")),
-    "designated_away": _t(
+_CASE_STEPS = (
+    step("register", {NEW}, S.REGISTERED, gettext_lazy("登记")),
+    step("receive", {NEW}, S.INVESTIGATING, gettext_lazy("受理移送案件")),
+    step("open", {S.REGISTERED}, S.INVESTIGATING, gettext_lazy("立案调查")),
+    step("transfer_out", {S.REGISTERED, S.INVESTIGATING}, S.TRANSFERRED, gettext_lazy("移送管辖")),
+    step("transfer_back", {S.TRANSFERRED}, PREVIOUS, gettext_lazy("移送被退回或撤回")),
+    step("transfer_accepted", {S.TRANSFERRED}, S.CLOSED, gettext_lazy("接收单位已受理，移送结案")),
+    step("complete", {S.INVESTIGATING}, S.HANDLED, gettext_lazy("查处完成")),
+    step("close", {S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.CLOSED, gettext_lazy("结案")),
+    step(
+        "designated_away",
         {S.REGISTERED, S.INVESTIGATING, S.TRANSFERRED, S.HANDLED},
         S.CLOSED,
         gettext_lazy("指定其他单位管辖，本案终结"),
     ),
-    "withdraw": _t({S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.WITHDRAWN, gettext_lazy("撤销")),
-}
+    step("withdraw", {S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.WITHDRAWN, gettext_lazy("撤销")),
+)
+CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in _CASE_STEPS}
 
 T = TransferStatus
-TRANSFER_TRANSITIONS: dict[str, Transition] = {
-    "send": _t({""}, T.SENT, gettext_lazy("移送")),
-    "accept": _t({T.SENT}, T.ACCEPTED, gettext_lazy("受理")),
-    "return": _t({T.SENT}, T.RETURNED, gettext_lazy("退回")),
-    "withdraw": _t({T.SENT}, T.WITHDRAWN, gettext_lazy("撤回")),
-    "complete": _t({T.ACCEPTED}, T.HANDLED, gettext_lazy("查处完成")),
-    "feedback": _t({T.HANDLED}, T.FED_BACK, gettext_lazy("反馈查处结果")),
-}
-
-
-def case_actions_available(case: Case) -> set[str]:
-    return {a for a, t in CASE_TRANSITIONS.items() if case.status in t.sources}
-
-
-def transfer_actions_available(transfer: Transfer) -> set[str]:
-    return {a for a, t in TRANSFER_TRANSITIONS.items() if transfer.status in t.sources}
-
-
-def _refuse(current: str, action: str, label: Any) -> ConflictError:
-    return ConflictError(
-        _("当前状态下不能执行“%(action)s”。") % {"action": label},
-        code="invalid_transition",
-        fields={"status": [current], "action": [action]},
-    )
+_TRANSFER_STEPS = (
+    step("send", {NEW}, T.SENT, gettext_lazy("移送")),
+    step("accept", {T.SENT}, T.ACCEPTED, gettext_lazy("受理")),
+    step("return", {T.SENT}, T.RETURNED, gettext_lazy("退回")),
+    step("withdraw", {T.SENT}, T.WITHDRAWN, gettext_lazy("撤回")),
+    step("complete", {T.ACCEPTED}, T.HANDLED, gettext_lazy("查处完成")),
+    step("feedback", {T.HANDLED}, T.FED_BACK, gettext_lazy("反馈查处结果")),
+)
+TRANSFER_TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TRANSFER_STEPS}
 
 
 def _previous_status(case: Case) -> str:
@@ -96,41 +68,58 @@ def _previous_status(case: Case) -> str:
     return entered.from_status
 
 
-@transaction.atomic
+CASE_WORKFLOW = register(
+    Workflow(
+        model=Case,
+        transitions=_CASE_STEPS,
+        audit_prefix="case",
+        history=CaseStatusChange,
+        history_subject="case",
+        previous=_previous_status,
+    )
+)
+TRANSFER_WORKFLOW = register(
+    Workflow(
+        model=Transfer,
+        transitions=_TRANSFER_STEPS,
+        audit_prefix="transfer",
+        history=TransferStatusChange,
+        history_subject="transfer",
+    )
+)
+
+# A jurisdiction dispute (T5) is decided once: the designation is final.
+DISPUTE_WORKFLOW = register(
+    Workflow(
+        model=JurisdictionDispute,
+        transitions=(
+            step(
+                "designate",
+                {DisputeStatus.OPEN},
+                DisputeStatus.DESIGNATED,
+                gettext_lazy("指定管辖"),
+            ),
+        ),
+        audit_prefix="dispute",
+    )
+)
+
+
+def case_actions_available(case: Case, actor: Any = None) -> set[str]:
+    return {t.action for t in kernel.actions_available(case, actor)}
+
+
+def transfer_actions_available(transfer: Transfer, actor: Any = None) -> set[str]:
+    return {t.action for t in kernel.actions_available(transfer, actor)}
+
+
 def case_transition(
     *, case: Case, action: str, actor: Any, note: str = "", fields: dict[str, Any] | None = None
 ) -> Case:
-    """Move `case` by `action` from the table; `fields` are set in the same save.
-    The caller holds the row lock (select_for_update) when the move depends on it."""
-    try:
-        transition = CASE_TRANSITIONS[action]
-    except KeyError:
-        raise ApplicationError(_("未知操作。"), code="unknown_action") from None
-    current = case.status if case.pk else ""
-    if current not in transition.sources:
-        raise _refuse(current, action, transition.label)
-    target = _previous_status(case) if transition.target == PREVIOUS else transition.target
-    before = snapshot(case) if case.pk else None
-    for key, value in (fields or {}).items():
-        setattr(case, key, value)
-    case.status = target
-    case.save()
-    CaseStatusChange.objects.create(
-        case=case,
-        from_status=current,
-        to_status=target,
-        action=action,
-        at=timezone.now(),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        note=note,
-    )
-    audit_record(
-        actor=actor, action=f"case.{action}", obj=case, before=before, after=snapshot(case)
-    )
-    return case
+    """Move `case` by `action` from the table; `fields` are set in the same save."""
+    return kernel.transition(case, action=action, actor=actor, note=note, fields=fields)
 
 
-@transaction.atomic
 def transfer_transition(
     *,
     transfer: Transfer,
@@ -139,32 +128,15 @@ def transfer_transition(
     note: str = "",
     fields: dict[str, Any] | None = None,
 ) -> Transfer:
-    try:
-        transition = TRANSFER_TRANSITIONS[action]
-    except KeyError:
-        raise ApplicationError(_("未知操作。"), code="unknown_action") from None
-    current = transfer.status if transfer.pk else ""
-    if current not in transition.sources:
-        raise _refuse(current, action, transition.label)
-    before = snapshot(transfer) if transfer.pk else None
-    for key, value in (fields or {}).items():
-        setattr(transfer, key, value)
-    transfer.status = transition.target
-    transfer.save()
-    TransferStatusChange.objects.create(
-        transfer=transfer,
-        from_status=current,
-        to_status=transition.target,
-        action=action,
-        at=timezone.now(),
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        note=note,
-    )
-    audit_record(
-        actor=actor,
-        action=f"transfer.{action}",
-        obj=transfer,
-        before=before,
-        after=snapshot(transfer),
-    )
-    return transfer
+    return kernel.transition(transfer, action=action, actor=actor, note=note, fields=fields)
+
+
+def dispute_transition(
+    *,
+    dispute: JurisdictionDispute,
+    action: str,
+    actor: Any,
+    note: str = "",
+    fields: dict[str, Any] | None = None,
+) -> JurisdictionDispute:
+    return kernel.transition(dispute, action=action, actor=actor, note=note, fields=fields)

@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "envgrid.core"
     label = "core"
     verbose_name = _("基础")
+
+    def ready(self) -> None:
+        # Every app declares its transition tables in its own workflow.py; import them all
+        # so the kernel knows each table before the first request (core names no app).
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("workflow")

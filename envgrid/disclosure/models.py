@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 # --------------------------------------------------------------------------- publications
 
@@ -100,20 +101,10 @@ class Publication(TimeStampedModel):
         return reverse("disclosure:publication_public", args=[self.pk])
 
 
-class PublicationEvent(models.Model):
+class PublicationEvent(StatusHistory):
     """Append-only history of a publication's status (STYLE rule 4)."""
 
-    publication = models.ForeignKey(Publication, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
+    publication = models.ForeignKey(Publication, on_delete=models.PROTECT, related_name="events")
 
     def __str__(self) -> str:
         return f"{self.publication_id} {self.from_status}→{self.to_status}"
@@ -452,26 +443,15 @@ class Petition(models.Model):
         )
 
 
-class PetitionEvent(models.Model):
+class PetitionEvent(StatusHistory):
     """Append-only history of a petition. `public_note` is what the petitioner sees on the
     tracking page (written by staff, never the contact data)."""
 
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    petition = models.ForeignKey(Petition, on_delete=models.PROTECT, related_name="events")
     unit = models.ForeignKey(
         "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(blank=True)
     public_note = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.action}"

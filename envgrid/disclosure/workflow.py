@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.audit import snapshot
+from envgrid.core.workflow import Workflow, register, step
 
 from .models import (
     Petition,
@@ -21,21 +22,29 @@ from .models import (
 )
 
 P = PublicationStatus
+_PUBLICATION_STEPS = (
+    step("reviewed", {P.DRAFT}, P.REVIEWED, gettext_lazy("审核")),
+    step("draft", {P.REVIEWED}, P.DRAFT, gettext_lazy("退回修改")),
+    step("published", {P.REVIEWED}, P.PUBLISHED, gettext_lazy("发布")),
+    step("withdrawn", {P.DRAFT, P.REVIEWED, P.PUBLISHED}, P.WITHDRAWN, gettext_lazy("撤回")),
+)
 PUBLICATION_TRANSITIONS: dict[str, set[str]] = {
-    P.DRAFT: {P.REVIEWED, P.WITHDRAWN},
-    P.REVIEWED: {P.PUBLISHED, P.DRAFT, P.WITHDRAWN},
-    P.PUBLISHED: {P.WITHDRAWN},
-    P.WITHDRAWN: set(),
+    str(s): {t.target for t in _PUBLICATION_STEPS if s in t.sources} for s in P.values
 }
 
 S = PetitionStatus
+# A petition's steps are named by the service that takes them (accept, reply, link...);
+# the table lists the moves, the caller's `action` names the step in history and audit.
+_PETITION_STEPS = (
+    step("accepted", {S.RECEIVED}, S.ACCEPTED, gettext_lazy("受理")),
+    step("declined", {S.RECEIVED}, S.DECLINED, gettext_lazy("不予受理")),
+    step("objected", {S.RECEIVED}, S.OBJECTED, gettext_lazy("退回")),
+    step("linked", {S.RECEIVED, S.ACCEPTED, S.OBJECTED}, S.LINKED, gettext_lazy("并案")),
+    step("replied", {S.ACCEPTED}, S.REPLIED, gettext_lazy("答复办结")),
+    step("received", {S.OBJECTED}, S.RECEIVED, gettext_lazy("重新交办")),
+)
 PETITION_TRANSITIONS: dict[str, set[str]] = {
-    S.RECEIVED: {S.ACCEPTED, S.DECLINED, S.OBJECTED, S.LINKED},
-    S.ACCEPTED: {S.REPLIED, S.LINKED},
-    S.OBJECTED: {S.RECEIVED, S.LINKED},
-    S.REPLIED: set(),
-    S.DECLINED: set(),
-    S.LINKED: set(),
+    str(s): {t.target for t in _PETITION_STEPS if s in t.sources} for s in S.values
 }
 
 
@@ -43,33 +52,9 @@ def publication_transition(
     publication: Publication, to: str, *, actor: Any, note: str = "", **fields: Any
 ) -> Publication:
     """Move a (locked) publication to `to`, setting `fields`; refuse moves not in the table."""
-    frm = publication.status
-    if to not in PUBLICATION_TRANSITIONS.get(frm, set()):
-        raise ConflictError(
-            _("公开信息当前状态为“%(frm)s”，不能变为“%(to)s”。")
-            % {"frm": P(frm).label, "to": P(to).label},
-            code="publication_bad_transition",
-        )
-    before = snapshot(publication, fields=_AUDITED_PUB)
-    publication.status = to
-    for key, value in fields.items():
-        setattr(publication, key, value)
-    publication.save()
-    PublicationEvent.objects.create(
-        publication=publication,
-        from_status=frm,
-        to_status=to,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        note=note[:500],
+    return kernel.transition(
+        publication, to=to, actor=actor, note=note, fields=fields, verb=str(to)
     )
-    audit_record(
-        actor=actor,
-        action=f"publication.{to}",
-        obj=publication,
-        before=before,
-        after=snapshot(publication, fields=_AUDITED_PUB),
-    )
-    return publication
 
 
 _AUDITED_PUB = [
@@ -109,35 +94,16 @@ def petition_transition(
     public_note: str = "",
     **fields: Any,
 ) -> Petition:
-    frm = petition.status
-    if to not in PETITION_TRANSITIONS.get(frm, set()):
-        raise ConflictError(
-            _("信访件当前状态为“%(frm)s”，不能执行此操作。") % {"frm": S(frm).label},
-            code="petition_bad_transition",
-        )
-    before = snapshot(petition, fields=_AUDITED_PETITION)
-    petition.status = to
-    for key, value in fields.items():
-        setattr(petition, key, value)
-    petition.save()
-    petition_event(
+    return kernel.transition(
         petition,
-        action=action,
+        to=to,
         actor=actor,
-        from_status=frm,
-        to_status=to,
         note=note,
-        public_note=public_note,
+        fields=fields,
+        verb=action,
+        history_fields={"public_note": public_note[:500]},
+        audit_repr=petition.tracking_code,
     )
-    audit_record(
-        actor=actor,
-        action=f"petition.{action}",
-        obj=petition,
-        object_repr=petition.tracking_code,
-        before=before,
-        after=snapshot(petition, fields=_AUDITED_PETITION),
-    )
-    return petition
 
 
 def petition_event(
@@ -165,3 +131,26 @@ def petition_event(
 
 def petition_audited(petition: Petition) -> dict[str, Any]:
     return snapshot(petition, fields=_AUDITED_PETITION)
+
+
+PUBLICATION_WORKFLOW = register(
+    Workflow(
+        model=Publication,
+        transitions=_PUBLICATION_STEPS,
+        audit_prefix="publication",
+        history=PublicationEvent,
+        history_subject="publication",
+        audit_fields=_AUDITED_PUB,
+    )
+)
+PETITION_WORKFLOW = register(
+    Workflow(
+        model=Petition,
+        transitions=_PETITION_STEPS,
+        audit_prefix="petition",
+        history=PetitionEvent,
+        history_subject="petition",
+        history_extra=lambda petition, actor: {"unit_id": petition.unit_id},
+        audit_fields=_AUDITED_PETITION,
+    )
+)

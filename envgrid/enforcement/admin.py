@@ -73,7 +73,7 @@ class EnforcementActionAdmin(ReadOnlyAdmin):
 
 class AssignmentEventInline(ReadOnlyInline):
     model = AssignmentEvent
-    fields = ["at", "verb", "from_status", "to_status", "actor", "note"]
+    fields = ["at", "action", "from_status", "to_status", "actor", "note"]
 
 
 @admin.register(Assignment)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 from . import rules
 
@@ -202,22 +203,15 @@ class EnforcementAction(TimeStampedModel):
         return self.status in (ActionStatus.DEPLOYED, ActionStatus.IN_PROGRESS)
 
 
-class ActionStatusChange(models.Model):
-    """Append-only status history of an action (STYLE rule 4)."""
+class ActionStatusChange(StatusHistory):
+    """Append-only status history of an action (STYLE rule 4). Here `action` is the
+    enforcement action itself (the table predates the kernel); the step is not stored."""
 
-    action = models.ForeignKey(
-        EnforcementAction, on_delete=models.CASCADE, related_name="status_changes"
+    action = models.ForeignKey(  # type: ignore[assignment]
+        EnforcementAction, on_delete=models.PROTECT, related_name="status_changes"
     )
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
         verbose_name = _("行动状态变更")
         verbose_name_plural = _("行动状态变更")
 
@@ -468,24 +462,13 @@ class Assignment(models.Model):
         return timezone.now() > self.ack_due_at
 
 
-class AssignmentEvent(models.Model):
+class AssignmentEvent(StatusHistory):
     """Append-only history of an assignment: status changes and escalations."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="events")
-    verb = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="events")
 
     def __str__(self) -> str:
-        return f"{self.assignment_id} {self.verb}"
+        return f"{self.assignment_id} {self.action}"
 
 
 class Inspection(models.Model):

@@ -47,13 +47,12 @@ from .models import (
     AssignmentStatus,
     EnforcementAction,
     Finding,
-    FindingStatus,
     Inspection,
     InspectionPhoto,
     ParticipantRole,
 )
 from .policies import action_policy
-from .workflow import action_transition, assignment_transition
+from .workflow import action_transition, assignment_transition, finding_transition
 
 ACK_KIND = "enforcement.assignment.ack"
 REPORT_KIND = "enforcement.assignment.report"
@@ -662,7 +661,7 @@ def action_deploy(*, actor: Any, action: EnforcementAction, note: str = "") -> E
         assignment.save(update_fields=["ack_due_at", "ack_obligation", "report_obligation"])
         AssignmentEvent.objects.create(
             assignment=assignment,
-            verb="issue",
+            action="issue",
             to_status=AssignmentStatus.PENDING,
             actor=actor if getattr(actor, "is_authenticated", False) else None,
         )
@@ -1129,7 +1128,7 @@ def on_assignments_overdue(obligations: list[Any]) -> None:
         assignment.save(update_fields=["escalated_at", "escalated_to"])
         AssignmentEvent.objects.create(
             assignment=assignment,
-            verb="escalate",
+            action="escalate",
             from_status=assignment.status,
             to_status=assignment.status,
             note=_("逾期未签收，已升级至%(u)s")
@@ -1501,7 +1500,6 @@ def finding_to_case(*, actor: Any, finding: Finding) -> Any:
     for photo in finding.photos.all():
         with photo.file.open("rb") as fh:
             files.append(content_file(fh.read(), photo.original_name))
-    before = snapshot(finding)
     case = case_create(
         actor=actor,
         title=_("%(e)s：%(t)s") % {"e": entity.name, "t": finding.title},
@@ -1521,16 +1519,10 @@ def finding_to_case(*, actor: Any, finding: Finding) -> Any:
         suspected_crime=finding.suspected_crime,
         evidence_files=files,
     )
-    finding.case = case
-    finding.case_number = case.number
-    finding.case_created_at = timezone.now()
-    finding.status = FindingStatus.CASE_CREATED
-    finding.save(update_fields=["case", "case_number", "case_created_at", "status"])
-    audit_record(
+    finding_transition(
+        finding=finding,
+        action="to_case",
         actor=actor,
-        action="enforcement.finding.to_case",
-        obj=finding,
-        before=before,
-        after=snapshot(finding),
+        fields={"case": case, "case_number": case.number, "case_created_at": timezone.now()},
     )
     return case

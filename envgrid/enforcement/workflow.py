@@ -7,16 +7,14 @@ assignment has no way to "decline" (E4: 下级网格要服从安排，不得推�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ApplicationError, ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.errors import ConflictError
+from envgrid.core.workflow import Transition, Workflow, register, step
 
 from .models import (
     ActionStatus,
@@ -25,129 +23,150 @@ from .models import (
     AssignmentEvent,
     AssignmentStatus,
     EnforcementAction,
+    Finding,
+    FindingStatus,
 )
 
-
-@dataclass(frozen=True)
-class Transition:
-    verb: str
-    label: Any
-    # Who may take it: "approver" (organiser's leadership or the office), "organiser"
-    # (the organising unit), "assignee" (the assigned unit), "system" (a cascade).
-    who: str
-
-
+# Who may take a step (the services check it with their own messages; the kernel checks it
+# again and the pages ask it for their buttons): "approver" (the organiser's leadership or
+# the office, E3), "organiser" (the organising unit), "inspector" (the organiser or a
+# participating unit: the first inspection starts the action), "closer" (organiser or
+# approver), "assignee" (the assigned unit). Cascades have no `who` (kernel.SYSTEM).
 S = ActionStatus
+_ACTION_STEPS = (
+    step("approve", {S.DRAFT}, S.APPROVED, gettext_lazy("批准方案"), who="approver"),
+    step("deploy", {S.APPROVED}, S.DEPLOYED, gettext_lazy("部署"), who="organiser"),
+    step("start", {S.DEPLOYED}, S.IN_PROGRESS, gettext_lazy("开始实施"), who="inspector"),
+    step("complete", {S.IN_PROGRESS}, S.COMPLETED, gettext_lazy("完成"), who="organiser"),
+    step(
+        "cancel",
+        {S.DRAFT, S.APPROVED, S.DEPLOYED, S.IN_PROGRESS},
+        S.CANCELLED,
+        gettext_lazy("撤销"),
+        who="closer",
+    ),
+)
+# (from, to) → step, as the services and tests look moves up.
 ACTION_TRANSITIONS: dict[tuple[str, str], Transition] = {
-    (S.DRAFT, S.APPROVED): Transition("approve", gettext_lazy("批准方案"), "approver"),
-    (S.APPROVED, S.DEPLOYED): Transition("deploy", gettext_lazy("部署"), "organiser"),
-    (S.DEPLOYED, S.IN_PROGRESS): Transition("start", gettext_lazy("开始实施"), "organiser"),
-    (S.IN_PROGRESS, S.COMPLETED): Transition("complete", gettext_lazy("完成"), "organiser"),
-    (S.DRAFT, S.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "organiser"),
-    (S.APPROVED, S.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "organiser"),
-    (S.DEPLOYED, S.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "organiser"),
-    (S.IN_PROGRESS, S.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "organiser"),
+    (frm, t.target): t for t in _ACTION_STEPS for frm in sorted(t.sources)
 }
 
 A = AssignmentStatus
-ASSIGNMENT_TRANSITIONS: dict[tuple[str, str], Transition] = {
-    (A.PENDING, A.ACKNOWLEDGED): Transition("acknowledge", gettext_lazy("签收"), "assignee"),
-    (A.ACKNOWLEDGED, A.COMPLETED): Transition("complete", gettext_lazy("报告完成"), "assignee"),
+_ASSIGNMENT_STEPS = (
+    step("acknowledge", {A.PENDING}, A.ACKNOWLEDGED, gettext_lazy("签收"), who="assignee"),
+    step("complete", {A.ACKNOWLEDGED}, A.COMPLETED, gettext_lazy("报告完成"), who="assignee"),
     # Only when the whole action is cancelled by its organiser.
-    (A.PENDING, A.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "system"),
-    (A.ACKNOWLEDGED, A.CANCELLED): Transition("cancel", gettext_lazy("撤销"), "system"),
+    step("cancel", {A.PENDING, A.ACKNOWLEDGED}, A.CANCELLED, gettext_lazy("撤销")),
+)
+ASSIGNMENT_TRANSITIONS: dict[tuple[str, str], Transition] = {
+    (frm, t.target): t for t in _ASSIGNMENT_STEPS for frm in sorted(t.sources)
 }
 
 
+def _may_action(action: EnforcementAction, actor: Any, t: Transition) -> bool:
+    from .policies import action_policy
+
+    p = action_policy
+    if t.who == "approver":
+        return bool(p.can_approve(actor, action))
+    if t.who == "inspector":
+        return bool(p.can_inspect(actor, action) or p.can_change(actor, action))
+    if t.who == "closer":
+        return bool(p.is_organiser(actor, action) or p.can_approve(actor, action))
+    return bool(p.is_organiser(actor, action) or p.can_change(actor, action))
+
+
+def _may_assignment(assignment: Assignment, actor: Any, t: Transition) -> bool:
+    from .policies import action_policy
+
+    return bool(action_policy.can_act_on_assignment(actor, assignment))
+
+
+ACTION_WORKFLOW = register(
+    Workflow(
+        model=EnforcementAction,
+        transitions=_ACTION_STEPS,
+        audit_prefix="enforcement.action",
+        history=ActionStatusChange,
+        history_subject="action",
+        history_action=False,
+        may=_may_action,
+    )
+)
+ASSIGNMENT_WORKFLOW = register(
+    Workflow(
+        model=Assignment,
+        transitions=_ASSIGNMENT_STEPS,
+        audit_prefix="enforcement.assignment",
+        history=AssignmentEvent,
+        history_subject="assignment",
+        may=_may_assignment,
+    )
+)
+
+# A finding becomes a case once (E3); its status says so.
+FINDING_WORKFLOW = register(
+    Workflow(
+        model=Finding,
+        transitions=(
+            step(
+                "to_case",
+                {FindingStatus.OPEN},
+                FindingStatus.CASE_CREATED,
+                gettext_lazy("登记为案件"),
+            ),
+        ),
+        audit_prefix="enforcement.finding",
+    )
+)
+
+
 def action_allowed(status: str) -> list[tuple[str, Transition]]:
-    return [(to, t) for (frm, to), t in ACTION_TRANSITIONS.items() if frm == status]
+    return [(t.target, t) for t in ACTION_WORKFLOW.allowed_from(status)]
 
 
-def _status_label(choices: Any, value: str) -> str:
-    return str(dict(choices.choices).get(value, value))
-
-
-@transaction.atomic
 def action_transition(
     *, action: EnforcementAction, to: str, actor: Any, note: str = "", **fields: Any
 ) -> EnforcementAction:
     """Move `action` to `to` if the table allows it from its current status, setting the
     given fields in the same write. Permission checks are the caller's (services)."""
-    locked = EnforcementAction.objects.select_for_update().get(pk=action.pk)
-    if locked.status != action.status:
-        raise ConflictError(_("行动状态已被他人修改，请刷新后重试。"), code="status_changed")
-    transition = ACTION_TRANSITIONS.get((locked.status, to))
-    if transition is None:
-        raise ApplicationError(
-            _("行动当前为“%(frm)s”，不能变为“%(to)s”。")
-            % {
-                "frm": _status_label(ActionStatus, locked.status),
-                "to": _status_label(ActionStatus, to),
-            },
-            code="transition_not_allowed",
-            fields={"status": [locked.status]},
-        )
-    before = snapshot(locked)
-    frm = locked.status
-    locked.status = to
-    for key, value in fields.items():
-        setattr(locked, key, value)
-    locked.save()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    ActionStatusChange.objects.create(
-        action=locked, from_status=frm, to_status=to, at=timezone.now(), actor=user, note=note[:500]
-    )
-    audit_record(
-        actor=actor,
-        action=f"enforcement.action.{transition.verb}",
-        obj=locked,
-        before=before,
-        after=snapshot(locked),
-    )
-    action.__dict__.update(locked.__dict__)
-    return locked
+    if action.pk:
+        stored = EnforcementAction.objects.values_list("status", flat=True).get(pk=action.pk)
+        if stored != action.status:
+            raise ConflictError(_("行动状态已被他人修改，请刷新后重试。"), code="status_changed")
+    return kernel.transition(action, to=to, actor=actor, note=note, fields=fields, refresh=True)
 
 
-@transaction.atomic
 def assignment_transition(
     *, assignment: Assignment, to: str, actor: Any, note: str = "", **fields: Any
 ) -> Assignment:
-    locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-    transition = ASSIGNMENT_TRANSITIONS.get((locked.status, to))
-    if transition is None:
-        raise ApplicationError(
+    try:
+        return kernel.transition(
+            assignment,
+            to=to,
+            actor=actor,
+            note=note,
+            fields=fields,
+            refresh=True,
+        )
+    except ConflictError as exc:
+        if exc.code != kernel.NOT_ALLOWED:
+            raise
+        # E4: the table has no way to decline an assignment; say so in the refusal.
+        exc.message = str(
             _(
                 "任务当前为“%(frm)s”，不能变为“%(to)s”。下级网格应服从安排，"
                 "任务只能签收并执行，不得推诿、回避或拒绝（E4）。"
             )
             % {
-                "frm": _status_label(AssignmentStatus, locked.status),
-                "to": _status_label(AssignmentStatus, to),
-            },
-            code="transition_not_allowed",
-            fields={"to": [to]},
+                "frm": ASSIGNMENT_WORKFLOW.label_of(assignment.status),
+                "to": ASSIGNMENT_WORKFLOW.label_of(to),
+            }
         )
-    before = snapshot(locked)
-    frm = locked.status
-    locked.status = to
-    for key, value in fields.items():
-        setattr(locked, key, value)
-    locked.save()
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    AssignmentEvent.objects.create(
-        assignment=locked,
-        verb=transition.verb,
-        from_status=frm,
-        to_status=to,
-        actor=user,
-        note=note[:500],
-    )
-    audit_record(
-        actor=actor,
-        action=f"enforcement.assignment.{transition.verb}",
-        obj=locked,
-        before=before,
-        after=snapshot(locked),
-    )
-    assignment.__dict__.update(locked.__dict__)
-    return locked
+        raise
+
+
+def finding_transition(
+    *, finding: Finding, action: str, actor: Any, fields: dict[str, Any] | None = None
+) -> Finding:
+    return kernel.transition(finding, action=action, actor=actor, fields=fields)

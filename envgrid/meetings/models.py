@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 
 def _label(choices: type[models.TextChoices], value: str) -> str:
@@ -199,20 +200,10 @@ class Participant(models.Model):
         return f"{self.meeting_id}:{self.unit}"
 
 
-class MeetingStatusChange(models.Model):
+class MeetingStatusChange(StatusHistory):
     """Append-only history of a meeting's status (STYLE rule 4)."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="history")
 
     def __str__(self) -> str:
         return f"{self.meeting_id}: {self.from_status}→{self.to_status}"
@@ -364,20 +355,10 @@ class DecisionLink(models.Model):
         return self.link_repr or f"{self.link_type_id}:{self.link_id}"
 
 
-class DecisionStatusChange(models.Model):
+class DecisionStatusChange(StatusHistory):
     """Append-only history of a decision's status (STYLE rule 4)."""
 
-    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="history")
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="history")
 
     def __str__(self) -> str:
         return f"{self.decision_id}: {self.from_status}→{self.to_status}"

@@ -1,18 +1,17 @@
-"""Status tables of meetings and decisions, and the one function per workflow that
-changes a status: it locks the row, checks the table, writes the history row and the
-audit event (STYLE rule 4). A move the table does not allow — including the second of
-two concurrent closures — is a 409, never a silent overwrite."""
+"""Status tables of meetings and decisions, declared for the core workflow kernel
+(`envgrid.core.workflow`), which locks the row, checks the table, writes the history row
+and the audit event (STYLE rule 4). A move the table does not allow — including the
+second of two concurrent closures — is a 409 `transition_not_allowed`, never a silent
+overwrite."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.workflow import Workflow, register, step
 
 from .models import (
     Decision,
@@ -23,80 +22,63 @@ from .models import (
     MeetingStatusChange,
 )
 
+M = MeetingStatus
+_MEETING_STEPS = (
+    step("hold", {M.SCHEDULED}, M.HELD, gettext_lazy("召开"), audit_action="meeting.hold"),
+    step(
+        "minutes_issue",
+        {M.HELD},
+        M.MINUTED,
+        gettext_lazy("印发纪要"),
+        audit_action="meeting.minutes_issue",
+    ),
+    step("cancel", {M.SCHEDULED}, M.CANCELLED, gettext_lazy("取消"), audit_action="meeting.cancel"),
+)
 # (from, to) -> audit action
 MEETING_TRANSITIONS: dict[tuple[str, str], str] = {
-    (MeetingStatus.SCHEDULED, MeetingStatus.HELD): "meeting.hold",
-    (MeetingStatus.HELD, MeetingStatus.MINUTED): "meeting.minutes_issue",
-    (MeetingStatus.SCHEDULED, MeetingStatus.CANCELLED): "meeting.cancel",
+    (frm, t.target): t.audit_action for t in _MEETING_STEPS for frm in t.sources
 }
 
-DECISION_TRANSITIONS: dict[tuple[str, str], str] = {
+D = DecisionStatus
+_DECISION_STEPS = (
     # Every owner has reported completion: the office now verifies (M5).
-    (DecisionStatus.OPEN, DecisionStatus.REPORTED): "decision.reported",
+    step("reported", {D.OPEN}, D.REPORTED, gettext_lazy("报告完成")),
     # Verification found it not done: back to the owners with a new due date.
-    (DecisionStatus.REPORTED, DecisionStatus.OPEN): "decision.verify_reject",
-    (DecisionStatus.REPORTED, DecisionStatus.CLOSED): "decision.close",
-    (DecisionStatus.OPEN, DecisionStatus.WITHDRAWN): "decision.withdraw",
-    (DecisionStatus.REPORTED, DecisionStatus.WITHDRAWN): "decision.withdraw",
+    step("verify_reject", {D.REPORTED}, D.OPEN, gettext_lazy("核查未通过")),
+    step("close", {D.REPORTED}, D.CLOSED, gettext_lazy("核查销号")),
+    step("withdraw", {D.OPEN, D.REPORTED}, D.WITHDRAWN, gettext_lazy("撤销")),
+)
+DECISION_TRANSITIONS: dict[tuple[str, str], str] = {
+    (frm, t.target): f"decision.{t.action}" for t in _DECISION_STEPS for frm in t.sources
 }
 
+MEETING_WORKFLOW = register(
+    Workflow(
+        model=Meeting,
+        transitions=_MEETING_STEPS,
+        audit_prefix="meeting",
+        history=MeetingStatusChange,
+        history_subject="meeting",
+    )
+)
+DECISION_WORKFLOW = register(
+    Workflow(
+        model=Decision,
+        transitions=_DECISION_STEPS,
+        audit_prefix="decision",
+        history=DecisionStatusChange,
+        history_subject="decision",
+    )
+)
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
 
-
-@transaction.atomic
 def meeting_transition(
     *, meeting: Meeting, to: str, actor: Any, note: str = "", **changes: Any
 ) -> Meeting:
-    locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    action = MEETING_TRANSITIONS.get((locked.status, to))
-    if action is None:
-        raise ConflictError(
-            _("会议当前状态为“%(cur)s”，不能变更为“%(to)s”。")
-            % {"cur": locked.get_status_display(), "to": MeetingStatus(to).label},
-            code="meeting_status_conflict",
-            fields={"status": locked.status},
-        )
-    before = snapshot(locked)
-    from_status = locked.status
-    locked.status = to
-    for key, value in changes.items():
-        setattr(locked, key, value)
-    locked.save()
-    MeetingStatusChange.objects.create(
-        meeting=locked, from_status=from_status, to_status=to, actor=_user(actor), note=note[:500]
-    )
-    audit_record(actor=actor, action=action, obj=locked, before=before, after=snapshot(locked))
-    return locked
+    return kernel.transition(meeting, to=to, actor=actor, note=note, fields=changes, refresh=True)
 
 
-@transaction.atomic
 def decision_transition(
     *, decision: Decision, to: str, actor: Any, note: str = "", **changes: Any
 ) -> Decision:
-    locked = Decision.objects.select_for_update().get(pk=decision.pk)
-    action = DECISION_TRANSITIONS.get((locked.status, to))
-    if action is None:
-        raise ConflictError(
-            _("决定事项当前状态为“%(cur)s”，不能变更为“%(to)s”（可能已被他人处理）。")
-            % {"cur": locked.get_status_display(), "to": DecisionStatus(to).label},
-            code="decision_status_conflict",
-            fields={"status": locked.status},
-        )
-    before = snapshot(locked)
-    from_status = locked.status
-    locked.status = to
-    for key, value in changes.items():
-        setattr(locked, key, value)
-    locked.save()
-    DecisionStatusChange.objects.create(
-        decision=locked,
-        from_status=from_status,
-        to_status=to,
-        at=timezone.now(),
-        actor=_user(actor),
-        note=note[:500],
-    )
-    audit_record(actor=actor, action=action, obj=locked, before=before, after=snapshot(locked))
-    return locked
+    return kernel.transition(decision, to=to, actor=actor, note=note, fields=changes, refresh=True)

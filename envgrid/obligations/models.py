@@ -8,7 +8,6 @@ the same everywhere, and assessment reads one table.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
+from envgrid.core.workflow import StatusHistory
 
 
 class ObligationStatus(models.TextChoices):
@@ -146,21 +146,12 @@ class ObligationExtension(models.Model):
         return f"{self.obligation_id} +{self.amount}"
 
 
-class ObligationEvent(models.Model):
+class ObligationEvent(StatusHistory):
     """Append-only history of an obligation: opened, paused, resumed, extended, overdue,
     escalated, done, cancelled (STYLE rule 4)."""
 
-    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.CharField(max_length=500, blank=True)
+    obligation = models.ForeignKey(Obligation, on_delete=models.PROTECT, related_name="events")
     due_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.obligation_id} {self.action}"

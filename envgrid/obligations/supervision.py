@@ -18,6 +18,7 @@ from envgrid.core.notifications import notify
 
 from .models import Obligation, Supervision, SupervisionStatus
 from .services import obligation_complete, obligation_open, users_of_unit
+from .workflow import transition
 
 DEFAULT_RESPONSE_RULE = DeadlineRule(RuleKind.WORKDAYS, 5)
 
@@ -92,16 +93,10 @@ def supervision_respond(*, actor: Any, supervision: Supervision, response: str) 
     sup = Supervision.objects.select_for_update().get(pk=supervision.pk)
     if sup.status != SupervisionStatus.OPEN:
         raise ConflictError(_("该督办已回复或已办结。"), code="supervision_not_open")
-    before = snapshot(sup)
-    sup.response = response
-    sup.responded_at = timezone.now()
-    sup.status = SupervisionStatus.RESPONDED
-    sup.save(update_fields=["response", "responded_at", "status"])
+    fields = {"response": response, "responded_at": timezone.now()}
+    transition(sup, action="respond", actor=actor, fields=fields)
     if sup.response_obligation is not None:
         obligation_complete(obligation=sup.response_obligation, actor=actor)
-    audit_record(
-        actor=actor, action="supervision.respond", obj=sup, before=before, after=snapshot(sup)
-    )
     return sup
 
 
@@ -110,11 +105,4 @@ def supervision_close(*, actor: Any, supervision: Supervision) -> Supervision:
     sup = Supervision.objects.select_for_update().get(pk=supervision.pk)
     if sup.status == SupervisionStatus.CLOSED:
         raise ConflictError(_("该督办已办结。"), code="supervision_closed")
-    before = snapshot(sup)
-    sup.status = SupervisionStatus.CLOSED
-    sup.closed_at = timezone.now()
-    sup.save(update_fields=["status", "closed_at"])
-    audit_record(
-        actor=actor, action="supervision.close", obj=sup, before=before, after=snapshot(sup)
-    )
-    return sup
+    return transition(sup, action="close", actor=actor, fields={"closed_at": timezone.now()})

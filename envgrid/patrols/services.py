@@ -38,6 +38,7 @@ from .models import (
 )
 from .policies import can_set_plan, patrol_policy
 from .tracks import Point, parse_track
+from .workflow import patrol_transition
 
 # A gap between two points longer than this (lost signal) is not counted as time anywhere.
 MAX_GAP_SECONDS = 600
@@ -359,7 +360,6 @@ def patrol_finish(
 ) -> Patrol:
     _require_change(actor, patrol)
     patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
-    before = snapshot(patrol)
     if patrol.status == PatrolStatus.FINISHED:
         raise ApplicationError(_("巡查已结束。"), code="already_finished", status=409)
     ended_at = ended_at or max(timezone.now(), patrol.last_point_at or patrol.started_at)
@@ -367,15 +367,10 @@ def patrol_finish(
         raise ApplicationError(
             _("结束时间早于开始时间。"), code="time_invalid", fields={"ended_at": [_("无效")]}
         )
-    patrol.status = PatrolStatus.FINISHED
-    patrol.ended_at = ended_at
+    fields: dict[str, Any] = {"ended_at": ended_at}
     if notes is not None:
-        patrol.notes = notes
-    patrol.save()
-    audit_record(
-        actor=actor, action="patrol.finish", obj=patrol, before=before, after=snapshot(patrol)
-    )
-    return patrol
+        fields["notes"] = notes
+    return patrol_transition(patrol=patrol, action="finish", actor=actor, fields=fields)
 
 
 @transaction.atomic

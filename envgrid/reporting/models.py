@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 
 class ReportType(models.TextChoices):
@@ -292,27 +293,13 @@ class Report(TimeStampedModel):
         return (self.submitted_at or timezone.now()) > due_at
 
 
-class ReportEvent(models.Model):
+class ReportEvent(StatusHistory):
     """Append-only history: each step of I2 with who and when (STYLE rule 4)."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(_("时间"), default=timezone.now)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="events")
     actor_name = models.CharField(_("操作人姓名"), max_length=200, blank=True)
-    action = models.CharField(_("环节"), max_length=20)
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    note = models.TextField(_("说明"), blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
         verbose_name = _("报送记录")
         verbose_name_plural = _("报送记录")
 

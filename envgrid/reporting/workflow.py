@@ -4,17 +4,16 @@ function that moves a report along it, writing a history row and an audit event.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ApplicationError, ConflictError
+from envgrid.core import workflow as kernel
+from envgrid.core.errors import ApplicationError
+from envgrid.core.workflow import Transition, Workflow, register, step
 
 from .models import Report, ReportEvent, ReportStatus
 
@@ -24,25 +23,26 @@ AUTHOR = "author"  # staff of the reporting unit
 RECEIVER = "receiver"  # the office of the leading group the report went to
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    by: str
-    label: str | Promise
-    note_required: bool = False
-    # Which timestamp field the step stamps.
-    stamp: str | None = None
+def _step(
+    action: str,
+    sources: tuple[str, ...],
+    target: str,
+    by: str,
+    label: str | Promise,
+    note_required: bool = False,
+    stamp: str | None = None,
+) -> Transition:
+    # `who` is the side that takes the step (AUTHOR or RECEIVER), checked by the services.
+    return step(action, sources, target, label, who=by, note_required=note_required, stamp=stamp)
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("screen", (S.COLLECTED,), S.SCREENED, AUTHOR, pgettext_lazy("report step", "筛选")),
-    Transition("process", (S.SCREENED,), S.PROCESSED, AUTHOR, gettext_lazy("加工")),
-    Transition(
+    _step("screen", (S.COLLECTED,), S.SCREENED, AUTHOR, pgettext_lazy("report step", "筛选")),
+    _step("process", (S.SCREENED,), S.PROCESSED, AUTHOR, gettext_lazy("加工")),
+    _step(
         "submit", (S.PROCESSED,), S.SUBMITTED, AUTHOR, gettext_lazy("报送"), stamp="submitted_at"
     ),
-    Transition(
+    _step(
         "feedback",
         (S.SUBMITTED,),
         S.FED_BACK,
@@ -52,11 +52,11 @@ TRANSITIONS: tuple[Transition, ...] = (
         stamp="fed_back_at",
     ),
     # The office may send a report back for revision; the author processes and resubmits it.
-    Transition("return", (S.SUBMITTED,), S.PROCESSED, RECEIVER, gettext_lazy("退回修改"), True),
-    Transition(
+    _step("return", (S.SUBMITTED,), S.PROCESSED, RECEIVER, gettext_lazy("退回修改"), True),
+    _step(
         "publish", (S.FED_BACK,), S.PUBLISHED, RECEIVER, gettext_lazy("公开"), stamp="published_at"
     ),
-    Transition(
+    _step(
         "archive",
         (S.FED_BACK, S.PUBLISHED),
         S.ARCHIVED,
@@ -64,7 +64,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("存档"),
         stamp="archived_at",
     ),
-    Transition(
+    _step(
         "withdraw",
         (S.COLLECTED, S.SCREENED, S.PROCESSED),
         S.WITHDRAWN,
@@ -104,6 +104,18 @@ def actor_name(user: Any) -> str:
     return user.get_username() if getattr(user, "is_authenticated", False) else "system"
 
 
+REPORT_WORKFLOW = register(
+    Workflow(
+        model=Report,
+        transitions=TRANSITIONS,
+        audit_prefix="report",
+        history=ReportEvent,
+        history_subject="report",
+        history_extra=lambda report, actor: {"actor_name": actor_name(actor)},
+    )
+)
+
+
 def history_add(
     *,
     report: Report,
@@ -126,7 +138,6 @@ def history_add(
     )
 
 
-@transaction.atomic
 def report_transition(
     *,
     report: Report,
@@ -137,43 +148,17 @@ def report_transition(
     changes: dict[str, Any] | None = None,
 ) -> Report:
     """Move `report` by `action`. Who may do it is the caller's (services') check;
-    this enforces the table, stamps the step's time, and records history + audit.
+    the kernel enforces the table, stamps the step's time, and records history + audit.
     `changes` are field values set in the same write (e.g. the number at submission)."""
     transition = transition_get(action)
-    locked = Report.objects.select_for_update().get(pk=report.pk)
-    if locked.status not in transition.sources:
-        raise ConflictError(
-            _("当前状态“%(status)s”下不能执行“%(action)s”。")
-            % {"status": locked.get_status_display(), "action": transition.label},
-            code="transition_invalid",
-        )
-    if transition.note_required and not note.strip():
-        raise ApplicationError(
-            _("“%(action)s”须填写说明。") % {"action": transition.label},
-            code="note_required",
-            fields={"note": [_("必填")]},
-        )
-    when = at or timezone.now()
-    before = snapshot(locked)
-    from_status = locked.status
-    locked.status = transition.target
-    if transition.stamp:
+    fields = dict(changes or {})
+    if transition.stamp == "submitted_at":
         # The first submission counts for timeliness; a resubmission after a return keeps it.
-        if not (transition.stamp == "submitted_at" and locked.submitted_at is not None):
-            setattr(locked, transition.stamp, when)
-    for key, value in (changes or {}).items():
-        setattr(locked, key, value)
-    locked.save()
-    history_add(
-        report=locked,
-        action=action,
-        actor=actor,
-        from_status=from_status,
-        to_status=transition.target,
-        note=note,
-        at=when,
-    )
-    audit_record(
-        actor=actor, action=f"report.{action}", obj=locked, before=before, after=snapshot(locked)
+        stored = Report.objects.values_list("submitted_at", flat=True).get(pk=report.pk)
+        if stored is not None:
+            fields["submitted_at"] = stored
+    when = at or timezone.now()
+    locked: Report = kernel.transition(
+        report, action=action, actor=actor, note=note, at=when, fields=fields, refresh=True
     )
     return locked

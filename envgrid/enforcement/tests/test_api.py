@@ -171,7 +171,7 @@ def test_E4_api_attempt_to_decline_answers_4xx(ew, api):
     assert 400 <= r.status_code < 500
     assert r.json()["code"] == "transition_not_allowed" and "E4" in r.json()["message"]
     r = api.post(f"{BASE}/assignments/{a.pk}/move/", {"to": "declined"})
-    assert r.status_code == 400 and r.json()["code"] == "transition_not_allowed"
+    assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
     r = api.post(f"{BASE}/assignments/{a.pk}/move/", {"to": "cancelled"})
     assert r.status_code == 400
     a.refresh_from_db()

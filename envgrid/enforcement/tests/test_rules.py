@@ -281,11 +281,11 @@ def test_E4_assignment_can_be_acknowledged_and_carried_out(ew):
     a.refresh_from_db()
     assert a.status == AssignmentStatus.COMPLETED
     assert Obligation.objects.get(pk=a.report_obligation_id).status == ObligationStatus.DONE
-    assert [e.verb for e in a.events.all()] == ["issue", "acknowledge", "complete"]
+    assert [e.action for e in a.events.all()] == ["issue", "acknowledge", "complete"]
 
 
 def test_E4_there_is_no_decline_transition_and_declining_is_refused(ew):
-    assert not any("decline" in t.verb for t in ASSIGNMENT_TRANSITIONS.values())
+    assert not any("decline" in t.action for t in ASSIGNMENT_TRANSITIONS.values())
     assert all(to != "declined" for (_f, to) in ASSIGNMENT_TRANSITIONS)
     action = deployed(ew)
     a = action.assignments.get(unit=ew.north_unit)
@@ -325,7 +325,7 @@ def test_E4_silence_past_the_deadline_is_escalated_by_the_sweep(ew):
     assert ob.escalated_to == ew.organiser
     assert north.escalated_at == at(2026, 3, 5, 8, 0)
     assert north.escalated_to == ew.organiser
-    assert north.events.filter(verb="escalate").count() == 1
+    assert north.events.filter(action="escalate").count() == 1
     assert result.escalated >= 1 and again.escalated == 0
     assert Notification.objects.filter(
         recipient=ew.org_staff.user, subject__contains="逾期升级"

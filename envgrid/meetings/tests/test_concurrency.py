@@ -61,7 +61,7 @@ def test_M5_closing_one_decision_twice_concurrently_one_wins_other_409():
 
     assert sorted(code for code, _ in results) == [200, 409]
     loser = next(body for code, body in results if code == 409)
-    assert loser["code"] == "decision_status_conflict"
+    assert loser["code"] == "transition_not_allowed"
     assert "已核验办结" in loser["message"]
     assert Decision.objects.get(pk=d.pk).status == DecisionStatus.CLOSED
     assert DecisionStatusChange.objects.filter(decision_id=d.pk, to_status="closed").count() == 1

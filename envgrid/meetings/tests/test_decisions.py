@@ -181,7 +181,7 @@ def test_M5_owners_report_then_the_office_verifies_and_closes(world, api, meetin
     assert r.json()["verification_note"] == "现场核验属实"
     assert [h["to"] for h in r.json()["history"]] == ["open", "reported", "closed"]
     r = api.post(f"/api/meeting-decisions/{d.pk}/close/", {}, format="json")
-    assert r.status_code == 409 and r.json()["code"] == "decision_status_conflict"
+    assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
 
 
 def test_M5_failed_verification_goes_back_with_a_new_due_date(world, api, meeting):
