@@ -39,7 +39,7 @@ from .models import (
     TransferType,
 )
 from .policies import case_policy, dispute_policy, transfer_policy
-from .workflow import TRANSFER_TRANSITIONS, case_actions_available
+from .workflow import TRANSFER_TRANSITIONS, case_actions_available, transfer_actions_available
 
 EXPORT_LIMIT = 50_000
 PAGE_SIZE = 50
@@ -257,7 +257,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "case": case,
             "can_change": can_change,
-            "actions": case_actions_available(case) if can_change else set(),
+            "actions": case_actions_available(case, request.user) if can_change else set(),
             "proposal": selectors.jurisdiction_proposal(case),
             "evidence": case.evidence.all(),
             "transfers": transfers,
@@ -459,10 +459,15 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and (is_receiver or is_sender)
         and not t.disputes.exists()
     )
+    # The buttons come from the workflow table and its policy (core.workflow).
+    steps = transfer_actions_available(t, request.user)
+    if not t.feedback_required:
+        steps.discard("feedback")
     return render(
         request,
         "cases/transfer_detail.html",
         {
+            "steps": steps,
             "t": t,
             "snap": snap,
             "is_receiver": is_receiver,
@@ -481,12 +486,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 for h in t.status_changes.select_related("actor")
             ],
             "snap_discovered_at": _parse_time(snap.get("discovered_at")),
-            "has_actions": (
-                is_receiver and t.status in (TransferStatus.SENT, TransferStatus.ACCEPTED)
-            )
-            or (is_receiver and t.status == TransferStatus.HANDLED and t.feedback_required)
-            or (is_sender and t.status == TransferStatus.SENT)
-            or can_dispute,
+            "has_actions": bool(steps) or can_dispute,
             "obligations": obligations_for(t, live_only=False)
             .select_related("unit", "person")
             .order_by("started_at", "id"),

@@ -23,36 +23,46 @@ from .models import (
     TransferStatusChange,
 )
 
-__all__ = ["PREVIOUS", "Transition"]
-
 S = CaseStatus
 _CASE_STEPS = (
     step("register", {NEW}, S.REGISTERED, gettext_lazy("登记")),
     step("receive", {NEW}, S.INVESTIGATING, gettext_lazy("受理移送案件")),
-    step("open", {S.REGISTERED}, S.INVESTIGATING, gettext_lazy("立案调查")),
+    step("open", {S.REGISTERED}, S.INVESTIGATING, gettext_lazy("立案调查"), who="owner"),
     step("transfer_out", {S.REGISTERED, S.INVESTIGATING}, S.TRANSFERRED, gettext_lazy("移送管辖")),
     step("transfer_back", {S.TRANSFERRED}, PREVIOUS, gettext_lazy("移送被退回或撤回")),
     step("transfer_accepted", {S.TRANSFERRED}, S.CLOSED, gettext_lazy("接收单位已受理，移送结案")),
-    step("complete", {S.INVESTIGATING}, S.HANDLED, gettext_lazy("查处完成")),
-    step("close", {S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.CLOSED, gettext_lazy("结案")),
+    step("complete", {S.INVESTIGATING}, S.HANDLED, gettext_lazy("查处完成"), who="owner"),
+    step(
+        "close",
+        {S.REGISTERED, S.INVESTIGATING, S.HANDLED},
+        S.CLOSED,
+        gettext_lazy("结案"),
+        who="owner",
+    ),
     step(
         "designated_away",
         {S.REGISTERED, S.INVESTIGATING, S.TRANSFERRED, S.HANDLED},
         S.CLOSED,
         gettext_lazy("指定其他单位管辖，本案终结"),
     ),
-    step("withdraw", {S.REGISTERED, S.INVESTIGATING, S.HANDLED}, S.WITHDRAWN, gettext_lazy("撤销")),
+    step(
+        "withdraw",
+        {S.REGISTERED, S.INVESTIGATING, S.HANDLED},
+        S.WITHDRAWN,
+        gettext_lazy("撤销"),
+        who="owner",
+    ),
 )
 CASE_TRANSITIONS: dict[str, Transition] = {t.action: t for t in _CASE_STEPS}
 
 T = TransferStatus
 _TRANSFER_STEPS = (
-    step("send", {NEW}, T.SENT, gettext_lazy("移送")),
-    step("accept", {T.SENT}, T.ACCEPTED, gettext_lazy("受理")),
-    step("return", {T.SENT}, T.RETURNED, gettext_lazy("退回")),
-    step("withdraw", {T.SENT}, T.WITHDRAWN, gettext_lazy("撤回")),
-    step("complete", {T.ACCEPTED}, T.HANDLED, gettext_lazy("查处完成")),
-    step("feedback", {T.HANDLED}, T.FED_BACK, gettext_lazy("反馈查处结果")),
+    step("send", {NEW}, T.SENT, gettext_lazy("移送"), who="sender"),
+    step("accept", {T.SENT}, T.ACCEPTED, gettext_lazy("受理"), who="receiver"),
+    step("return", {T.SENT}, T.RETURNED, gettext_lazy("退回"), who="receiver"),
+    step("withdraw", {T.SENT}, T.WITHDRAWN, gettext_lazy("撤回"), who="sender"),
+    step("complete", {T.ACCEPTED}, T.HANDLED, gettext_lazy("查处完成"), who="receiver"),
+    step("feedback", {T.HANDLED}, T.FED_BACK, gettext_lazy("反馈查处结果"), who="receiver"),
 )
 TRANSFER_TRANSITIONS: dict[str, Transition] = {t.action: t for t in _TRANSFER_STEPS}
 
@@ -68,6 +78,20 @@ def _previous_status(case: Case) -> str:
     return entered.from_status
 
 
+def _may_transfer(transfer: Transfer, actor: Any, t: Transition) -> bool:
+    from .policies import transfer_policy
+
+    if t.who == "receiver":
+        return bool(transfer_policy.can_receive(actor, transfer))
+    return bool(transfer_policy.can_send(actor, transfer))
+
+
+def _may_case(case: Case, actor: Any, t: Transition) -> bool:
+    from .policies import case_policy
+
+    return bool(case_policy.can_change(actor, case))
+
+
 CASE_WORKFLOW = register(
     Workflow(
         model=Case,
@@ -76,6 +100,7 @@ CASE_WORKFLOW = register(
         history=CaseStatusChange,
         history_subject="case",
         previous=_previous_status,
+        may=_may_case,
     )
 )
 TRANSFER_WORKFLOW = register(
@@ -85,6 +110,7 @@ TRANSFER_WORKFLOW = register(
         audit_prefix="transfer",
         history=TransferStatusChange,
         history_subject="transfer",
+        may=_may_transfer,
     )
 )
 

@@ -20,6 +20,7 @@ from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import XLSX_MIME, xlsx_response
 from envgrid.core.params import query_year
+from envgrid.core.workflow import actions_available
 from envgrid.org.models import Person
 from envgrid.org.policies import unit_policy
 from envgrid.org.selectors import actor_for
@@ -218,6 +219,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "officers__person", "photos", "findings"
     )
     is_organiser = action_policy.is_organiser(user, action)
+    # The step buttons come from the workflow table and its policy (core.workflow), not
+    # from status checks repeated here.
+    steps = {t.action for t in actions_available(action, user)}
     context = {
         "action": action,
         "details": category_details(action),
@@ -227,12 +231,12 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "inspections": inspections,
         "history": action.status_changes.select_related("actor"),
         "is_organiser": is_organiser,
-        "can_approve": action.status == ActionStatus.DRAFT
-        and action_policy.can_approve(user, action),
+        "steps": steps,
+        "can_approve": "approve" in steps,
         "can_inspect": action.is_running and action_policy.can_inspect(user, action),
         "can_case": is_organiser or action_policy.can_approve(user, action),
         "is_draft": action.status == ActionStatus.DRAFT,
-        "can_cancel": action.is_open and (is_organiser or action_policy.can_approve(user, action)),
+        "can_cancel": "cancel" in steps,
         "complete_form": CompleteForm(),
         "units": unit_policy.scope(user).exclude(pk__in=[p.unit_id for p in participants])
         if is_organiser and action.status == ActionStatus.DRAFT

@@ -20,6 +20,7 @@ from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_response
 from envgrid.core.params import query_year
+from envgrid.core.workflow import actions_available
 from envgrid.org.models import LeadingGroup, Person, Unit
 from envgrid.org.policies import unit_policy
 from envgrid.org.selectors import actor_for
@@ -238,6 +239,8 @@ def _meeting_page(
             "decisions": decisions,
             "history": meeting.history.select_related("actor"),
             "manage": manage,
+            # The step buttons come from the workflow table and its policy (core.workflow).
+            "steps": {t.action for t in actions_available(meeting, request.user)},
             "attendance_choices": [
                 (a.value, a.label) for a in Attendance if a != Attendance.PENDING
             ],
@@ -466,6 +469,7 @@ def _decision_page(request: HttpRequest, decision: Decision, status: int = 200) 
             "supervisions": decision_supervisions(decision),
             "history": decision.history.select_related("actor"),
             "manage": manage,
+            "steps": {t.action for t in actions_available(decision, request.user)},
             "my_owner": owner,
             "can_report": owner is not None
             and owner.reported_done_at is None

@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy
 
 from envgrid.core import workflow as kernel
-from envgrid.core.workflow import Workflow, register, step
+from envgrid.core.workflow import Transition, Workflow, register, step
 
 from .models import (
     Decision,
@@ -24,15 +24,30 @@ from .models import (
 
 M = MeetingStatus
 _MEETING_STEPS = (
-    step("hold", {M.SCHEDULED}, M.HELD, gettext_lazy("召开"), audit_action="meeting.hold"),
+    step(
+        "hold",
+        {M.SCHEDULED},
+        M.HELD,
+        gettext_lazy("召开"),
+        audit_action="meeting.hold",
+        who="manager",
+    ),
     step(
         "minutes_issue",
         {M.HELD},
         M.MINUTED,
         gettext_lazy("印发纪要"),
         audit_action="meeting.minutes_issue",
+        who="manager",
     ),
-    step("cancel", {M.SCHEDULED}, M.CANCELLED, gettext_lazy("取消"), audit_action="meeting.cancel"),
+    step(
+        "cancel",
+        {M.SCHEDULED},
+        M.CANCELLED,
+        gettext_lazy("取消"),
+        audit_action="meeting.cancel",
+        who="manager",
+    ),
 )
 # (from, to) -> audit action
 MEETING_TRANSITIONS: dict[tuple[str, str], str] = {
@@ -44,13 +59,28 @@ _DECISION_STEPS = (
     # Every owner has reported completion: the office now verifies (M5).
     step("reported", {D.OPEN}, D.REPORTED, gettext_lazy("报告完成")),
     # Verification found it not done: back to the owners with a new due date.
-    step("verify_reject", {D.REPORTED}, D.OPEN, gettext_lazy("核查未通过")),
-    step("close", {D.REPORTED}, D.CLOSED, gettext_lazy("核查销号")),
-    step("withdraw", {D.OPEN, D.REPORTED}, D.WITHDRAWN, gettext_lazy("撤销")),
+    step("verify_reject", {D.REPORTED}, D.OPEN, gettext_lazy("核查未通过"), who="office"),
+    step("close", {D.REPORTED}, D.CLOSED, gettext_lazy("核查销号"), who="office"),
+    step("withdraw", {D.OPEN, D.REPORTED}, D.WITHDRAWN, gettext_lazy("撤销"), who="office"),
 )
 DECISION_TRANSITIONS: dict[tuple[str, str], str] = {
     (frm, t.target): f"decision.{t.action}" for t in _DECISION_STEPS for frm in t.sources
 }
+
+
+def _may_meeting(meeting: Meeting, actor: Any, t: Transition) -> bool:
+    from envgrid.org.selectors import actor_for
+
+    from .policies import can_manage_meeting
+
+    return can_manage_meeting(actor_for(actor), meeting)
+
+
+def _may_decision(decision: Decision, actor: Any, t: Transition) -> bool:
+    from .policies import decision_policy
+
+    return bool(decision_policy.can_change(actor, decision))
+
 
 MEETING_WORKFLOW = register(
     Workflow(
@@ -59,6 +89,7 @@ MEETING_WORKFLOW = register(
         audit_prefix="meeting",
         history=MeetingStatusChange,
         history_subject="meeting",
+        may=_may_meeting,
     )
 )
 DECISION_WORKFLOW = register(
@@ -68,6 +99,7 @@ DECISION_WORKFLOW = register(
         audit_prefix="decision",
         history=DecisionStatusChange,
         history_subject="decision",
+        may=_may_decision,
     )
 )
 
