@@ -170,7 +170,7 @@ def refuse(wf: Workflow, current: str, *, action: str | None, to: str | None) ->
     t = wf.by_action.get(action or "")
     what = t.label if t is not None and t.label else (wf.label_of(to) if to else action)
     return ConflictError(
-        _("当前状态“%(status)s”下不能执行“%(action)s”。")
+        _("当前状态为“%(status)s”，不能执行“%(action)s”。")
         % {"status": wf.label_of(current) if current else _("新建"), "action": what},
         code=NOT_ALLOWED,
         fields={"status": [current], "action": [action or to or ""]},

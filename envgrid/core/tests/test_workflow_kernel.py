@@ -60,7 +60,7 @@ def _writes(tree: ast.AST, fields: set[str]) -> list[tuple[int, str]]:
         for t in targets:
             for sub in t.elts if isinstance(t, ast.Tuple | ast.List) else [t]:
                 if isinstance(sub, ast.Attribute) and sub.attr in fields:
-                    found.append((node.lineno, ast.unparse(sub.value)))
+                    found.append((sub.lineno, ast.unparse(sub.value)))
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
