@@ -29,6 +29,12 @@ class CasesConfig(AppConfig):
             ("transfer.feedback", _("请在移送页面提交反馈")),
         ):
             register_workflow_kind(prefix, instead=instead, app=self.label)
+        # T2: the office's decision on a request to clear a "suspected crime" flag.
+        register_workflow_kind(
+            "case.crime_flag_review",
+            instead=_("请在案件页面审批取消“涉嫌犯罪”标记的申请"),
+            app=self.label,
+        )
 
         # The default transfer time limits are seeded by migration 0002. A flush (tests,
         # `manage.py flush`) empties the table and re-sends post_migrate; put back any
