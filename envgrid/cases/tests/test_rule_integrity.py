@@ -256,7 +256,7 @@ def test_T5_later_discoverer_cannot_open_or_handle_a_linked_matter(api, tree):
 
 
 def test_T5_designated_unit_may_open_after_the_designation(tree):
-    a, b = _linked(tree)
+    _a, b = _linked(tree)
     dispute = S.dispute_raise(actor=tree.cb_staff.user, case=b, parties=[tree.ca], reason="争议")
     S.dispute_designate(actor=tree.s1_staff.user, dispute=dispute, unit=tree.cb, reason="便于查处")
     b.refresh_from_db()
@@ -266,7 +266,7 @@ def test_T5_designated_unit_may_open_after_the_designation(tree):
 
 
 def test_T5_discovery_times_are_frozen_once_another_units_case_is_linked(api, tree):
-    a, b = _linked(tree)
+    _a, b = _linked(tree)
     api.force_authenticate(tree.cb_staff.user)
     r = api.patch(
         f"/api/cases/{b.pk}/", {"discovered_at": "2025-06-03T07:00:00+08:00"}, format="json"
