@@ -98,11 +98,11 @@ STEPS_RUN = {"steps": 0, "refused": 0, "accepted": 0, "examples": 0}
 
 
 def _counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in WATCHED}
+    return {m.__name__: m._default_manager.count() for m in WATCHED}
 
 
 def _ids() -> dict[str, set[int]]:
-    return {m.__name__: set(m.objects.values_list("pk", flat=True)) for m in WATCHED}
+    return {m.__name__: set(m._default_manager.values_list("pk", flat=True)) for m in WATCHED}
 
 
 def _meeting(world):  # type: ignore[no-untyped-def]
@@ -136,7 +136,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any) -> type[RuleBasedStateMach
         return staff_of.get(unit_id, "outsider") if who in ("owner", "sender", "receiver") else who
 
     points = {"ca": t.p_ca, "cb": t.p_cb, "cc": t.p_cc}
-    receivers = {
+    receivers: dict[str, list[Any]] = {
         TransferType.JURISDICTION: [t.ca, t.cb, t.cc],
         TransferType.CRIMINAL: [t.police],
         TransferType.GOVERNMENT_PROPOSAL: [t.gov],
@@ -499,11 +499,12 @@ def _machine(tree: Any, meeting: Any, traveller: Any) -> type[RuleBasedStateMach
         @invariant()
         def every_open_step_has_exactly_one_live_obligation(self) -> None:
             for tr in Transfer.objects.all():
-                step = {
+                steps: dict[str, str] = {
                     TransferStatus.SENT: TransferStep.DECIDE,
                     TransferStatus.ACCEPTED: TransferStep.HANDLE,
                     TransferStatus.HANDLED: TransferStep.FEEDBACK if tr.feedback_required else "",
-                }.get(tr.status, "")
+                }
+                step = steps.get(tr.status, "")
                 if step and S.transfer_rule(tr.transfer_type, step) is not None:
                     n = S.obligations_for(tr, S.obligation_kind(step, tr.transfer_type)).count()
                     assert n == 1, f"transfer {tr.number} {tr.status}: {n} live {step}"
@@ -525,7 +526,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any) -> type[RuleBasedStateMach
                 reported_done_at__isnull=True, decision__status=DecisionStatus.OPEN
             ):
                 n = Obligation.objects.filter(
-                    pk=owner.obligation_id, status__in=LIVE, kind="meeting.decision"
+                    pk=owner.obligation_id or 0, status__in=LIVE, kind="meeting.decision"
                 ).count()
                 assert n == 1, f"decision {owner.decision_id} owner {owner.unit_id}: {n} live"
 
@@ -557,7 +558,7 @@ def _discharged(ob: Obligation) -> bool:
     subject = ob.subject
     if isinstance(subject, Transfer):
         step = ob.kind.split(".")[1]
-        done_statuses = {
+        done_by_step: dict[str, set[str]] = {
             TransferStep.DECIDE: {
                 TransferStatus.ACCEPTED,
                 TransferStatus.RETURNED,
@@ -566,7 +567,8 @@ def _discharged(ob: Obligation) -> bool:
             },
             TransferStep.HANDLE: {TransferStatus.HANDLED, TransferStatus.FED_BACK},
             TransferStep.FEEDBACK: {TransferStatus.FED_BACK},
-        }[step]
+        }
+        done_statuses = done_by_step[step]
         return subject.status in done_statuses
     if isinstance(subject, Case):
         route = ob.kind.split(".")[2]
