@@ -325,3 +325,24 @@ def test_T4_feedback_obligation_is_discharged_by_feeding_back_not_by_hand(api, t
     S.transfer_feedback(actor=tree.cc_staff.user, transfer=t, text="已处罚款五万元")
     feedback.refresh_from_db()
     assert feedback.status == ObligationStatus.DONE
+
+
+def test_T2_crime_flag_clearance_on_the_case_page_request_then_office_approval(client, tree):
+    case = _flagged(tree)
+    client.force_login(tree.ca_staff.user)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "提交取消标记申请" in page
+    client.post(f"/cases/{case.pk}/action/crime_flag_clearance/", {"reason": "未达追诉标准"})
+    # The unit's own attempt to approve is refused; the flag stands.
+    client.post(f"/cases/{case.pk}/action/crime_flag_clearance_decide/", {"approve": "1"})
+    case.refresh_from_db()
+    assert case.suspected_crime is True
+    client.force_login(tree.world.director.user)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "批准取消标记" in page
+    client.post(
+        f"/cases/{case.pk}/action/crime_flag_clearance_decide/", {"approve": "1", "note": "同意"}
+    )
+    case.refresh_from_db()
+    assert case.suspected_crime is False
+    assert case.crime_flag_clearances.get().status == ClearanceStatus.APPROVED
