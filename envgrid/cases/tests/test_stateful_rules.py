@@ -74,8 +74,8 @@ from .conftest import at, complete_case
 pytestmark = pytest.mark.django_db
 
 START = at(2026, 3, 10, 10, 0)  # a Tuesday, after the 09:00 meeting
-EXAMPLES = 12
-STEPS = 60
+EXAMPLES = 10
+STEPS = 50
 
 # Rows whose count a refused call must leave unchanged, and which must never shrink.
 WATCHED = [
