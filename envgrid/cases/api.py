@@ -28,6 +28,7 @@ from .models import (
     Case,
     CaseSource,
     CaseStatus,
+    ClearanceStatus,
     Evidence,
     JurisdictionDispute,
     Transfer,
@@ -43,6 +44,9 @@ from .serializers import (
     CaseUpdateSerializer,
     CaseWriteSerializer,
     CloseSerializer,
+    CrimeFlagClearanceDecideSerializer,
+    CrimeFlagClearanceRequestSerializer,
+    CrimeFlagClearanceSerializer,
     CriminalDecisionSerializer,
     DesignateSerializer,
     DisputeRaiseSerializer,
@@ -199,6 +203,30 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         data = self._input(CriminalDecisionSerializer, data=request.data)
         case = services.case_criminal_decide(actor=request.user, case=self._case(), **data)
         return self._render(CaseDetailSerializer, case)
+
+    @extend_schema(
+        request=CrimeFlagClearanceRequestSerializer, responses={201: CrimeFlagClearanceSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="crime-flag-clearance")
+    def crime_flag_clearance(self, request: Request, pk: Any = None) -> Response:
+        """T2: ask the office to clear the "suspected crime" flag (the unit cannot clear it)."""
+        data = self._input(CrimeFlagClearanceRequestSerializer, data=request.data)
+        c = services.case_crime_flag_clear_request(actor=request.user, case=self._case(), **data)
+        return self._render(CrimeFlagClearanceSerializer, c, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CrimeFlagClearanceDecideSerializer, responses=CrimeFlagClearanceSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="crime-flag-clearance/decide")
+    def crime_flag_clearance_decide(self, request: Request, pk: Any = None) -> Response:
+        """T2: the office approves or refuses the pending request to clear the flag."""
+        data = self._input(CrimeFlagClearanceDecideSerializer, data=request.data)
+        case = self._case()
+        pending = case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).first()
+        if pending is None:
+            raise NotFoundError(_("没有待审批的取消标记申请。"), code="clearance_not_found")
+        c = services.case_crime_flag_clear_decide(actor=request.user, clearance=pending, **data)
+        return self._render(CrimeFlagClearanceSerializer, c)
 
     @extend_schema(request=LinkSerializer, responses=CaseDetailSerializer)
     @action(detail=True, methods=["post"], url_path="same-matter")

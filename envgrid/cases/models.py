@@ -549,3 +549,51 @@ class JurisdictionDispute(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cases:dispute_detail", args=[self.pk])
+
+
+class ClearanceStatus(models.TextChoices):
+    PENDING = "pending", _("待办公室审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
+
+
+class CrimeFlagClearance(models.Model):
+    """A request to clear a case's "suspected crime" flag (T2). The owning unit asks, the
+    leading group's office decides: a unit never clears its own flag, so a suspected crime
+    is not turned into an administrative case without a second pair of eyes."""
+
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("案件"),
+        on_delete=models.PROTECT,
+        related_name="crime_flag_clearances",
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ClearanceStatus.choices, default=ClearanceStatus.PENDING
+    )
+    reason = models.TextField(_("申请理由"))
+    requested_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("取消涉嫌犯罪标记申请")
+        verbose_name_plural = _("取消涉嫌犯罪标记申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(status="pending"), name="crime_clearance_one_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.get_status_display()}"

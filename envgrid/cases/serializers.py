@@ -18,6 +18,7 @@ from .models import (
     Case,
     CaseOutcome,
     CaseSource,
+    CrimeFlagClearance,
     CriminalDecision,
     Evidence,
     JurisdictionDispute,
@@ -213,6 +214,33 @@ class ReasonSerializer(serializers.Serializer):
 class CriminalDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[(k, v) for k, v in CriminalDecision.choices if k])
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CrimeFlagClearanceRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class CrimeFlagClearanceDecideSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
+    """A request to clear the "suspected crime" flag and the office's decision (T2)."""
+
+    class Meta:
+        model = CrimeFlagClearance
+        fields = [
+            "id",
+            "case",
+            "status",
+            "reason",
+            "requested_unit",
+            "requested_at",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = fields
 
 
 class LinkSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.documents import document_number_next
 from envgrid.core.errors import (
     ApplicationError,
@@ -42,15 +43,24 @@ from envgrid.obligations.services import (
     users_of_unit,
 )
 from envgrid.org.models import Person, Unit, UnitKind
-from envgrid.org.selectors import actor_for
+from envgrid.org.selectors import actor_for, office_units_of
 
 from .coords import CoordSystem, normalize, to_wgs84
 from .files import store_evidence_file
+from .guards import (
+    require_crime_answered,
+    require_discovery_unfrozen,
+    require_government_proposal,
+    require_jurisdiction_holder,
+    require_own_discovery,
+)
 from .models import (
     Case,
     CaseOutcome,
     CaseSource,
     CaseStatus,
+    ClearanceStatus,
+    CrimeFlagClearance,
     CriminalDecision,
     DisputeStatus,
     Evidence,
@@ -77,6 +87,17 @@ def case_number_format() -> str:
 
 def transfer_number_format() -> str:
     return str(getattr(settings, "ENVGRID_TRANSFER_NUMBER_FORMAT", TRANSFER_NUMBER_FORMAT))
+
+
+# T2: the office decides a request to clear a "suspected crime" flag within this many
+# working days (an obligation of the office, so a request does not sit unanswered).
+CRIME_FLAG_REVIEW_WORKDAYS = 5
+CRIME_FLAG_REVIEW_KIND = "case.crime_flag_review"
+
+
+def crime_flag_review_rule() -> DeadlineRule:
+    days = int(getattr(settings, "ENVGRID_CRIME_FLAG_REVIEW_WORKDAYS", CRIME_FLAG_REVIEW_WORKDAYS))
+    return DeadlineRule(RuleKind.WORKDAYS, days)
 
 
 # T2 routes: which kinds of unit receive each transfer type (None: any unit).
@@ -365,6 +386,8 @@ def case_create(
     uploads (or ContentFile) checked like any evidence upload. Returns the Case.
     """
     owner = _check_owner_allowed(actor, owner_unit)
+    if _origin_transfer is None:
+        require_own_discovery(actor, owner, discovered_by_unit)
     _required(title, "title", _("请填写案件名称。"), "title_required")
     if source not in CaseSource.values:
         raise ApplicationError(
@@ -576,6 +599,7 @@ def case_update(
         )
     case = _lock_case(case)
     _require_not_final(case)
+    require_discovery_unfrozen(case, data)
     before = snapshot(case)
     now = timezone.now()
     if "title" in data:
@@ -604,6 +628,13 @@ def case_update(
     if cleared and "suspected_crime" in cleared and _has_live_transfer(case, TransferType.CRIMINAL):
         raise ConflictError(
             _("已移送司法机关的案件不能取消“涉嫌犯罪”标记。"), code="criminal_transfer_exists"
+        )
+    if "suspected_crime" in cleared:
+        # T2: the unit cannot clear its own crime flag; the office approves a request.
+        raise ConflictError(
+            _("取消“涉嫌犯罪”标记须经领导小组办公室批准：请提交取消标记申请。"),
+            code="crime_flag_approval_required",
+            fields={"suspected_crime": [_("须经办公室批准")]},
         )
     raised = [f for f in FLAG_ROUTES if data.get(f) and not getattr(case, f)]
     entity = data.get("entity")
@@ -648,9 +679,11 @@ def case_update(
 
 @transaction.atomic
 def case_open(*, actor: Any, case: Case, note: str = "") -> Case:
-    """立案: the owner opens an investigation."""
+    """立案: the owner opens an investigation (T5: the first discoverer of a linked matter,
+    or the designated unit)."""
     _require_case_change(actor, case)
     case = _lock_case(case)
+    require_jurisdiction_holder(case, _("立案"))
     return case_transition(case=case, action="open", actor=actor, note=note)
 
 
@@ -684,13 +717,15 @@ def case_criminal_decide(*, actor: Any, case: Case, decision: str, note: str = "
     case.criminal_decision = decision
     case.criminal_decided_at = now
     case.criminal_decision_note = note
-    if decision == CriminalDecision.NO_TRANSFER:
-        case.suspected_crime = False
     case.save()
     audit_record(
         actor=actor, action="case.criminal_decide", obj=case, before=before, after=snapshot(case)
     )
     _complete(case, TransferStep.MAKE, TransferType.CRIMINAL, actor)
+    if decision == CriminalDecision.NO_TRANSFER:
+        # T2: deciding not to transfer does not clear the flag by itself: it asks the office,
+        # whose approval clears it (a refusal reopens the duty to transfer).
+        _crime_flag_clearance_file(case=case, actor=actor, reason=note, at=now)
     if decision == CriminalDecision.TRANSFER:
         _open(
             step=TransferStep.HANDOVER,
@@ -706,6 +741,178 @@ def case_criminal_decide(*, actor: Any, case: Case, decision: str, note: str = "
     return case
 
 
+def _criminal_duty_reopen(*, case: Case, actor: Any, at: dt.datetime) -> None:
+    """T2: the flag stands and nothing answers it (the judicial side returned the transfer,
+    the sender withdrew it, or the office refused to clear the flag): the unit owes the
+    transfer decision again, with a new deadline from now."""
+    if case.status in FINAL_CASE or not case.suspected_crime:
+        return
+    if _has_live_transfer(case, TransferType.CRIMINAL):
+        return
+    if case.criminal_decision:
+        before = snapshot(case)
+        case.criminal_decision = CriminalDecision.NONE
+        case.criminal_decided_at = None
+        case.save(update_fields=["criminal_decision", "criminal_decided_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="case.criminal_duty_reopen",
+            obj=case,
+            before=before,
+            after=snapshot(case),
+        )
+    _flag_obligation_open(case=case, flag="suspected_crime", actor=actor, at=at)
+    overdue_refresh(case_ids=[case.pk])
+
+
+def _crime_flag_clearance_file(
+    *, case: Case, actor: Any, reason: str, at: dt.datetime
+) -> CrimeFlagClearance:
+    if CrimeFlagClearance.objects.filter(case=case, status=ClearanceStatus.PENDING).exists():
+        raise ConflictError(_("已有待办公室审批的取消标记申请。"), code="clearance_pending")
+    clearance = CrimeFlagClearance.objects.create(
+        case=case,
+        reason=reason,
+        requested_unit=case.owner_unit,
+        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_at=at,
+    )
+    audit_record(
+        actor=actor,
+        action="case.crime_flag_clear_request",
+        obj=case,
+        after={"clearance": snapshot(clearance)},
+    )
+    office = office_units_of(case.owner_unit).exclude(pk=case.owner_unit_id).first()
+    if office is not None:
+        obligation_open(
+            unit=office,
+            kind=CRIME_FLAG_REVIEW_KIND,
+            title=_("审批取消“涉嫌犯罪”标记：%(n)s（%(u)s）")
+            % {"n": case.number, "u": case.owner_unit.name},
+            rule=crime_flag_review_rule(),
+            start_at=at,
+            start_event=_("提交取消标记申请"),
+            subject=clearance,
+            link=case.get_absolute_url(),
+            actor=actor,
+        )
+        _notify_unit(
+            office.pk,
+            _("待审批：取消案件 %(n)s 的“涉嫌犯罪”标记") % {"n": case.number},
+            reason,
+            case.get_absolute_url(),
+        )
+    return clearance
+
+
+@transaction.atomic
+def case_crime_flag_clear_request(*, actor: Any, case: Case, reason: str) -> CrimeFlagClearance:
+    """T2: the owning unit asks the office to clear the "suspected crime" flag, with the
+    reasons. The flag stands (and the case cannot close) until the office approves."""
+    _require_case_change(actor, case)
+    _required(reason, "reason", _("请写明取消标记的理由。"), "reason_required")
+    case = _lock_case(case)
+    _require_not_final(case)
+    if not case.suspected_crime:
+        raise ApplicationError(
+            _("案件未标记为涉嫌犯罪。"),
+            code="not_suspected_crime",
+            fields={"reason": [_("无需申请")]},
+        )
+    if _has_live_transfer(case, TransferType.CRIMINAL):
+        raise ConflictError(
+            _("已移送司法机关的案件不能取消“涉嫌犯罪”标记。"), code="criminal_transfer_exists"
+        )
+    return _crime_flag_clearance_file(case=case, actor=actor, reason=reason, at=timezone.now())
+
+
+def can_decide_crime_flag_clearance(actor: Any, case: Case) -> bool:
+    """The office (or a leader) overseeing the case's unit decides, never the unit itself."""
+    acting = actor_for(actor)
+    if acting.is_admin:
+        return True
+    if case.owner_unit_id not in acting.overseen_unit_ids():
+        return False
+    return acting.is_leader or (acting.is_office and acting.unit_id != case.owner_unit_id)
+
+
+@transaction.atomic
+def case_crime_flag_clear_decide(
+    *, actor: Any, clearance: CrimeFlagClearance, approve: bool, note: str = ""
+) -> CrimeFlagClearance:
+    """T2: the office approves (the flag is cleared, the transfer duties end) or refuses
+    (the flag stands; a "no transfer" decision is undone and the duty to transfer reopens
+    with a new deadline). Audited on the request and on the case."""
+    case = clearance.case
+    if not case_policy.can_view(actor, case):
+        raise NotFoundError(_("案件未找到。"))
+    if not can_decide_crime_flag_clearance(actor, case):
+        raise PermissionDeniedError(
+            _("取消“涉嫌犯罪”标记须由领导小组办公室或领导审批，办理单位不能自行批准。"),
+            code="approval_required",
+        )
+    if not approve and not note.strip():
+        raise ApplicationError(
+            _("不予批准须写明理由。"), code="reason_required", fields={"note": [_("必填")]}
+        )
+    locked = CrimeFlagClearance.objects.select_for_update().get(pk=clearance.pk)
+    if locked.status != ClearanceStatus.PENDING:
+        raise ConflictError(_("该申请已审批。"), code="clearance_decided")
+    case = _lock_case(case)
+    _require_not_final(case)
+    if approve and _has_live_transfer(case, TransferType.CRIMINAL):
+        raise ConflictError(
+            _("已移送司法机关的案件不能取消“涉嫌犯罪”标记。"), code="criminal_transfer_exists"
+        )
+    now = timezone.now()
+    before = snapshot(locked)
+    locked.status = ClearanceStatus.APPROVED if approve else ClearanceStatus.REJECTED
+    locked.decided_by = actor if getattr(actor, "is_authenticated", False) else None
+    locked.decided_at = now
+    locked.decision_note = note
+    locked.save()
+    audit_record(
+        actor=actor,
+        action="crime_flag_clearance.decide",
+        obj=locked,
+        before=before,
+        after=snapshot(locked),
+    )
+    obligation_complete_for(subject=locked, kind=CRIME_FLAG_REVIEW_KIND, actor=actor, at=now)
+    if approve:
+        case_before = snapshot(case)
+        case.suspected_crime = False
+        case.save(update_fields=["suspected_crime", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="case.crime_flag_clear",
+            obj=case,
+            before=case_before,
+            after=snapshot(case) | {"clearance": locked.pk, "note": note},
+        )
+        for step in (TransferStep.MAKE, TransferStep.HANDOVER):
+            for ob in obligations_for(case, obligation_kind(step, TransferType.CRIMINAL)):
+                obligation_cancel(
+                    obligation=ob, actor=actor, reason=_("经办公室批准取消涉嫌犯罪标记")
+                )
+    elif case.criminal_decision == CriminalDecision.NO_TRANSFER:
+        _criminal_duty_reopen(case=case, actor=actor, at=now)
+    _notify_unit(
+        case.owner_unit_id,
+        (
+            _("取消“涉嫌犯罪”标记已批准：%(n)s")
+            if approve
+            else _("取消“涉嫌犯罪”标记未获批准：%(n)s")
+        )
+        % {"n": case.number},
+        note,
+        case.get_absolute_url(),
+    )
+    overdue_refresh(case_ids=[case.pk])
+    return locked
+
+
 def _has_live_transfer(case: Case, transfer_type: str) -> bool:
     return Transfer.objects.filter(
         case=case, transfer_type=transfer_type, status__in=LIVE_TRANSFER
@@ -719,6 +926,7 @@ def case_complete(*, actor: Any, case: Case, result: str) -> Case:
     _require_case_change(actor, case)
     _required(result, "result", _("请填写查处结果。"), "result_required")
     case = _lock_case(case)
+    require_jurisdiction_holder(case, _("登记查处完成"))
     if case.origin_transfer_id:
         origin = _lock_transfer(case.origin_transfer)  # type: ignore[arg-type]
         if origin.status == TransferStatus.ACCEPTED:
@@ -735,8 +943,9 @@ def case_complete(*, actor: Any, case: Case, result: str) -> Case:
 
 @transaction.atomic
 def case_close(*, actor: Any, case: Case, outcome: str, note: str = "") -> Case:
-    """结案 with an outcome. T2: a case flagged as a suspected crime is never closed with
-    an administrative penalty alone while no criminal transfer exists."""
+    """结案 with an outcome. T2: a case flagged as a suspected crime is never closed — with
+    any outcome — while no criminal transfer is live, done or returned by the judicial
+    side; T5: only the holder of a linked matter closes it."""
     _require_case_change(actor, case)
     if outcome not in CaseOutcome.values or outcome in SYSTEM_OUTCOMES:
         raise ApplicationError(
@@ -744,13 +953,8 @@ def case_close(*, actor: Any, case: Case, outcome: str, note: str = "") -> Case:
         )
     case = _lock_case(case)
     has_criminal = _has_live_transfer(case, TransferType.CRIMINAL)
-    if case.suspected_crime and outcome in ADMINISTRATIVE_OUTCOMES and not has_criminal:
-        raise ApplicationError(
-            _("该案件涉嫌犯罪，尚未移送司法机关：不得以行政处罚代替刑事处罚。"),
-            code="criminal_transfer_required",
-            fields={"outcome": [_("不得以行政处罚代替刑事处罚")]},
-            status=409,
-        )
+    require_crime_answered(case)
+    require_jurisdiction_holder(case, _("结案"))
     if outcome == CaseOutcome.CRIMINAL and not has_criminal:
         raise ApplicationError(
             _("尚无移送司法机关的记录。"),
@@ -787,6 +991,8 @@ def case_withdraw(*, actor: Any, case: Case, reason: str) -> Case:
     _require_case_change(actor, case)
     _required(reason, "reason", _("撤销须写明原因。"), "reason_required")
     case = _lock_case(case)
+    # T2: withdrawing is a way of ending the case too; a suspected crime is answered first.
+    require_crime_answered(case)
     if Transfer.objects.filter(case=case, status=TransferStatus.SENT).exists():
         raise ConflictError(_("有待受理的移送，请先撤回移送。"), code="transfer_pending")
     case = case_transition(
@@ -956,6 +1162,8 @@ def transfer_create(
             code="investigation_required",
             fields={"transfer_type": [_("请先立案调查")]},
         )
+    if transfer_type == TransferType.GOVERNMENT_PROPOSAL:
+        require_government_proposal(case, receiver_unit, proposal)
     if transfer_type == TransferType.JURISDICTION and case.status not in (
         CaseStatus.REGISTERED,
         CaseStatus.INVESTIGATING,
@@ -1217,7 +1425,12 @@ def transfer_accept(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
 
 def _after_not_accepted(*, actor: Any, transfer: Transfer, at: dt.datetime, why: str) -> None:
     """A returned or withdrawn transfer gives the case back; a jurisdiction transfer's
-    duty (T1) stands again, so the sender may transfer elsewhere."""
+    duty (T1) stands again, so the sender may transfer elsewhere. A criminal transfer
+    returned by the judicial side (or withdrawn) reopens the duty to transfer with a new
+    deadline while the flag stands (T2): a flag never stands with no live deadline."""
+    if transfer.transfer_type == TransferType.CRIMINAL:
+        _criminal_duty_reopen(case=_lock_case(transfer.case), actor=actor, at=at)
+        return
     if transfer.transfer_type != TransferType.JURISDICTION:
         return
     case = _lock_case(transfer.case)

@@ -32,6 +32,7 @@ from .forms import (
 from .models import (
     CaseSource,
     CaseStatus,
+    ClearanceStatus,
     DisputeStatus,
     Evidence,
     TransferEvidence,
@@ -266,6 +267,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "close_form": CloseForm(),
             "criminal_form": CriminalDecisionForm(),
             "final": case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN),
+            # T2: the request to clear the crime flag, and whether this user decides it.
+            "clearance": case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).first(),
+            "can_decide_clearance": services.can_decide_crime_flag_clearance(request.user, case),
         },
     )
 
@@ -291,6 +295,22 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 actor=request.user,
                 case=case,
                 decision=p.get("decision", ""),
+                note=p.get("note", ""),
+            )
+        elif action == "crime_flag_clearance":
+            services.case_crime_flag_clear_request(
+                actor=request.user, case=case, reason=p.get("reason", "")
+            )
+        elif action == "crime_flag_clearance_decide":
+            pending = case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).first()
+            if pending is None:
+                raise ApplicationError(
+                    _("没有待审批的取消标记申请。"), code="clearance_not_found", status=404
+                )
+            services.case_crime_flag_clear_decide(
+                actor=request.user,
+                clearance=pending,
+                approve=p.get("approve") == "1",
                 note=p.get("note", ""),
             )
         elif action == "link":

@@ -13,6 +13,10 @@ class DisclosureConfig(AppConfig):
         from . import hooks
 
         register_escalation_resolver(hooks.petition_escalation)
+        # I4: a petition's acknowledgement, handling and rerouting are done on the petition.
+        from envgrid.obligations.registry import register_workflow_kind
+
+        register_workflow_kind("petition", instead=_("请在信访件页面办理"), app=self.label)
         try:
             from envgrid.grids.hooks import register_major_adjustment_listener
         except ImportError:  # grids without hooks: the manage page syncs pending rows

@@ -28,3 +28,14 @@ class MeetingsConfig(AppConfig):
         # M6: each sweep opens the current period's task reports (idempotent), so the
         # reporting interval runs without a separate cron entry.
         register_sweep_hook(task_reports_on_sweep)
+        # M5/M6: decisions and task reports are discharged by their own reports.
+        from envgrid.obligations.registry import register_workflow_kind
+
+        register_workflow_kind(
+            "meeting.decision",
+            instead=_("请在会议决定事项页面报告办理进展和完成情况"),
+            app=self.label,
+        )
+        register_workflow_kind(
+            "meeting.task_report", instead=_("请在环保任务汇报页面报送本期汇报"), app=self.label
+        )

@@ -12,12 +12,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.org.selectors import actor_for
 
 from . import services
 from .models import Obligation
 from .policies import obligation_policy
+from .registry import workflow_owner
 
 
 def _approver(user: Any, ob: Obligation) -> Any:
@@ -35,6 +36,21 @@ def _approver(user: Any, ob: Obligation) -> Any:
     return person
 
 
+def _require_free_standing(ob: Obligation, verb: str) -> None:
+    """Issue 15 part 2: a workflow's obligation is discharged, paused or extended only by
+    that workflow's own step; by hand it would leave the workflow pending while the sweep
+    stops chasing it and the assessment counts it done on time."""
+    owner = workflow_owner(ob.kind)
+    if owner is None:
+        return
+    raise ConflictError(
+        _("该事项由业务流程办理，不能在此%(verb)s：%(instead)s。")
+        % {"verb": verb, "instead": owner.instead},
+        code="obligation_workflow_owned",
+        fields={"kind": [ob.kind], "instead": [str(owner.instead)]},
+    )
+
+
 def _visible(user: Any, obligation: Obligation | int) -> Obligation:
     pk = obligation.pk if isinstance(obligation, Obligation) else obligation
     return obligation_policy.get_visible(user, pk)
@@ -43,6 +59,7 @@ def _visible(user: Any, obligation: Obligation | int) -> Obligation:
 def obligation_pause_approve(*, user: Any, obligation: Obligation | int, reason: str) -> Obligation:
     ob = _visible(user, obligation)
     approver = _approver(user, ob)
+    _require_free_standing(ob, _("暂停计时"))
     return services.obligation_pause(obligation=ob, actor=user, reason=reason, approver=approver)
 
 
@@ -59,6 +76,7 @@ def obligation_extend_approve(
 ) -> Obligation:
     ob = _visible(user, obligation)
     approver = _approver(user, ob)
+    _require_free_standing(ob, _("延期"))
     return services.obligation_extend(
         obligation=ob, actor=user, amount=amount, reason=reason, approver=approver
     )
@@ -68,6 +86,7 @@ def obligation_complete_by(*, user: Any, obligation: Obligation | int, note: str
     ob = _visible(user, obligation)
     if not obligation_policy.can_change(user, ob):
         raise PermissionDeniedError(_("只有责任单位或其领导小组办公室可以办结该事项。"))
+    _require_free_standing(ob, _("办结"))
     if not note.strip():
         raise ApplicationError(
             _("请填写办理情况。"), code="note_required", fields={"note": [_("必填")]}

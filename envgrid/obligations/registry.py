@@ -11,6 +11,9 @@
 - Overdue handlers: `register_overdue_handler(kind_prefix, fn)`; fn(list[Obligation]) runs
   once for items newly marked overdue whose kind starts with the prefix (meetings turn
   overdue decisions into supervision notices this way).
+- Workflow-owned kinds: `register_workflow_kind(prefix, instead=…)`; obligations of that
+  kind (or a dotted child) are closed, paused and extended only by the workflow's own
+  service; the hand actions refuse them with a 409 naming `instead` (issue 15, part 2).
 - Sweep hooks: `register_sweep_hook(fn)`; fn(now) runs at the start of every sweep, for
   periodic work that must not wait for a separate cron entry (meetings open the next
   period's task-report obligations this way). Hooks must be idempotent.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -89,3 +93,47 @@ def register_sweep_hook(fn: SweepHook) -> SweepHook:
 
 def sweep_hooks() -> list[SweepHook]:
     return list(_sweep_hooks)
+
+
+# ---- workflow-owned kinds -----------------------------------------------------------------
+#
+# An obligation a workflow opened is discharged by that workflow's own step (sending the
+# transfer, feeding back, signing off the assignment …): marking it done by hand would leave
+# the workflow object pending while the sweep stops chasing it and the assessment counts it
+# as done on time. Each workflow registers the kinds it owns, with the action a person must
+# take instead; envgrid.obligations.actions refuses hand completion, pause and extension of
+# them. Only free-standing obligations (no registered prefix) are completed by hand.
+
+
+@dataclass(frozen=True)
+class WorkflowKind:
+    prefix: str
+    # What to do instead, shown in the 409 and on the page, e.g. "请在移送页面提交反馈".
+    instead: Any
+    app: str = ""
+
+
+_workflow_kinds: dict[str, WorkflowKind] = {}
+
+
+def register_workflow_kind(prefix: str, *, instead: Any, app: str = "") -> WorkflowKind:
+    """Declare that obligations of kind `prefix` (or any dotted child, `prefix.…`) are owned
+    by a workflow. `instead` names the action to take (a lazy translated string)."""
+    owner = WorkflowKind(prefix=prefix, instead=instead, app=app)
+    _workflow_kinds[prefix] = owner
+    return owner
+
+
+def workflow_owner(kind: str) -> WorkflowKind | None:
+    """The registration that owns `kind`: the longest registered prefix that is the kind
+    itself or a dotted parent of it; None for a free-standing obligation."""
+    parts = kind.split(".")
+    for n in range(len(parts), 0, -1):
+        found = _workflow_kinds.get(".".join(parts[:n]))
+        if found is not None:
+            return found
+    return None
+
+
+def workflow_kinds() -> list[WorkflowKind]:
+    return sorted(_workflow_kinds.values(), key=lambda w: w.prefix)

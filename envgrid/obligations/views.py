@@ -23,6 +23,7 @@ from . import actions
 from .filters import ObligationFilter, RegisterFilter
 from .models import Obligation
 from .policies import obligation_policy
+from .registry import workflow_owner
 from .selectors import obligation_list, overdue_register
 
 PAGE_SIZE = 50
@@ -111,7 +112,10 @@ def _detail(
     request: HttpRequest, ob: Obligation, status: int = 200, error: Any = None
 ) -> HttpResponse:
     live = ob.status in ("open", "overdue")
-    can_approve = live and obligation_policy.can_approve(request.user, ob)
+    # A workflow's obligation is discharged on the workflow's own page (issue 15 part 2):
+    # no hand complete, pause or extend here, only a pointer to the action to take.
+    owner = workflow_owner(ob.kind)
+    can_approve = live and owner is None and obligation_policy.can_approve(request.user, ob)
     can_change = obligation_policy.can_change(request.user, ob)
     return render(
         request,
@@ -124,7 +128,8 @@ def _detail(
             "can_pause": can_approve and ob.paused_since is None,
             "can_extend": can_approve,
             "can_resume": ob.paused_since is not None and (can_approve or can_change),
-            "can_complete": live and can_change,
+            "can_complete": live and can_change and owner is None,
+            "workflow_owner": owner if live else None,
             "error": error,
             "now": timezone.now(),
         },

@@ -8,7 +8,12 @@ class ReportingConfig(AppConfig):
     verbose_name = _("信息报送")
 
     def ready(self) -> None:
+        from envgrid.obligations.registry import register_workflow_kind
+
         from .metric_defs import register_all
+
+        # I2/I3: a report due is discharged by sending the report.
+        register_workflow_kind("report.due", instead=_("请在信息报送页面报送信息"), app=self.label)
 
         # The overview's figures for every area that is installed (reporting.metric_defs).
         register_all()
