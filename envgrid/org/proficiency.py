@@ -123,3 +123,51 @@ def proficiency_gap(person: Person, day: dt.date) -> ProficiencyGap | None:
         min_hours=min_hours,
         assessment_missing=assessment_missing,
     )
+
+
+def enforcement_officers(qs: Any, day: dt.date) -> Any:
+    """Active persons holding a certificate valid on `day`: the ones E5 applies to."""
+    return qs.filter(
+        is_active=True,
+        cert_valid_from__lte=day,
+        cert_valid_to__gte=day,
+    ).exclude(cert_number="")
+
+
+def gaps_for(persons: Any, day: dt.date) -> dict[int, ProficiencyGap]:
+    """Proficiency gaps of many persons at once (two aggregate queries, not one per
+    person): {person id: gap} for those below the minimum on `day`."""
+    if not is_enabled():
+        return {}
+    from django.db.models import Count, Q
+
+    since, last = window(day)
+    counted = Q(
+        training_records__result=TrainingResult.PASSED,
+        training_records__voided_at__isnull=True,
+        training_records__held_on__gte=since,
+        training_records__held_on__lte=last,
+    )
+    rows = persons.annotate(
+        _hours=Sum("training_records__hours", filter=counted),
+        _assessments=Count(
+            "training_records",
+            filter=counted & Q(training_records__kind=TrainingKind.ASSESSMENT),
+        ),
+    )
+    min_hours = Decimal(str(get("MIN_HOURS")))
+    need_assessment = bool(get("ASSESSMENT_REQUIRED"))
+    gaps: dict[int, ProficiencyGap] = {}
+    for person in rows:
+        hours = person._hours or Decimal(0)
+        missing = need_assessment and not person._assessments
+        if hours < min_hours or missing:
+            gaps[person.pk] = ProficiencyGap(
+                person=person,
+                day=day,
+                since=since,
+                hours=hours,
+                min_hours=min_hours,
+                assessment_missing=missing,
+            )
+    return gaps
