@@ -28,7 +28,6 @@ from .models import (
     LeadingGroup,
     Person,
     TrainingKind,
-    TrainingRecord,
     TrainingResult,
     Unit,
 )

@@ -61,7 +61,7 @@ def test_E5_gap_counts_passed_hours_in_the_last_twelve_months(officers):
 
 
 def test_E5_unit_list_shows_officers_below_the_minimum_as_a_gap(client, world, officers):
-    ready, novice = officers
+    _ready, _novice = officers
     client.force_login(world.office_staff.user)
     page = client.get("/org/units/").content.decode()
     assert "新任执法员 未达最低要求" in page
