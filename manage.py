@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Django's command-line utility; `envgrid` is the same with friendlier command names."""
+"""Django's command-line utility; like `envgrid`, it accepts the README's hyphenated
+command names (`python manage.py grid-import ...`)."""
 
 import os
 import sys
@@ -8,4 +9,6 @@ if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    from envgrid.__main__ import command_argv
+
+    execute_from_command_line(command_argv(sys.argv))

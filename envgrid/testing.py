@@ -47,6 +47,7 @@ def make_person(
     role: str = PersonRole.UNIT,
     login: bool = True,
     cert: tuple[dt.date, dt.date] | None = None,
+    training: bool = True,
     **kw: Any,
 ) -> Person:
     n = next(_seq)
@@ -60,7 +61,32 @@ def make_person(
     if cert is not None:
         data.update(cert_number=f"辽执{n:06d}", cert_valid_from=cert[0], cert_valid_to=cert[1])
     data.update(kw)
-    return Person.objects.create(**data)
+    person = Person.objects.create(**data)
+    if cert is not None and training:
+        add_training(person, cert)
+    return person
+
+
+def add_training(person: Person, period: tuple[dt.date, dt.date]) -> None:
+    """Synthetic proficiency records (E5) for a certified test officer: a 36-hour course and
+    a 4-hour passed assessment on 1 January of every year of `period`, so the officer meets
+    the default minimum (40 hours and an assessment in the last 12 months) on any day in it."""
+    from envgrid.org.models import TrainingKind, TrainingRecord, TrainingResult
+
+    for year in range(period[0].year, period[1].year + 1):
+        day = dt.date(year, 1, 1)
+        for kind, course, hours in (
+            (TrainingKind.TRAINING, "执法业务培训（测试）", 36),
+            (TrainingKind.ASSESSMENT, "执法业务考核（测试）", 4),
+        ):
+            TrainingRecord.objects.create(
+                person=person,
+                kind=kind,
+                course=course,
+                hours=hours,
+                held_on=day,
+                result=TrainingResult.PASSED,
+            )
 
 
 class World:

@@ -15,6 +15,7 @@ from .models import (
     ActionTarget,
     Assignment,
     AssignmentEvent,
+    Consultation,
     EnforcementAction,
     Finding,
     Inspection,
@@ -58,6 +59,11 @@ class OfficerInline(ReadOnlyInline):
     fields = ["person", "participant", "cert_number", "cert_valid_to"]
 
 
+class ConsultationInline(ReadOnlyInline):
+    model = Consultation
+    fields = ["held_on", "form", "conclusions", "recorded_by"]
+
+
 class StatusChangeInline(ReadOnlyInline):
     model = ActionStatusChange
     fields = ["at", "from_status", "to_status", "actor", "note"]
@@ -68,7 +74,13 @@ class EnforcementActionAdmin(ReadOnlyAdmin):
     list_display = ["title", "number", "category", "mode", "organiser_unit", "status", "start_date"]
     list_filter = ["status", "category", "mode"]
     search_fields = ["title", "number"]
-    inlines = [ParticipantInline, TargetInline, OfficerInline, StatusChangeInline]
+    inlines = [
+        ParticipantInline,
+        TargetInline,
+        OfficerInline,
+        ConsultationInline,
+        StatusChangeInline,
+    ]
 
 
 class AssignmentEventInline(ReadOnlyInline):

@@ -34,6 +34,7 @@ from .models import (
     ActionParticipant,
     ActionTarget,
     Assignment,
+    Consultation,
     EnforcementAction,
     Finding,
     Inspection,
@@ -41,6 +42,7 @@ from .models import (
 from .policies import (
     action_policy,
     assignment_policy,
+    consultation_policy,
     finding_policy,
     inspection_policy,
     officer_policy,
@@ -54,6 +56,8 @@ from .serializers import (
     EnfActionSerializer,
     EnfActionUpdateSerializer,
     EnfAssignmentSerializer,
+    EnfConsultationCreateSerializer,
+    EnfConsultationSerializer,
     EnfDutiesSerializer,
     EnfFindingCreateSerializer,
     EnfFindingSerializer,
@@ -114,6 +118,8 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         "targets__entity",
         "targets__grid",
         "targets__supervision",
+        "consultations__units",
+        "consultations__recorded_by",
         "status_changes__actor",
     )
     serializer_class = EnfActionSerializer
@@ -299,6 +305,37 @@ class OfficerViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     def destroy(self, request: Request, pk: Any = None) -> Response:
         services.officer_remove(actor=request.user, officer=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConsultationViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Consultations among the participating units (积极沟通会商, E5): recorded, never
+    edited or deleted; a cross-department action needs them before approval."""
+
+    policy = consultation_policy
+    queryset = Consultation.objects.select_related("action", "recorded_by").prefetch_related(
+        "units"
+    )
+    serializer_class = EnfConsultationSerializer
+    filterset_fields = ["action", "form"]
+
+    @extend_schema(
+        request=EnfConsultationCreateSerializer, responses={201: EnfConsultationSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        d = dict(self._in(EnfConsultationCreateSerializer))
+        action_obj = action_policy.get_visible(request.user, d.pop("action"))
+        unit_ids = set(d.pop("units"))
+        units = list(Unit.objects.filter(pk__in=unit_ids))
+        if len(units) != len(unit_ids):
+            raise ApplicationError(
+                _("参加单位不存在。"),
+                code="invalid",
+                fields={"units": sorted(unit_ids - {u.pk for u in units})},
+            )
+        consultation = services.consultation_record(
+            actor=request.user, action=action_obj, units=units, **d
+        )
+        return self._out(consultation, code=status.HTTP_201_CREATED)
 
 
 class AssignmentViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -15,6 +15,9 @@ router.register("enforcement/targets", api.TargetViewSet, basename="enforcement-
 router.register("enforcement/officers", api.OfficerViewSet, basename="enforcement-officer")
 router.register("enforcement/assignments", api.AssignmentViewSet, basename="enforcement-assignment")
 router.register("enforcement/inspections", api.InspectionViewSet, basename="enforcement-inspection")
+router.register(
+    "enforcement/consultations", api.ConsultationViewSet, basename="enforcement-consultation"
+)
 router.register("enforcement/findings", api.FindingViewSet, basename="enforcement-finding")
 
 urlpatterns = [

@@ -98,6 +98,21 @@ def _liaison_and_officers(
                 ctx.log(f"enforcement: refused as intended — {exc.message}")
 
 
+def _consult(ctx: DemoContext, action: EnforcementAction, actor: Any, form: str, text: str) -> None:
+    """E5: the participating units consult before the plan is approved (synthetic)."""
+    try:
+        services.consultation_record(
+            actor=actor,
+            action=action,
+            held_on=min(action.start_date, timezone.localdate()),
+            form=form,
+            units=[p.unit for p in action.participants.select_related("unit")],
+            conclusions=text,
+        )
+    except ApplicationError as exc:
+        ctx.log(f"enforcement: consultation not recorded — {exc.message}")
+
+
 def _inspect(
     ctx: DemoContext,
     action: EnforcementAction,
@@ -194,6 +209,13 @@ def enforcement(ctx: DemoContext) -> None:
                 "工业园区": ("工业园区.staff", []),
             },
         )
+        _consult(
+            ctx,
+            action,
+            organiser,
+            "meeting",
+            "各单位确认检查对象名单和分工；公安分局派员全程参与，发现涉嫌犯罪线索当场固定证据（合成）。",
+        )
         services.action_approve(actor=approver, action=action, note="同意按方案实施")
         services.action_deploy(actor=organiser, action=action)
         for assignment in action.assignments.select_related("unit"):
@@ -284,6 +306,13 @@ def enforcement(ctx: DemoContext) -> None:
                 "东风街道": ("东风街道.staff", []),
             },
         )
+        _consult(
+            ctx,
+            action,
+            organiser,
+            "site_visit",
+            "联合踏勘建设街道、东风街道重点餐饮街区，确定夜间检查时段（合成）。",
+        )
         services.action_approve(actor=_user(ctx, "director"), action=action)
         services.action_deploy(actor=organiser, action=action)
         first = action.assignments.filter(unit__short_name="建设街道").first()
@@ -360,6 +389,13 @@ def enforcement(ctx: DemoContext) -> None:
                 # 水利局.officer1's certificate expired long ago: refused (E5).
                 "水利局": ("水利局.staff", ["水利局.officer1", "水利局.officer2"]),
             },
+        )
+        _consult(
+            ctx,
+            action,
+            bureau_user,
+            "call",
+            "电话会商：公安分局现场管控，水利局排查下游水体，生态环境局牵头应急监测（合成）。",
         )
         services.action_approve(actor=_user(ctx, "director"), action=action, note="立即部署")
         services.action_deploy(actor=bureau_user, action=action)

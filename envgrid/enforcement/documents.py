@@ -51,7 +51,8 @@ def category_details(action: EnforcementAction) -> list[tuple[str, str]]:
 
 
 def plan_docx(action: EnforcementAction) -> Any:
-    """行动方案: number, objectives, targets, schedule, division of labour, liaisons."""
+    """行动方案: number, objectives, targets, schedule, division of labour, liaisons,
+    consultations (E5)."""
     doc = Document()
     _font(doc)
     number = action.number or _("（草稿，批准后编号）")
@@ -122,8 +123,29 @@ def plan_docx(action: EnforcementAction) -> Any:
             f"{o.person.name}（{o.cert_number}）" for o in part.officers.all()
         )
 
+    # E5: the consultations among the participating units (积极沟通会商).
+    doc.add_heading(_("五、沟通会商"), level=2)
+    consultations = list(action.consultations.prefetch_related("units"))
+    if consultations:
+        table = doc.add_table(rows=1, cols=4)
+        table.style = "Table Grid"
+        for cell, text in zip(
+            table.rows[0].cells,
+            [_("会商日期"), _("会商形式"), _("参加单位"), _("会商结论")],
+            strict=True,
+        ):
+            cell.text = text
+        for c in consultations:
+            cells = table.add_row().cells
+            cells[0].text = c.held_on.isoformat()
+            cells[1].text = c.get_form_display()
+            cells[2].text = "、".join(u.name for u in c.units.all())
+            cells[3].text = c.conclusions
+    else:
+        doc.add_paragraph(_("尚未记录会商。"))
+
     if action.requirements:
-        doc.add_heading(_("五、工作要求"), level=2)
+        doc.add_heading(_("六、工作要求"), level=2)
         doc.add_paragraph(action.requirements)
 
     if action.approved_at:

@@ -602,3 +602,45 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ConsultationForm(models.TextChoices):
+    MEETING = "meeting", _("会商会议")
+    CALL = "call", _("电话会商")
+    SITE_VISIT = "site_visit", _("联合踏勘")
+
+
+class Consultation(models.Model):
+    """A consultation among the participating units (积极沟通会商, SPEC E5): when, how,
+    which units were present and what was agreed. Append-only: a record is corrected by
+    recording another, never by deleting one."""
+
+    action = models.ForeignKey(
+        EnforcementAction,
+        verbose_name=_("执法行动"),
+        on_delete=models.PROTECT,
+        related_name="consultations",
+    )
+    held_on = models.DateField(_("会商日期"))
+    form = models.CharField(_("会商形式"), max_length=12, choices=ConsultationForm.choices)
+    units = models.ManyToManyField(
+        "org.Unit", verbose_name=_("参加单位"), related_name="enforcement_consultations"
+    )
+    conclusions = models.TextField(_("会商结论"))
+    recorded_by = models.ForeignKey(
+        "org.Person",
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["action_id", "held_on", "id"]
+        verbose_name = _("会商记录")
+        verbose_name_plural = _("会商记录")
+
+    def __str__(self) -> str:
+        return f"{self.held_on.isoformat()} {self.get_form_display()}"

@@ -20,6 +20,7 @@ from .models import (
     ActionParticipant,
     ActionTarget,
     Assignment,
+    Consultation,
     EnforcementAction,
     Finding,
     Inspection,
@@ -149,6 +150,13 @@ class OfficerPolicy(Policy):
         return _scoped_children(user, ActionOfficer.objects.all() if qs is None else qs)
 
 
+class ConsultationPolicy(Policy):
+    model = Consultation
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        return _scoped_children(user, Consultation.objects.all() if qs is None else qs)
+
+
 action_policy = ActionPolicy()
 participant_policy = ParticipantPolicy()
 target_policy = TargetPolicy()
@@ -156,3 +164,4 @@ officer_policy = OfficerPolicy()
 assignment_policy = AssignmentPolicy()
 inspection_policy = InspectionPolicy()
 finding_policy = FindingPolicy()
+consultation_policy = ConsultationPolicy()

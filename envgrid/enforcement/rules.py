@@ -21,6 +21,13 @@ DEFAULTS: dict[str, Any] = {
     "JOINT_MIN_GRIDS": 2,
     # Inspections are carried out by at least two certified officers.
     "INSPECTION_MIN_OFFICERS": 2,
+    # E5: a plan is approved only with at least this many officers holding a certificate
+    # valid on every day of the action (0 turns the check off).
+    "APPROVAL_MIN_CERTIFIED_OFFICERS": 2,
+    # E5 (积极沟通会商): a cross-department action (participants from at least
+    # CONSULTATION_MIN_UNITS units) is approved only after a recorded consultation.
+    "CONSULTATION_REQUIRED": True,
+    "CONSULTATION_MIN_UNITS": 2,
     # Evidence photos: the content (not the name) must be one of these — the image types
     # case evidence accepts, so every photo can follow its finding into a case.
     "PHOTO_MIME_TYPES": ("image/jpeg", "image/png"),

@@ -25,6 +25,8 @@ from .models import (
     ActionTarget,
     Assignment,
     CampaignLevel,
+    Consultation,
+    ConsultationForm,
     EnforcementAction,
     Finding,
     IncidentLevel,
@@ -49,6 +51,43 @@ class EnfOfficerSerializer(serializers.ModelSerializer):
     class Meta:
         model = ActionOfficer
         fields = ["id", "person", "person_name", "unit", "cert_number", "cert_valid_to"]
+
+
+class EnfConsultationSerializer(serializers.ModelSerializer):
+    form_display = serializers.CharField(source="get_form_display", read_only=True)
+    unit_names = serializers.SerializerMethodField()
+    recorded_by_name = serializers.CharField(
+        source="recorded_by.name", read_only=True, default=None
+    )
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "id",
+            "action",
+            "held_on",
+            "form",
+            "form_display",
+            "units",
+            "unit_names",
+            "conclusions",
+            "recorded_by",
+            "recorded_by_name",
+            "recorded_at",
+        ]
+
+    def get_unit_names(self, obj: Consultation) -> list[str]:
+        return [u.name for u in obj.units.all()]
+
+
+class EnfConsultationCreateSerializer(serializers.Serializer):
+    """Shape only: which units may attend, and the date rule, are the service's (E5)."""
+
+    action = serializers.IntegerField()
+    held_on = serializers.DateField()
+    form = serializers.ChoiceField(choices=ConsultationForm.choices)
+    units = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    conclusions = serializers.CharField(max_length=5000)
 
 
 class EnfParticipantSerializer(serializers.ModelSerializer):
@@ -133,6 +172,7 @@ class EnfActionListSerializer(serializers.ModelSerializer):
 class EnfActionSerializer(EnfActionListSerializer):
     participants = EnfParticipantSerializer(many=True, read_only=True)
     targets = EnfTargetSerializer(many=True, read_only=True)
+    consultations = EnfConsultationSerializer(many=True, read_only=True)
     history = EnfStatusChangeSerializer(source="status_changes", many=True, read_only=True)
     approved_by_name = serializers.CharField(
         source="approved_by.name", read_only=True, default=None
@@ -164,6 +204,7 @@ class EnfActionSerializer(EnfActionListSerializer):
             "cancel_reason",
             "participants",
             "targets",
+            "consultations",
             "history",
         ]
 

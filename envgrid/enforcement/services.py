@@ -32,6 +32,7 @@ from envgrid.obligations.services import (
 )
 from envgrid.obligations.supervision import supervision_issue
 from envgrid.org.models import LeadingGroup, Person, Unit
+from envgrid.org.proficiency import proficiency_gap
 from envgrid.org.selectors import actor_for
 
 from . import rules
@@ -45,6 +46,8 @@ from .models import (
     Assignment,
     AssignmentEvent,
     AssignmentStatus,
+    Consultation,
+    ConsultationForm,
     EnforcementAction,
     Finding,
     Inspection,
@@ -490,7 +493,8 @@ def _joint_sets(action: EnforcementAction) -> tuple[set[int], set[int]]:
 
 def _check_officer_certs(action: EnforcementAction) -> None:
     bad = []
-    for officer in action.officers.select_related("person"):
+    officers = list(action.officers.select_related("person"))
+    for officer in officers:
         if not officer.person.cert_valid_through(action.start_date, action.end_date):
             bad.append(officer.person)
     if bad:
@@ -500,6 +504,40 @@ def _check_officer_certs(action: EnforcementAction) -> None:
             code="certificate_not_valid",
             fields={"officers": [x.name for x in bad]},
         )
+    # E5: an action with too few certified officers (or none at all) is not approved.
+    minimum = int(rules.get("APPROVAL_MIN_CERTIFIED_OFFICERS"))
+    if len(officers) < minimum:
+        raise ApplicationError(
+            _("行动须至少有%(min)d名持有效执法证的执法人员方可批准，目前只有%(n)d名（E5）。")
+            % {"min": minimum, "n": len(officers)},
+            code="officers_insufficient",
+            fields={"officers": [_("至少%(min)d名") % {"min": minimum}]},
+        )
+
+
+def _proficiency_day(action: EnforcementAction) -> dt.date:
+    """The day proficiency is judged on: the action's first day, or today once it runs."""
+    return max(action.start_date, local_date(timezone.now()))
+
+
+def _proficiency_error(action: EnforcementAction, person: Person) -> ApplicationError | None:
+    gap = proficiency_gap(person, _proficiency_day(action))
+    if gap is None:
+        return None
+    return ApplicationError(
+        _("执法人员%(name)s业务熟练程度未达要求：%(gap)s，不能参加联合执法（E5）。")
+        % {"name": person.name, "gap": gap.describe()},
+        code="proficiency_insufficient",
+        fields={"person": [person.name], "gap": [gap.as_dict()]},
+    )
+
+
+def _check_officer_proficiency(action: EnforcementAction) -> None:
+    """E5 again at approval: training records can be voided after the officer was named."""
+    for officer in action.officers.select_related("person"):
+        error = _proficiency_error(action, officer.person)
+        if error is not None:
+            raise error
 
 
 def _cert_message(person: Person, first: dt.date, last: dt.date) -> str:
@@ -551,6 +589,8 @@ def action_approve(*, actor: Any, action: EnforcementAction, note: str = "") -> 
     _require_status(action, ActionStatus.DRAFT, doing=_("批准"))
     _check_plan_complete(action)
     _check_officer_certs(action)
+    _check_officer_proficiency(action)
+    _check_consulted(action)
     now = timezone.now()
     org = action.organiser_unit
     number = document_number_next(
@@ -893,6 +933,116 @@ def target_remove(*, actor: Any, target: ActionTarget) -> None:
     )
 
 
+# -- consultation (E5: 积极沟通会商) ----------------------------------------------------
+
+
+def is_cross_department(action: EnforcementAction) -> bool:
+    """Participants from at least CONSULTATION_MIN_UNITS units make an action
+    cross-department: it then needs a recorded consultation before approval."""
+    units = set(action.participants.values_list("unit_id", flat=True))
+    return len(units) >= int(rules.get("CONSULTATION_MIN_UNITS"))
+
+
+def consultation_gaps(action: EnforcementAction) -> list[Unit]:
+    """The participating units not present at any recorded consultation of `action`
+    (empty when consultation is not required for it)."""
+    if not rules.get("CONSULTATION_REQUIRED") or not is_cross_department(action):
+        return []
+    present = set(
+        Consultation.units.through.objects.filter(consultation__action=action).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return [
+        p.unit
+        for p in action.participants.select_related("unit").order_by("unit__code")
+        if p.unit_id not in present
+    ]
+
+
+def _check_consulted(action: EnforcementAction) -> None:
+    if not rules.get("CONSULTATION_REQUIRED") or not is_cross_department(action):
+        return
+    if not action.consultations.exists():
+        raise ApplicationError(
+            _("跨部门联合执法行动须先记录参与单位的会商情况，方可批准（E5）。"),
+            code="consultation_required",
+            fields={"consultations": [_("必填")]},
+        )
+    missing = consultation_gaps(action)
+    if missing:
+        raise ApplicationError(
+            _("以下参与单位尚未参加任何会商：%(names)s。须先会商，方可批准（E5）。")
+            % {"names": "、".join(u.name for u in missing)},
+            code="consultation_incomplete",
+            fields={"consultations": [u.name for u in missing]},
+        )
+
+
+@transaction.atomic
+def consultation_record(
+    *,
+    actor: Any,
+    action: EnforcementAction,
+    held_on: dt.date | None,
+    form: str,
+    units: Iterable[Unit],
+    conclusions: str,
+) -> Consultation:
+    """E5: the organiser or a participating unit records a consultation: its date, its
+    form (meeting, call, joint site visit), the units present and what was concluded."""
+    if not action_policy.can_view(actor, action):
+        action_policy.require_change(actor, action)
+    if not action_policy.can_inspect(actor, action):
+        raise PermissionDeniedError(_("只有组织单位或参与单位可以记录会商。"))
+    action = EnforcementAction.objects.select_for_update().get(pk=action.pk)
+    _require_open(action)
+    _required(held_on, "held_on", _("会商日期"))
+    assert held_on is not None
+    if held_on > local_date(timezone.now()):
+        raise ApplicationError(
+            _("会商日期不能晚于今天。"),
+            code="consultation_in_future",
+            fields={"held_on": [held_on.isoformat()]},
+        )
+    if form not in ConsultationForm.values:
+        raise ApplicationError(
+            _("会商形式须为会商会议、电话会商或联合踏勘。"),
+            code="consultation_form_invalid",
+            fields={"form": [str(form)]},
+        )
+    _required((conclusions or "").strip(), "conclusions", _("会商结论"))
+    unit_list = list({u.pk: u for u in units}.values())
+    if not unit_list:
+        raise ApplicationError(
+            _("请选择参加会商的单位。"), code="required", fields={"units": [_("必填")]}
+        )
+    allowed = set(action.participants.values_list("unit_id", flat=True))
+    allowed.add(action.organiser_unit_id)
+    strangers = [u.name for u in unit_list if u.pk not in allowed]
+    if strangers:
+        raise ApplicationError(
+            _("以下单位不是本次行动的参与单位：%(names)s") % {"names": "、".join(strangers)},
+            code="unit_not_participating",
+            fields={"units": strangers},
+        )
+    consultation = Consultation.objects.create(
+        action=action,
+        held_on=held_on,
+        form=form,
+        conclusions=conclusions.strip(),
+        recorded_by=_person(actor),
+    )
+    consultation.units.set(unit_list)
+    audit_record(
+        actor=actor,
+        action="enforcement.consultation.record",
+        obj=consultation,
+        after={**snapshot(consultation), "units": sorted(u.pk for u in unit_list)},
+    )
+    return consultation
+
+
 # -- officers and liaisons (E5) -------------------------------------------------------
 
 
@@ -933,6 +1083,9 @@ def officer_assign(*, actor: Any, action: EnforcementAction, person: Person) -> 
                 "cert_valid_to": [person.cert_valid_to.isoformat() if person.cert_valid_to else ""],
             },
         )
+    proficiency_error = _proficiency_error(action, person)
+    if proficiency_error is not None:
+        raise proficiency_error
     if action.officers.filter(person=person).exists():
         raise ConflictError(
             _("%(name)s已在本次行动的执法人员名单中。") % {"name": person.name},

@@ -3,6 +3,7 @@ An action the user may not see answers 404 everywhere, photos included."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +42,7 @@ from .models import (
     ActionParticipant,
     ActionStatus,
     Assignment,
+    ConsultationForm,
     EnforcementAction,
     Finding,
     Inspection,
@@ -230,6 +232,12 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assignments": assignments,
         "inspections": inspections,
         "history": action.status_changes.select_related("actor"),
+        "consultations": action.consultations.select_related("recorded_by").prefetch_related(
+            "units"
+        ),
+        "consultation_gaps": services.consultation_gaps(action),
+        "consultation_forms": ConsultationForm.choices,
+        "can_consult": action.is_open and action_policy.can_inspect(user, action),
         "is_organiser": is_organiser,
         "steps": steps,
         "can_approve": "approve" in steps,
@@ -346,6 +354,27 @@ def participant_step(request: HttpRequest, pid: int, step: str) -> HttpResponse:
     return _do(request, action, run, _("已保存。"))
 
 
+def _consultation_from_post(request: HttpRequest, action: EnforcementAction) -> Any:
+    """E5: the consultation form on the action page; the rules are the service's."""
+    raw = (request.POST.get("held_on") or "").strip()
+    try:
+        held_on = dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise ApplicationError(
+            _("会商日期格式应为 YYYY-MM-DD。"), code="invalid", fields={"held_on": [raw]}
+        ) from None
+    ids = [int(x) for x in request.POST.getlist("units") if x.isdigit()]
+    units = [p.unit for p in action.participants.select_related("unit") if p.unit_id in ids]
+    return services.consultation_record(
+        actor=request.user,
+        action=action,
+        held_on=held_on,
+        form=request.POST.get("form", ""),
+        units=units,
+        conclusions=request.POST.get("conclusions", ""),
+    )
+
+
 @login_required
 @require_POST
 def plan_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
@@ -379,6 +408,8 @@ def plan_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             if target is None:
                 raise Http404
             return services.target_remove(actor=request.user, target=target)
+        if step == "consult":
+            return _consultation_from_post(request, action)
         if step == "remove-officer":
             oid = request.POST.get("officer", "")
             officer = action.officers.filter(pk=oid).first() if oid.isdigit() else None

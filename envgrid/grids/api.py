@@ -156,6 +156,12 @@ class ImportInputSerializer(serializers.Serializer):
     geojson = serializers.JSONField(required=False, help_text="or the FeatureCollection inline")
     major = serializers.BooleanField(required=False, default=False)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
+    crs = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="coordinate system when the file declares none: wgs84, cgcs2000, gcj02, bd09",
+    )
 
 
 class ResolveSerializer(serializers.Serializer):
@@ -349,10 +355,12 @@ class GridViewSet(
     def import_geojson(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         form: Any = request.data
+        crs = str(request.query_params.get("crs") or "")
         if upload is not None:
             data: Any = upload.read()
             major = str(form.get("major", "")).lower() in ("1", "true", "on")
             summary = str(form.get("summary", ""))
+            crs = str(form.get("crs", "") or crs)
         elif isinstance(request.data, dict) and request.data.get("type") == "FeatureCollection":
             data, major, summary = dict(request.data), False, ""
         else:
@@ -366,11 +374,13 @@ class GridViewSet(
                 )
             data = ser.validated_data["geojson"]
             major, summary = ser.validated_data["major"], ser.validated_data["summary"]
+            crs = ser.validated_data["crs"] or crs
         result = services.grid_import_geojson(
-            actor=request.user, data=data, major=major, summary=summary
+            actor=request.user, data=data, major=major, summary=summary, crs=crs or None
         )
         return Response(
             {
+                "crs": result.crs,
                 "created": [g.code for g in result.created],
                 "updated": [g.code for g in result.updated],
                 "unchanged": [g.code for g in result.unchanged],

@@ -14,6 +14,7 @@ about 1e-10 degrees (≈ 0.01 mm): exact for all practical purposes.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 WGS84 = "wgs84"
 GCJ02 = "gcj02"
@@ -153,3 +154,57 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     dl = math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(h))
+
+
+# -- whole geometries (grid import, G1/G3) ----------------------------------------------
+
+# The GeoJSON `crs` member (2008 spec; dropped by RFC 7946, still written by QGIS/GDAL):
+# {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}}. OGC URNs and
+# plain names map onto the systems above; GCJ-02 and BD-09 have no EPSG code, so their
+# names are accepted as written ("GCJ-02", "BD-09", ...).
+_URN_ALIASES = {
+    "urn:ogc:def:crs:ogc:1.3:crs84": WGS84,
+    "urn:ogc:def:crs:ogc::crs84": WGS84,
+    "crs84": WGS84,
+    "ogc:crs84": WGS84,
+    "urn:ogc:def:crs:epsg::4326": WGS84,
+    "urn:ogc:def:crs:epsg:6.6:4326": WGS84,
+    "urn:ogc:def:crs:epsg::4490": WGS84,
+    "cgcs2000": WGS84,
+    "china geodetic coordinate system 2000": WGS84,
+}
+
+
+def crs_from_geojson(member: object) -> str | None:
+    """The system a GeoJSON `crs` member declares (canonical name), None when absent.
+    Raises UnknownCRS for a declaration that names anything else (or a linked CRS)."""
+    if member is None:
+        return None
+    name = None
+    if isinstance(member, dict) and member.get("type") == "name":
+        props = member.get("properties")
+        if isinstance(props, dict):
+            name = props.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise UnknownCRS(str(member))
+    key = name.strip().lower()
+    if key in _URN_ALIASES:
+        return _URN_ALIASES[key]
+    return normalize_crs(name)
+
+
+def geometry_to_wgs84(geom: Any, crs: str) -> Any:
+    """A shapely geometry with every vertex converted from `crs` to WGS84 (vertex by
+    vertex: the GCJ-02/BD-09 offsets vary slowly, so edges stay straight to well under
+    a millimetre over a grid's extent)."""
+    import numpy as np
+    import shapely
+
+    name = normalize_crs(crs)
+    if name == WGS84:
+        return geom
+
+    def convert(coords: Any) -> Any:
+        return np.array([to_wgs84(x, y, name) for x, y in coords], dtype=float).reshape(-1, 2)
+
+    return shapely.transform(geom, convert)

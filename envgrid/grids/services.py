@@ -26,6 +26,7 @@ from envgrid.org.models import Person, Unit
 from envgrid.org.selectors import actor_for
 
 from . import hooks
+from .coords import WGS84, UnknownCRS, crs_from_geojson, geometry_to_wgs84, normalize_crs
 from .geo import (
     OVERLAP_TOLERANCE_M2,
     area_m2,
@@ -196,6 +197,9 @@ class _Node:
     grid: Grid | None = None  # the stored grid with this code, if any
     in_file: bool = False
     label: str = ""
+    # In the file with a new or moved boundary (set by _validate_tree): the feature that
+    # causes an overlap, not a grid the file merely repeats unchanged.
+    moved: bool = False
 
 
 @dataclass
@@ -203,6 +207,7 @@ class ImportResult:
     created: list[Grid] = field(default_factory=list)
     updated: list[Grid] = field(default_factory=list)
     unchanged: list[Grid] = field(default_factory=list)
+    crs: str = WGS84  # the system the file's coordinates were given in (G3)
 
 
 _PROPS = {
@@ -234,7 +239,43 @@ class _Errors(list):
         self.append({"feature": feature, "code": code, "message": message, **extra})
 
 
-def _parse_features(fc: Any, errors: _Errors) -> list[_Node]:
+def _file_crs(fc: Any, option: str | None, errors: _Errors) -> str | None:
+    """G3: the coordinate system of the file — its GeoJSON `crs` member, or the option
+    given with the import; both must agree, and it must be one we convert. None (with
+    the reason in `errors`) when refused."""
+    declared = option_name = None
+    member = fc.get("crs") if isinstance(fc, dict) else None
+    try:
+        declared = crs_from_geojson(member)
+    except UnknownCRS:
+        errors.add(
+            "crs",
+            "crs_unknown",
+            f"文件声明的坐标系 {json.dumps(member, ensure_ascii=False)} 无法识别；"
+            "支持 WGS84、CGCS2000、GCJ-02、BD-09",
+        )
+        return None
+    if option is not None and str(option).strip():
+        try:
+            option_name = normalize_crs(option)
+        except UnknownCRS:
+            errors.add(
+                "crs",
+                "crs_unknown",
+                f"坐标系 {option!r} 无法识别；支持 WGS84、CGCS2000、GCJ-02、BD-09",
+            )
+            return None
+    if declared and option_name and declared != option_name:
+        errors.add(
+            "crs",
+            "crs_conflict",
+            f"文件声明的坐标系为 {declared.upper()}，与导入时选择的 {option_name.upper()} 不一致",
+        )
+        return None
+    return declared or option_name or WGS84
+
+
+def _parse_features(fc: Any, errors: _Errors, crs: str = WGS84) -> list[_Node]:
     if not isinstance(fc, dict) or fc.get("type") != "FeatureCollection":
         errors.add("-", "not_feature_collection", "文件须为 GeoJSON FeatureCollection")
         return []
@@ -299,6 +340,8 @@ def _parse_features(fc: Any, errors: _Errors) -> list[_Node]:
         if problem is not None:
             errors.add(label, problem.code, problem.message)
             ok = False
+        elif geom is not None and crs != WGS84:
+            geom = geometry_to_wgs84(geom, crs)  # G3: everything stored is WGS84
         parent_code = _prop(props, "parent")
         parent_code = str(parent_code).strip() if parent_code not in (None, "") else None
         if ok or code:
@@ -345,6 +388,11 @@ def _validate_tree(nodes: list[_Node], errors: _Errors, actor: Any) -> dict[str,
     for code, n in file_nodes.items():
         n.grid = stored.get(code)
         final[code] = n
+        n.moved = n.geom is not None and (
+            n.grid is None
+            or not shape(n.grid.boundary).equals_exact(n.geom, 1e-9)
+            or n.grid.parent_id != (stored[n.parent_code].pk if n.parent_code in stored else None)
+        )
 
     acting = actor_for(actor)
     for n in file_nodes.values():
@@ -417,11 +465,14 @@ def _validate_tree(nodes: list[_Node], errors: _Errors, actor: Any) -> dict[str,
                 continue
             area = overlap_area_m2(group[i].geom, group[j].geom)  # type: ignore[arg-type]
             if area > OVERLAP_TOLERANCE_M2:
-                a, b = (group[i], group[j]) if group[i].in_file else (group[j], group[i])
+                # Name the feature that causes the overlap: the one the file adds or
+                # moves, not a grid it repeats unchanged nor one already stored.
+                a, b = sorted((group[i], group[j]), key=lambda n: (not n.moved, not n.in_file))
+                other = b.label if b.in_file else f"已有网格 {b.code}"
                 errors.add(
                     a.label,
                     "siblings_overlap",
-                    f"与同级网格 {b.code} 重叠，重叠面积约 {area:,.1f} 平方米",
+                    f"与同级网格 {b.code}（{other}）重叠，重叠面积约 {area:,.1f} 平方米",
                     area_m2=round(area, 1),
                     other=b.code,
                 )
@@ -465,10 +516,16 @@ def grid_import_geojson(
     major: bool = False,
     summary: str = "",
     leading_group: Any = None,
+    crs: str | None = None,
 ) -> ImportResult:
     """Import a FeatureCollection (properties: code, name, level, parent, owner) all or
     nothing. A code that exists updates that grid; anything wrong anywhere refuses the
-    whole file with every problem named by feature (G1)."""
+    whole file with every problem named by feature (G1).
+
+    G3: the coordinates are in the system the file declares (GeoJSON `crs` member) or
+    `crs` names (WGS84, CGCS2000, GCJ-02, BD-09; WGS84 when neither does); they are
+    converted to WGS84 before any check. An unknown or contradictory system refuses
+    the file."""
     if not grid_policy.can_import(actor):
         raise PermissionDeniedError(_("只有领导小组办公室或系统管理员可以导入网格。"))
     _require_major_summary(major, summary)
@@ -478,13 +535,16 @@ def grid_import_geojson(
     except (ValueError, UnicodeDecodeError) as exc:
         errors.add("-", "invalid_json", f"不是有效的 JSON：{exc}")
         raise GridImportError(errors) from None
-    nodes = _parse_features(fc, errors)
+    file_crs = _file_crs(fc, crs, errors)
+    if file_crs is None:
+        raise GridImportError(errors)
+    nodes = _parse_features(fc, errors, file_crs)
     if nodes:
         _validate_tree(nodes, errors, actor)
     if errors:
         raise GridImportError(errors)
 
-    result = ImportResult()
+    result = ImportResult(crs=file_crs)
     by_code: dict[str, Grid] = {}
     changed_ids: list[int] = []
     for n in _topological(nodes):
@@ -510,7 +570,12 @@ def grid_import_geojson(
                 kind=HistoryKind.CREATED,
                 summary=_("设立网格 %(name)s（%(code)s）") % {"name": n.name, "code": n.code},
                 actor=actor,
-                after={**after, "boundary": boundary, "area_m2": round(area_m2(n.geom))},
+                after={
+                    **after,
+                    "boundary": boundary,
+                    "area_m2": round(area_m2(n.geom)),
+                    "source_crs": file_crs,
+                },
                 major=major,
                 major_summary=summary,
             )

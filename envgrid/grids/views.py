@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError
@@ -312,6 +313,16 @@ def grid_gaps_view(request: HttpRequest) -> HttpResponse:
     return render(request, "grids/gaps.html", {"gaps": gaps})
 
 
+# G3: the systems a grid file may be in (CGCS2000 is stored as WGS84: same to < 1 m).
+IMPORT_CRS_CHOICES = [
+    ("", _lazy("按文件声明（未声明即 WGS84）")),
+    ("wgs84", "WGS84"),
+    ("cgcs2000", "CGCS2000"),
+    ("gcj02", _lazy("GCJ-02（高德、腾讯地图）")),
+    ("bd09", _lazy("BD-09（百度地图）")),
+]
+
+
 @login_required
 def grid_import(request: HttpRequest) -> HttpResponse:
     errors: list[dict[str, Any]] = []
@@ -326,6 +337,7 @@ def grid_import(request: HttpRequest) -> HttpResponse:
                 data=upload.read(),
                 major=_flag(request, "major"),
                 summary=request.POST.get("summary", ""),
+                crs=request.POST.get("crs") or None,
             )
         except services.GridImportError as exc:
             errors = exc.errors
@@ -341,7 +353,12 @@ def grid_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "grids/import.html",
-        {"errors": errors, "result": result, "can_import": grid_policy.can_import(request.user)},
+        {
+            "errors": errors,
+            "result": result,
+            "can_import": grid_policy.can_import(request.user),
+            "crs_choices": IMPORT_CRS_CHOICES,
+        },
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from envgrid.core.admin import AuditedAdminMixin, NoDeleteAdmin
 from envgrid.core.audit import audit_record
 
-from .models import Delegation, LeadingGroup, Person, Unit
+from .models import Delegation, LeadingGroup, Person, TrainingRecord, Unit
 
 User = get_user_model()
 
@@ -76,6 +76,20 @@ class DelegationAdmin(NoDeleteAdmin):
     ]
     list_filter = ["scope", "leading_group"]
     autocomplete_fields = ["leading_group", "grantor", "grantee"]
+
+
+@admin.register(TrainingRecord)
+class TrainingRecordAdmin(NoDeleteAdmin):
+    """Training and assessment records (E5): audited like every admin change; a wrong
+    record is voided (作废时间, 作废原因), never deleted."""
+
+    list_display = ["person", "kind", "course", "hours", "held_on", "result", "voided_at"]
+    list_filter = ["kind", "result", "person__unit"]
+    search_fields = ["person__name", "course"]
+    autocomplete_fields = ["person"]
+    list_select_related = ["person"]
+    date_hierarchy = "held_on"
+    readonly_fields = ["recorded_by", "recorded_at"]
 
 
 class PersonInline(admin.StackedInline):

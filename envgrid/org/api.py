@@ -16,8 +16,14 @@ from rest_framework.views import APIView
 from envgrid.core.api import ScopedQuerysetMixin
 
 from .filters import PersonFilter, UnitFilter
-from .models import Delegation, LeadingGroup, Person, Unit
-from .policies import delegation_policy, leading_group_policy, person_policy, unit_policy
+from .models import Delegation, LeadingGroup, Person, TrainingRecord, Unit
+from .policies import (
+    delegation_policy,
+    leading_group_policy,
+    person_policy,
+    training_record_policy,
+    unit_policy,
+)
 from .selectors import actor_for
 from .serializers import (
     ActorSerializer,
@@ -27,6 +33,9 @@ from .serializers import (
     LeadingGroupSerializer,
     PersonSerializer,
     PersonWriteSerializer,
+    TrainingRecordSerializer,
+    TrainingRecordWriteSerializer,
+    TrainingVoidSerializer,
     UnitSerializer,
     UnitWriteSerializer,
 )
@@ -35,6 +44,8 @@ from .services import (
     delegation_revoke,
     person_create,
     person_update,
+    training_record_create,
+    training_record_void,
     unit_create,
     unit_update,
 )
@@ -127,6 +138,33 @@ class DelegationViewSet(_ReadViewSet):
         data = self._write(DelegationRevokeSerializer, data=request.data)
         return self._render(
             delegation_revoke(actor=request.user, delegation=delegation, reason=data["reason"])
+        )
+
+
+class TrainingRecordViewSet(_ReadViewSet):
+    """Training and assessment records of enforcement officers (业务熟练, E5): recorded
+    by the officer's unit or the office; a wrong one is voided with a reason."""
+
+    policy = training_record_policy
+    queryset = TrainingRecord.objects.select_related("person")
+    serializer_class = TrainingRecordSerializer
+    filterset_fields = ["person", "kind", "result"]
+    ordering_fields = ["held_on", "id"]
+
+    @extend_schema(request=TrainingRecordWriteSerializer, responses={201: TrainingRecordSerializer})
+    def create(self, request: Request) -> Response:
+        data = self._write(TrainingRecordWriteSerializer, data=request.data)
+        return self._render(
+            training_record_create(actor=request.user, **data), status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=TrainingVoidSerializer, responses=TrainingRecordSerializer)
+    @action(detail=True, methods=["post"])
+    def void(self, request: Request, pk: Any = None) -> Response:
+        record = self.get_object()
+        data = self._write(TrainingVoidSerializer, data=request.data)
+        return self._render(
+            training_record_void(actor=request.user, record=record, reason=data["reason"])
         )
 
 

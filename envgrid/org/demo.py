@@ -19,7 +19,9 @@ ctx.persons — Person by key:
     (unit staff with a login; information officer of the unit except 纬华街道, left as a
     visible gap); for enforcement units "K.officer1", "K.officer2" (certificate holders;
     "城管局.officer2" and "水利局.officer1" have expired certificates, "住建局.officer2" has
-    none, "农业农村局.officer1" expires within 30 days); for sub-districts and the park
+    none, "农业农村局.officer1" expires within 30 days; every certificate holder has passed
+    training and an assessment in the last 12 months except "住建局.officer1", who has
+    12 hours and no assessment: below the E5 proficiency minimum); for sub-districts and the park
     "K.grid1", "K.grid2" (grid staff; "八田地街道.grid1" has the login "grid").
 ctx.users — User by username (all share DEMO_PASSWORD): "admin" (administrator),
     "director", "office", "leader", "deputy", "unit" (住建局 staff), "grid" (八田地街道 grid
@@ -45,6 +47,7 @@ from .services import (
     delegation_create,
     leading_group_create,
     person_create,
+    training_record_create,
     unit_create,
     unit_update,
 )
@@ -100,6 +103,29 @@ class _Names:
 
 def _phone(n: int) -> str:
     return f"0417-000{n:04d}"
+
+
+def _training(admin: Any, officer: Person, *, below_minimum: bool) -> None:
+    """Synthetic proficiency records (E5): a course and an assessment in the last year."""
+    today = timezone.localdate()
+    if below_minimum:
+        records = [("training", "环境执法基础知识培训（演示）", 12, 200)]
+    else:
+        records = [
+            ("training", "生态环境执法业务培训（演示）", 32, 90),
+            ("assessment", "年度执法业务考核（演示）", 8, 60),
+        ]
+    for kind, course, hours, days_ago in records:
+        training_record_create(
+            actor=admin,
+            person=officer,
+            kind=kind,
+            course=course,
+            hours=hours,
+            held_on=today - dt.timedelta(days=days_ago),
+            result="passed",
+            note="合成数据",
+        )
 
 
 @demo_step(5)
@@ -218,7 +244,9 @@ def organisations(ctx: DemoContext) -> None:
                 okey = f"{key}.officer{i}"
                 period = special.get(okey, valid)
                 cert = certificate(next(serial), *period) if period is not None else {}
-                person(okey, key, title="执法人员", **cert)
+                officer = person(okey, key, title="执法人员", **cert)
+                if cert:
+                    _training(admin, officer, below_minimum=okey == "住建局.officer1")
         if kind in (UnitKind.SUBDISTRICT, UnitKind.PARK):
             for i in (1, 2):
                 grid_user = _user(ctx, "grid") if key == "八田地街道" and i == 1 else None

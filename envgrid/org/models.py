@@ -215,3 +215,58 @@ class Delegation(TimeStampedModel):
             and self.scope == scope
             and self.valid_from <= day <= self.valid_to
         )
+
+
+class TrainingKind(models.TextChoices):
+    TRAINING = "training", _("业务培训")
+    ASSESSMENT = "assessment", _("业务考核")
+
+
+class TrainingResult(models.TextChoices):
+    PASSED = "passed", _("合格")
+    FAILED = "failed", _("不合格")
+
+
+class TrainingRecord(models.Model):
+    """A training course or an assessment an enforcement officer took (业务熟练, SPEC E5).
+
+    Hours of passed records in the last months count towards the proficiency minimum
+    (envgrid.org.proficiency). Append-only: a wrong record is voided with a reason, never
+    deleted, so the history of what was counted stays readable."""
+
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("执法人员"),
+        on_delete=models.PROTECT,
+        related_name="training_records",
+    )
+    kind = models.CharField(
+        _("类别"), max_length=12, choices=TrainingKind.choices, default=TrainingKind.TRAINING
+    )
+    course = models.CharField(_("课程或考核名称"), max_length=200)
+    hours = models.DecimalField(_("学时"), max_digits=5, decimal_places=1)
+    held_on = models.DateField(_("日期"))
+    result = models.CharField(_("结果"), max_length=10, choices=TrainingResult.choices)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    void_reason = models.CharField(_("作废原因"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["person_id", "-held_on", "-id"]
+        verbose_name = _("培训考核记录")
+        verbose_name_plural = _("培训考核记录")
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gte=0), name="training_hours_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name} {self.held_on.isoformat()} {self.course}"

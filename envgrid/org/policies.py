@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from envgrid.core.policies import Policy
 
-from .models import Delegation, LeadingGroup, Person, Unit
+from .models import Delegation, LeadingGroup, Person, TrainingRecord, Unit
 from .selectors import actor_for
 
 
@@ -91,7 +91,30 @@ class DelegationPolicy(Policy):
         return actor.is_admin or obj.leading_group_id in actor.led_group_ids
 
 
+class TrainingRecordPolicy(Policy):
+    """Training and assessment records (E5) are seen with the person; they are kept by the
+    office (for the units it oversees), the officer's own unit, or an administrator."""
+
+    model = TrainingRecord
+
+    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
+        qs = TrainingRecord.objects.all() if qs is None else qs
+        return qs.filter(person__in=person_policy.scope(user))
+
+    def can_record_for(self, user: Any, person: Person) -> bool:
+        actor = actor_for(user)
+        return (
+            actor.is_admin
+            or (actor.unit_id is not None and actor.unit_id == person.unit_id)
+            or (actor.is_office and person.unit_id in actor.overseen_unit_ids())
+        )
+
+    def can_change(self, user: Any, obj: Any) -> bool:
+        return self.can_record_for(user, obj.person)
+
+
 unit_policy = UnitPolicy()
 person_policy = PersonPolicy()
 leading_group_policy = LeadingGroupPolicy()
 delegation_policy = DelegationPolicy()
+training_record_policy = TrainingRecordPolicy()

@@ -14,7 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Delegation, LeadingGroup, Person, PersonRole, Unit, UnitKind
+from .models import (
+    Delegation,
+    LeadingGroup,
+    Person,
+    PersonRole,
+    TrainingKind,
+    TrainingRecord,
+    TrainingResult,
+    Unit,
+    UnitKind,
+)
 from .policies import leading_group_policy, person_policy, unit_policy
 from .selectors import actor_for, person_cert_status
 
@@ -246,6 +256,52 @@ class DelegationWriteSerializer(serializers.Serializer):
 
 
 class DelegationRevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class TrainingRecordSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    result_display = serializers.CharField(source="get_result_display", read_only=True)
+    hours = serializers.DecimalField(max_digits=5, decimal_places=1, read_only=True)
+
+    class Meta:
+        model = TrainingRecord
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "kind",
+            "kind_display",
+            "course",
+            "hours",
+            "held_on",
+            "result",
+            "result_display",
+            "note",
+            "recorded_at",
+            "voided_at",
+            "void_reason",
+        ]
+
+
+class TrainingRecordWriteSerializer(serializers.Serializer):
+    """Shape only; the service checks who may record and the values (E5)."""
+
+    person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
+    kind = serializers.ChoiceField(choices=TrainingKind.choices)
+    course = serializers.CharField(max_length=200)
+    hours = serializers.DecimalField(max_digits=5, decimal_places=1)
+    held_on = serializers.DateField()
+    result = serializers.ChoiceField(choices=TrainingResult.choices)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = person_policy.scope(_user(self))  # type: ignore[attr-defined]
+
+
+class TrainingVoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 

@@ -10,11 +10,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.services import model_create, model_update
 
-from .models import Delegation, LeadingGroup, Person, Unit
-from .policies import person_policy, unit_policy
+from .models import (
+    Delegation,
+    LeadingGroup,
+    Person,
+    TrainingKind,
+    TrainingRecord,
+    TrainingResult,
+    Unit,
+)
+from .policies import person_policy, training_record_policy, unit_policy
 from .selectors import actor_for
 
 
@@ -175,3 +183,90 @@ def delegation_revoke(*, actor: Any, delegation: Delegation, reason: str) -> Del
         after=snapshot(delegation),
     )
     return delegation
+
+
+# -- training and assessment records (E5: 业务熟练) ------------------------------------
+
+
+@transaction.atomic
+def training_record_create(
+    *,
+    actor: Any,
+    person: Person,
+    kind: str,
+    course: str,
+    hours: Any,
+    held_on: dt.date | None,
+    result: str,
+    note: str = "",
+) -> TrainingRecord:
+    """E5: record a course or an assessment an enforcement officer took."""
+    from decimal import Decimal, InvalidOperation
+
+    if not person_policy.can_view(actor, person):
+        person_policy.require_change(actor, person)
+    if not training_record_policy.can_record_for(actor, person):
+        raise PermissionDeniedError(_("只有本单位、领导小组办公室或系统管理员可以记录培训考核。"))
+    problems: dict[str, list[str]] = {}
+    if kind not in TrainingKind.values:
+        problems["kind"] = [_("须为业务培训或业务考核")]
+    if result not in TrainingResult.values:
+        problems["result"] = [_("须为合格或不合格")]
+    if not (course or "").strip():
+        problems["course"] = [_("必填")]
+    try:
+        value = Decimal(str(hours))
+        if not value.is_finite() or value < 0 or value > 1000 or value != round(value, 1):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        problems["hours"] = [_("须为 0 至 1000 之间、最多一位小数的数")]
+        value = Decimal(0)
+    if held_on is None:
+        problems["held_on"] = [_("必填")]
+    elif held_on > timezone.localdate():
+        problems["held_on"] = [_("不能晚于今天")]
+    if problems:
+        raise ApplicationError(
+            _("培训考核记录有误：%(fields)s")
+            % {"fields": "、".join(f"{k}（{v[0]}）" for k, v in problems.items())},
+            code="training_invalid",
+            fields=problems,
+        )
+    assert held_on is not None
+    record = TrainingRecord.objects.create(
+        person=person,
+        kind=kind,
+        course=course.strip(),
+        hours=value,
+        held_on=held_on,
+        result=result,
+        note=(note or "").strip()[:300],
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(actor=actor, action="training_record.create", obj=record, after=snapshot(record))
+    return record
+
+
+@transaction.atomic
+def training_record_void(*, actor: Any, record: TrainingRecord, reason: str) -> TrainingRecord:
+    """A wrong record is voided with a reason (it then no longer counts), never deleted."""
+    record = TrainingRecord.objects.select_for_update().get(pk=record.pk)
+    training_record_policy.require_change(actor, record)
+    if not (reason or "").strip():
+        raise ApplicationError(
+            _("请填写作废原因。"), code="required", fields={"reason": [_("必填")]}
+        )
+    if record.voided_at is not None:
+        raise ConflictError(_("该记录已作废。"), code="already_voided")
+    before = snapshot(record)
+    record.voided_at = timezone.now()
+    record.void_reason = reason.strip()[:300]
+    record.save(update_fields=["voided_at", "void_reason"])
+    audit_record(
+        actor=actor,
+        action="training_record.void",
+        obj=record,
+        before=before,
+        after=snapshot(record),
+    )
+    return record

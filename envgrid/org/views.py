@@ -4,6 +4,7 @@ Reads go through the policies first: an object the user may not see answers 404.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -15,16 +16,37 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.core.exports import xlsx_response
 
 from .filters import PersonFilter, UnitFilter
 from .forms import PersonForm, UnitForm
-from .models import Delegation, LeadingGroup, Person, Unit
-from .policies import delegation_policy, leading_group_policy, person_policy, unit_policy
+from .models import (
+    Delegation,
+    LeadingGroup,
+    Person,
+    TrainingKind,
+    TrainingResult,
+    Unit,
+)
+from .policies import (
+    delegation_policy,
+    leading_group_policy,
+    person_policy,
+    training_record_policy,
+    unit_policy,
+)
+from .proficiency import enforcement_officers, gaps_for, proficiency_gap
 from .selectors import actor_for, person_cert_status
-from .services import person_create, person_update, unit_update
+from .services import (
+    person_create,
+    person_update,
+    training_record_create,
+    training_record_void,
+    unit_update,
+)
 
 PAGE_SIZE = 50
 
@@ -62,6 +84,19 @@ CERT_LABELS = {
 }
 
 
+def _proficiency_gaps(user: Any, units: list[Unit]) -> None:
+    """E5: name, on each unit, its enforcement officers below the proficiency minimum."""
+    today = timezone.localdate()
+    officers = enforcement_officers(
+        person_policy.scope(user).filter(unit__in=[u.pk for u in units]), today
+    )
+    by_unit: dict[int, list[Any]] = {}
+    for gap in gaps_for(officers, today).values():
+        by_unit.setdefault(gap.person.unit_id, []).append(gap)
+    for u in units:
+        u.proficiency_gaps = sorted(by_unit.get(u.pk, []), key=lambda g: g.person.name)  # type: ignore[attr-defined]
+
+
 @login_required
 def unit_list(request: HttpRequest) -> HttpResponse:
     base = (
@@ -75,6 +110,8 @@ def unit_list(request: HttpRequest) -> HttpResponse:
         return render(request, "org/unit_list.html", {"filter": filt, "page": None}, status=400)
     units = filt.qs
     if _wants_xlsx(request):
+        units = list(units)
+        _proficiency_gaps(request.user, units)
         return xlsx_response(
             _("单位名录"),
             [
@@ -86,6 +123,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
                 _("信息工作负责人"),
                 _("在岗人员数"),
                 _("启用"),
+                _("业务熟练未达标的执法人员"),
             ],
             (
                 [
@@ -97,12 +135,18 @@ def unit_list(request: HttpRequest) -> HttpResponse:
                     u.information_officer.name if u.information_officer else _("未指定"),
                     u.n_persons,
                     _("是") if u.is_active else _("否"),
+                    "；".join(
+                        f"{g.person.name}（{g.describe()}）"
+                        for g in u.proficiency_gaps  # type: ignore[attr-defined]
+                    ),
                 ]
                 for u in units
             ),
             title=_("单位"),
         )
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _proficiency_gaps(request.user, page.object_list)
     return render(request, "org/unit_list.html", {"filter": filt, "page": page})
 
 
@@ -215,7 +259,8 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = person_policy.get_visible(
         request.user, pk, Person.objects.select_related("unit", "user")
     )
-    person.cert_status = person_cert_status(person, timezone.localdate())  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    person.cert_status = person_cert_status(person, today)  # type: ignore[attr-defined]
     return render(
         request,
         "org/person_detail.html",
@@ -223,8 +268,99 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "cert_labels": CERT_LABELS,
             "can_change": person_policy.can_change(request.user, person),
+            "training": training_record_policy.scope(request.user).filter(person=person),
+            "proficiency_gap": proficiency_gap(person, today) if person.cert_number else None,
+            "can_record_training": training_record_policy.can_record_for(request.user, person),
+            "training_kinds": TrainingKind.choices,
+            "training_results": TrainingResult.choices,
+            "today": today,
         },
     )
+
+
+@login_required
+@require_POST
+def person_training(request: HttpRequest, pk: int) -> HttpResponse:
+    """E5: record a course or an assessment of an officer (the rules are the service's)."""
+    person = person_policy.get_visible(request.user, pk)
+    raw = (request.POST.get("held_on") or "").strip()
+    try:
+        held_on = dt.date.fromisoformat(raw) if raw else None
+        training_record_create(
+            actor=request.user,
+            person=person,
+            kind=request.POST.get("kind", ""),
+            course=request.POST.get("course", ""),
+            hours=request.POST.get("hours", ""),
+            held_on=held_on,
+            result=request.POST.get("result", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValueError:
+        messages.error(request, _("日期格式应为 YYYY-MM-DD。"))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("培训考核记录已保存。"))
+    return redirect("org:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def training_void(request: HttpRequest, pk: int) -> HttpResponse:
+    record = training_record_policy.get_visible(request.user, pk)
+    try:
+        training_record_void(
+            actor=request.user, record=record, reason=request.POST.get("reason", "")
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("记录已作废，不再计入学时。"))
+    return redirect("org:person_detail", pk=record.person_id)
+
+
+@login_required
+def training_list(request: HttpRequest) -> HttpResponse:
+    """Training and assessment records the user may see (E5), with their .xlsx."""
+    qs = (
+        training_record_policy.scope(request.user)
+        .select_related("person__unit")
+        .order_by("-held_on", "-id")
+    )
+    unit = request.GET.get("unit", "")
+    if unit.isdigit():
+        qs = qs.filter(person__unit_id=int(unit))
+    if _wants_xlsx(request):
+        return xlsx_response(
+            _("培训考核记录"),
+            [
+                _("姓名"),
+                _("所属单位"),
+                _("类别"),
+                _("课程或考核名称"),
+                _("学时"),
+                _("日期"),
+                _("结果"),
+                _("作废"),
+            ],
+            (
+                [
+                    r.person.name,
+                    r.person.unit.name,
+                    r.get_kind_display(),
+                    r.course,
+                    float(r.hours),
+                    r.held_on,
+                    r.get_result_display(),
+                    r.void_reason if r.voided_at else "",
+                ]
+                for r in qs
+            ),
+            title=_("培训考核"),
+        )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "org/training_list.html", {"page": page})
 
 
 @login_required

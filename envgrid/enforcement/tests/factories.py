@@ -117,9 +117,11 @@ def draft(ew: EW, **kw: Any):  # type: ignore[no-untyped-def]
     return action_create(**data)
 
 
-def staff_up(ew: EW, action: Any, duties: bool = True) -> None:
-    """Duties, one liaison and two officers per participating unit."""
+def staff_up(ew: EW, action: Any, duties: bool = True, consult: bool = True) -> None:
+    """Duties, one liaison and two officers per participating unit, and (E5) one
+    consultation meeting attended by every participating unit."""
     from envgrid.enforcement.services import (
+        consultation_record,
         liaison_assign,
         officer_assign,
         participant_set_duties,
@@ -137,6 +139,17 @@ def staff_up(ew: EW, action: Any, duties: bool = True) -> None:
         liaison_assign(actor=liaison.user, participant=p, person=liaison)
         for o in officers:
             officer_assign(actor=liaison.user, action=action, person=o)
+    if consult:
+        from envgrid.org.models import Unit
+
+        consultation_record(
+            actor=ew.org_user,
+            action=action,
+            held_on=START,
+            form="meeting",
+            units=Unit.objects.filter(pk__in=action.participants.values("unit_id")),
+            conclusions="明确分工、检查路线和信息共享方式",
+        )
 
 
 def deployed(ew: EW, **kw: Any):  # type: ignore[no-untyped-def]

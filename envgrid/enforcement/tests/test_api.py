@@ -72,6 +72,20 @@ def test_api_full_flow_plan_approve_deploy_acknowledge_inspect_case(ew, api):
         for o in officers:
             r = api.post(f"{BASE}/actions/{action['id']}/officers/", {"person": o.pk})
             assert r.status_code == 201, r.json()
+    # E5: the participating units consult before the plan is approved.
+    api.force_authenticate(ew.org_user)
+    r = api.post(
+        f"{BASE}/consultations/",
+        {
+            "action": action["id"],
+            "held_on": "2026-03-02",
+            "form": "meeting",
+            "units": [p["unit"] for p in action["participants"]],
+            "conclusions": "明确分工",
+        },
+        format="json",
+    )
+    assert r.status_code == 201, r.json()
     api.force_authenticate(ew.org_leader.user)
     r = api.post(f"{BASE}/actions/{action['id']}/approve/", {"note": "同意"})
     assert r.status_code == 200 and r.json()["number"]

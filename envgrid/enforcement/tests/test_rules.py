@@ -498,6 +498,14 @@ def test_E6_member_units_among_themselves_use_the_same_workflow(ew):
     )
     for o in police_officers:
         services.officer_assign(actor=police_staff.user, action=action, person=o)
+    services.consultation_record(
+        actor=police_staff.user,
+        action=action,
+        held_on=START,
+        form="call",
+        units=[ew.north_unit, police],
+        conclusions="公安提前介入，联合取证",
+    )
     # North street has no leader of its own here: the office approves.
     services.action_approve(actor=ew.w.office_staff.user, action=action)
     services.action_deploy(actor=ew.north_staff.user, action=action)

@@ -1,4 +1,6 @@
-"""`manage.py grid_import FILE.geojson`: all-or-nothing grid import (G1) from the shell."""
+"""`manage.py grid-import FILE.geojson --user NAME [--crs gcj02]`: all-or-nothing grid
+import (G1) from the shell; the coordinates' system is the file's `crs` member or --crs
+(G3)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("path")
         parser.add_argument("--user", required=True, help="an administrator's username")
         parser.add_argument("--major", default="", help="mark as a major adjustment: its summary")
+        parser.add_argument(
+            "--crs",
+            default=None,
+            help="coordinate system of the file when it declares none: wgs84 (default), "
+            "cgcs2000, gcj02 or bd09; must agree with the file's own crs member",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["user"]).first()
@@ -29,6 +37,7 @@ class Command(BaseCommand):
                 data=Path(options["path"]).read_bytes(),
                 major=bool(options["major"]),
                 summary=options["major"],
+                crs=options["crs"],
             )
         except GridImportError as exc:
             for e in exc.errors:
@@ -37,5 +46,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"新增 {len(result.created)}，更新 {len(result.updated)}，未变 {len(result.unchanged)}"
+                f"（坐标系 {result.crs.upper()}，已转换为 WGS84 存储）"
             )
         )
