@@ -4,6 +4,7 @@ verify step)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -12,18 +13,28 @@ from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from envgrid.core.errors import ApplicationError
 
-from .services import totp_check, totp_enabled
+from . import throttle
+from .services import login_complete, totp_check, totp_enabled
+from .views import lockout_response
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
     totp = serializers.CharField(
         required=False, allow_blank=True, max_length=10, help_text="动态口令（已启用时必填）"
     )
+
+
+def _locked(request: Request) -> Response:
+    """The lockout answer of the login page, as a DRF response (429, same code)."""
+    page = lockout_response(request)  # type: ignore[arg-type]
+    headers = {"Retry-After": page["Retry-After"]} if page.has_header("Retry-After") else {}
+    return Response(json.loads(page.content), status=page.status_code, headers=headers)
 
 
 class TokenWithTOTPView(ObtainAuthToken):
@@ -35,7 +46,12 @@ class TokenWithTOTPView(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # A locked login is 429 here as on the login page (axes marks the request it
+            # was given, which is DRF's, so its middleware never sees it).
+            if getattr(request, "axes_locked_out", False):
+                return _locked(request)
+            raise ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
         if totp_enabled(user):
             code = (serializer.validated_data.get("totp") or "").strip()
@@ -47,8 +63,12 @@ class TokenWithTOTPView(ObtainAuthToken):
                     status=403,
                 )
             if not totp_check(user=user, code=code):
+                throttle.totp_failed(request, user)
+                if getattr(request, "axes_locked_out", False):
+                    return _locked(request)
                 raise ApplicationError(
                     _("动态口令不正确。"), code="totp_invalid", fields={"totp": [_("无效")]}
                 )
+        login_complete(request=request, user=user, via="token")
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

@@ -88,3 +88,21 @@ def totp_disable(*, user: Any, code: str) -> None:
     device = TOTPDevice.objects.get(user=user)
     audit_record(actor=user, action="totp.disable", obj=device, before={"user": user.pk})
     device.delete()
+
+
+def login_complete(*, request: Any, user: Any, via: str) -> None:
+    """A login that passed every factor: its address's failures are forgiven and the
+    login is audited with the client address (core.clientaddr), so a stolen password's
+    use shows in the audit log."""
+    from envgrid.core.clientaddr import client_ip
+
+    from . import throttle
+
+    throttle.login_succeeded(request, user)
+    audit_record(
+        actor=user,
+        action="auth.login",
+        obj=user,
+        object_repr=user.get_username(),
+        after={"ip": client_ip(request), "via": via},
+    )
