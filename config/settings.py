@@ -177,6 +177,10 @@ ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS = int(
 # An address the user logged in from within this many days is theirs: the per-account
 # delay does not apply there.
 ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS", "30"))
+# API tokens (envgrid.security.tokens): their lifetime, and how often a token's use is
+# audited when neither it is new nor its client address changed.
+ENVGRID_TOKEN_HOURS = float(os.environ.get("ENVGRID_TOKEN_HOURS", "12"))
+ENVGRID_TOKEN_USE_AUDIT_SECONDS = int(os.environ.get("ENVGRID_TOKEN_USE_AUDIT_SECONDS", "300"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -210,7 +214,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("ENVGRID_FROM_EMAIL", "envgrid@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable tokens (envgrid.security.tokens), not DRF's authtoken.
+        "envgrid.security.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["envgrid.core.permissions.ObjectInScope"],
     "DEFAULT_PAGINATION_CLASS": "envgrid.core.api.Pagination",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,11 +12,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.exports import xlsx_response
 
 from . import services, throttle, totp
+from . import tokens as tokens_mod
 from .middleware import TOTP_PENDING_KEY
 from .models import TOTPDevice
 
@@ -95,6 +99,69 @@ def totp_verify(request: HttpRequest) -> HttpResponse:
         {"error": error, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
+
+
+STATE_LABELS = {"active": _lazy("有效"), "expired": _lazy("已过期"), "revoked": _lazy("已撤销")}
+
+
+@login_required
+@require_http_methods(["GET"])
+def token_list_page(request: HttpRequest) -> HttpResponse:
+    """The caller's API tokens (an administrator: everyone's), with an .xlsx beside it."""
+    tokens = list(tokens_mod.token_list(user=request.user)[:500])
+    rows = [(t, tokens_mod.token_state(t)) for t in tokens]
+    if request.GET.get("format") == "xlsx":
+        return xlsx_response(
+            _("接口令牌"),
+            [
+                _("账号"),
+                _("令牌前缀"),
+                _("状态"),
+                _("签发时间"),
+                _("签发地址"),
+                _("过期时间"),
+                _("最近使用时间"),
+                _("最近使用地址"),
+                _("撤销时间"),
+                _("撤销原因"),
+            ],
+            [
+                (
+                    t.user.get_username(),
+                    t.prefix,
+                    str(STATE_LABELS[state]),
+                    t.created_at,
+                    t.created_ip,
+                    t.expires_at,
+                    t.last_used_at,
+                    t.last_used_ip,
+                    t.revoked_at,
+                    t.get_revoked_reason_display(),
+                )
+                for t, state in rows
+            ],
+        )
+    return render(
+        request,
+        "security/token_list.html",
+        {
+            "rows": [(t, state, STATE_LABELS[state]) for t, state in rows],
+            "is_admin": request.user.is_superuser,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def token_revoke_page(request: HttpRequest, pk: int) -> HttpResponse:
+    token = tokens_mod.token_get(user=request.user, pk=pk)
+    try:
+        tokens_mod.token_revoke(actor=request.user, token=token)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("令牌已撤销。"))
+    return HttpResponseRedirect(reverse("security:token-list"))
 
 
 def lockout_response(
