@@ -10,10 +10,10 @@ from envgrid.disclosure.ratelimit import client_address
 
 
 def _request(remote: str = "127.0.0.1", forwarded: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote)
     if forwarded is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = forwarded
-    return RequestFactory().get("/", **extra)
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return request
 
 
 def test_without_trusted_proxies_the_forwarded_header_is_ignored(settings):
