@@ -114,14 +114,18 @@ def _run_clients(work: list[list[Any]], fn: Any) -> list[float]:
 def run(size: Size, per_client: int = 25) -> dict[str, Any]:
     import psycopg
     import requests
-    from rest_framework.authtoken.models import Token
+    from django.contrib.auth import get_user_model
 
-    units = [
-        (p["user__person__unit_id"], p["key"])
-        for p in Token.objects.filter(user__username__gt="bench000")
-        .values("key", "user__person__unit_id")
-        .order_by("user__username")
-    ]
+    from envgrid.security.tokens import token_issue
+
+    # Tokens expire (ENVGRID_TOKEN_HOURS) and are stored as digests: issue fresh ones.
+    users = (
+        get_user_model()
+        .objects.filter(username__gt="bench000")
+        .select_related("person")
+        .order_by("username")
+    )
+    units = [(u.person.unit_id, token_issue(user=u, ip=None)[1]) for u in users]
     port = _free_port()
     env = dict(
         os.environ,

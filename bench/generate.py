@@ -95,7 +95,6 @@ def _reset_sequence(table: str) -> None:
 
 def stage_org(size: Size) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
     from envgrid.org.models import LeadingGroup, Person, PersonRole, Unit, UnitKind
 
@@ -125,7 +124,6 @@ def stage_org(size: Size) -> dict[str, Any]:
             for i, u in enumerate(units)
         ]
     )
-    Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
     group = LeadingGroup.objects.create(
         name="合成领导小组", leader=director, office_unit=office, doc_prefix="合"
     )

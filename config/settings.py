@@ -133,9 +133,24 @@ SESSION_COOKIE_AGE = int(os.environ.get("ENVGRID_SESSION_SECONDS", str(8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 ENVGRID_SESSION_IDLE_SECONDS = int(os.environ.get("ENVGRID_SESSION_IDLE_SECONDS", "1800"))
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
-# username from one address, that pair is locked for the cool-off time. Logins without
-# a request (management commands) bypass it in envgrid.security.backends.
+# The client's address (envgrid.core.clientaddr.client_ip), for the login lockout, the
+# public rate limits and the audit log: ENVGRID_TRUSTED_PROXIES is the number of reverse
+# proxies in front of the application ("1" for the README's nginx) or their networks
+# ("127.0.0.1/32,10.0.0.0/8"); unset, X-Forwarded-For is ignored. ENVGRID_PROXY_COUNT is
+# the older name of the count and is still read.
+ENVGRID_TRUSTED_PROXIES = os.environ.get(
+    "ENVGRID_TRUSTED_PROXIES", os.environ.get("ENVGRID_PROXY_COUNT", "")
+)
+
+# Login throttling (django-axes plus envgrid.security.throttle), all within the cool-off:
+# - AXES_FAILURE_LIMIT wrong passwords for one username from one address lock that pair;
+# - ENVGRID_LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, whatever the usernames,
+#   lock that address (password spraying);
+# - ENVGRID_LOGIN_ACCOUNT_FAILURE_LIMIT failures for one username from all addresses slow
+#   that account down: one attempt per ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS from an address
+#   the user has not logged in from lately. So nobody elsewhere can lock a user out for
+#   longer than that delay. Logins without a request (management commands) bypass it in
+#   envgrid.security.backends.
 AUTHENTICATION_BACKENDS = [
     "envgrid.security.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -143,14 +158,29 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("ENVGRID_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("ENVGRID_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgiven on a complete login (password and, where enabled, the TOTP code:
+# envgrid.security.services.login_complete), not on the password alone.
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "envgrid.security.views.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "envgrid.core.clientaddr.client_ip"
 AXES_VERBOSE = False
-# Behind a reverse proxy set ENVGRID_PROXY_COUNT so the client address comes from
-# X-Forwarded-For rather than the proxy's own.
-AXES_IPWARE_PROXY_COUNT = (
-    int(os.environ["ENVGRID_PROXY_COUNT"]) if os.environ.get("ENVGRID_PROXY_COUNT") else None
+ENVGRID_LOGIN_ADDRESS_FAILURE_LIMIT = int(
+    os.environ.get("ENVGRID_LOGIN_ADDRESS_FAILURE_LIMIT", "20")
 )
+ENVGRID_LOGIN_ACCOUNT_FAILURE_LIMIT = int(
+    os.environ.get("ENVGRID_LOGIN_ACCOUNT_FAILURE_LIMIT", "10")
+)
+ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS = int(
+    os.environ.get("ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS", "30")
+)
+# An address the user logged in from within this many days is theirs: the per-account
+# delay does not apply there.
+ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS", "30"))
+# API tokens (envgrid.security.tokens): their lifetime, and how often a token's use is
+# audited when neither it is new nor its client address changed.
+ENVGRID_TOKEN_HOURS = float(os.environ.get("ENVGRID_TOKEN_HOURS", "12"))
+ENVGRID_TOKEN_USE_AUDIT_SECONDS = int(os.environ.get("ENVGRID_TOKEN_USE_AUDIT_SECONDS", "300"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -184,7 +214,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("ENVGRID_FROM_EMAIL", "envgrid@localhost")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # Expiring, revocable tokens (envgrid.security.tokens), not DRF's authtoken.
+        "envgrid.security.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["envgrid.core.permissions.ObjectInScope"],
     "DEFAULT_PAGINATION_CLASS": "envgrid.core.api.Pagination",

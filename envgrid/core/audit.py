@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import AuditEvent, AuditHead
@@ -140,6 +140,28 @@ class AuditProblem:
 
 def audit_verify(batch: int = 5000) -> list[AuditProblem]:
     """Walk the chain in order and report every row that does not fit it."""
+    return audit_verify_snapshot(batch)[0]
+
+
+def audit_verify_snapshot(batch: int = 5000) -> tuple[list[AuditProblem], int]:
+    """The problems of the chain and its number of rows, read in one snapshot.
+
+    The rows and the head must come from the same moment: read in two snapshots while
+    the application writes, the head is ahead of the rows and every run reported the
+    newest rows as "deleted" (issue 16). On PostgreSQL the walk is one REPEATABLE READ,
+    READ ONLY transaction (it sees no commit made after its first query and blocks no
+    writer); on SQLite a read transaction sees one state of the file."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        problems = _walk_chain(batch)
+        total = AuditEvent.objects.count()
+    return problems, total
+
+
+def _walk_chain(batch: int) -> list[AuditProblem]:
     problems: list[AuditProblem] = []
     expected_prev = GENESIS
     expected_seq = 1

@@ -32,6 +32,8 @@ def public_limits() -> PublicLimits:
 
 
 def trusted_proxy_count() -> int:
-    """How many reverse proxies put the client address into X-Forwarded-For (0: use
-    REMOTE_ADDR only, so a client cannot dodge the rate limit by forging the header)."""
-    return int(getattr(settings, "ENVGRID_TRUSTED_PROXIES", 0))
+    """Kept for callers of the old name: the proxies are now configured once, in
+    envgrid.core.clientaddr (ENVGRID_TRUSTED_PROXIES, a count or networks)."""
+    from envgrid.core.clientaddr import trusted_proxies
+
+    return trusted_proxies().count

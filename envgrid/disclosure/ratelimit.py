@@ -7,17 +7,14 @@ import time
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from .conf import public_limits, trusted_proxy_count
+from envgrid.core.clientaddr import client_ip
+
+from .conf import public_limits
 
 
 def client_address(request: HttpRequest) -> str:
-    proxies = trusted_proxy_count()
-    if proxies > 0:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [a for a in forwarded if a]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address: one rule for the whole application (core.clientaddr)."""
+    return client_ip(request)
 
 
 def rate_limited(request: HttpRequest, scope: str = "petition") -> bool:

@@ -69,14 +69,42 @@ def _require_unit_in_scope(actor: Any, unit: Unit | None) -> None:
         )
 
 
+def _require_admin_for_login_role(actor: Any, person: Person | None, data: dict[str, Any]) -> None:
+    """A login's role is its power: only an administrator links a login to a person or
+    changes the role of a person who has one (office staff could otherwise make any login
+    office staff, issue 16). A person without a login may be given any role by office
+    staff: it grants nothing until an administrator links a login."""
+    if actor_for(actor).is_admin:
+        return
+    if "user" in data and data["user"] != (person.user if person is not None else None):
+        raise PermissionDeniedError(
+            _("只有系统管理员可以为人员关联登录账号。"),
+            code="login_admin_only",
+            fields={"user": [_("只有系统管理员可以修改")]},
+        )
+    if (
+        person is not None
+        and person.user_id is not None
+        and "role" in data
+        and data["role"] != person.role
+    ):
+        raise PermissionDeniedError(
+            _("该人员已关联登录账号，只有系统管理员可以修改其角色。"),
+            code="role_admin_only",
+            fields={"role": [_("只有系统管理员可以修改")]},
+        )
+
+
 def person_create(*, actor: Any, **data: Any) -> Person:
     _require_admin_or_office(actor)
     _require_unit_in_scope(actor, data.get("unit"))
+    _require_admin_for_login_role(actor, None, data)
     return model_create(model=Person, actor=actor, action="person.create", data=data)
 
 
 def person_update(*, actor: Any, person: Person, **data: Any) -> Person:
     person_policy.require_change(actor, person)
+    _require_admin_for_login_role(actor, person, data)
     # Moving a person is adding them to the new unit: the same scope rule applies.
     if "unit" in data and data["unit"] is not None and data["unit"].pk != person.unit_id:
         _require_unit_in_scope(actor, data["unit"])

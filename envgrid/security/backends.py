@@ -1,4 +1,5 @@
-"""Login throttling (django-axes) for logins that come with a request.
+"""Login throttling (django-axes, and security.throttle's per-address and per-account
+limits) for logins that come with a request.
 
 Axes's own backend refuses `authenticate()` without a request; calls without one
 (management commands, test helpers) have no client to throttle, so they pass through to
@@ -9,6 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+
+from . import throttle
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -17,4 +21,8 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     ) -> None:
         if request is None:
             return None
+        found = throttle.refusal(request, username)
+        if found is not None:
+            throttle.refuse(request, *found)
+            raise AxesBackendPermissionDenied("login throttled")
         return super().authenticate(request, username, password, **kwargs)

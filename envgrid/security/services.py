@@ -13,7 +13,8 @@ from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.org.selectors import actor_for
 
 from . import totp
-from .models import TOTPDevice
+from .models import TokenRevokeReason, TOTPDevice
+from .tokens import token_revoke_all
 
 # Who may turn the second factor on: the accounts that see a whole leading group.
 ELIGIBLE_ROLES = {"admin", "office"}
@@ -66,6 +67,8 @@ def totp_enrol_confirm(*, user: Any, code: str) -> TOTPDevice:
     device.confirmed_at = timezone.now()
     device.save(update_fields=["confirmed_at", "last_step"])
     audit_record(actor=user, action="totp.enable", obj=device, after={"user": user.pk})
+    # A token issued on the password alone would walk around the new second factor.
+    token_revoke_all(user=user, actor=user, reason=TokenRevokeReason.TOTP_ENABLED)
     return device
 
 
@@ -88,3 +91,21 @@ def totp_disable(*, user: Any, code: str) -> None:
     device = TOTPDevice.objects.get(user=user)
     audit_record(actor=user, action="totp.disable", obj=device, before={"user": user.pk})
     device.delete()
+
+
+def login_complete(*, request: Any, user: Any, via: str) -> None:
+    """A login that passed every factor: its address's failures are forgiven and the
+    login is audited with the client address (core.clientaddr), so a stolen password's
+    use shows in the audit log."""
+    from envgrid.core.clientaddr import client_ip
+
+    from . import throttle
+
+    throttle.login_succeeded(request, user)
+    audit_record(
+        actor=user,
+        action="auth.login",
+        obj=user,
+        object_repr=user.get_username(),
+        after={"ip": client_ip(request), "via": via},
+    )

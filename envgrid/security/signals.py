@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
 from .middleware import SEEN_KEY, TOTP_PENDING_KEY
-from .services import totp_enabled
+from .services import login_complete, totp_enabled
 
 
 @receiver(user_logged_in, dispatch_uid="envgrid.security.on_login")
@@ -25,3 +25,5 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         session[TOTP_PENDING_KEY] = True
     else:
         session.pop(TOTP_PENDING_KEY, None)
+        if getattr(request, "method", None) == "POST":
+            login_complete(request=request, user=user, via="web")

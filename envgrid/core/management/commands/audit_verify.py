@@ -2,16 +2,14 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from envgrid.core.audit import audit_verify
-from envgrid.core.models import AuditEvent
+from envgrid.core.audit import audit_verify_snapshot
 
 
 class Command(BaseCommand):
     help = "Verify the audit log hash chain; exits non-zero when a row was altered, inserted or deleted."
 
     def handle(self, *args, **options):
-        problems = audit_verify()
-        total = AuditEvent.objects.count()
+        problems, total = audit_verify_snapshot()
         for p in problems:
             self.stdout.write(f"row {p.seq}: {p.kind} — {p.detail}")
         if problems:
