@@ -940,24 +940,14 @@ def decision_supervise(*, decision: Decision, obligation: Obligation) -> Supervi
         "link": decision.get_absolute_url(),
         "number_prefix": minutes_number_prefix(meeting),
     }
-    try:
-        with transaction.atomic():
-            return supervision_issue(
-                **common,
-                requirement=_("请于 %(n)s 个工作日内报告落实情况。") % {"n": days},
-                response_rule=DeadlineRule(RuleKind.WORKDAYS, days),
-            )
-    except UnknownCalendarYear as exc:
-        fallback = rule("SUPERVISION_RESPONSE_FALLBACK_DAYS")
-        log.warning("calendar year %s unknown; supervision response counted in days", exc.year)
-        return supervision_issue(
-            **common,
-            requirement=_(
-                "请于 %(n)s 日内报告落实情况（工作日历尚未包含 %(y)s 年，按自然日计算）。"
-            )
-            % {"n": fallback, "y": exc.year},
-            response_rule=DeadlineRule(RuleKind.DAYS, fallback),
-        )
+    # No calendar-day fallback (issue 15, part 5): a response deadline that falls in a
+    # year the calendar does not know is refused (UnknownCalendarYear names the year); the
+    # sweep logs it and issues the notice on a later run, once the year is recorded.
+    return supervision_issue(
+        **common,
+        requirement=_("请于 %(n)s 个工作日内报告落实情况。") % {"n": days},
+        response_rule=DeadlineRule(RuleKind.WORKDAYS, days),
+    )
 
 
 def _decision_of(ob: Obligation) -> Decision | None:
