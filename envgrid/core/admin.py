@@ -229,7 +229,7 @@ class CalendarYearAdmin(AuditedModelAdmin):
     """Add or correct a year of the State Council holiday notice: each day listed here
     overrides the packaged calendar (holiday = rest day, workday = make-up working day)."""
 
-    list_display = ["year", "notice_ref", "n_days", "updated_at"]
+    list_display = ["year", "notice_ref", "official", "n_days", "updated_at"]
     search_fields = ["notice_ref", "note"]
     inlines = [CalendarDayInline]
 
