@@ -3,6 +3,8 @@ that plans in use stay frozen and every adjustment carries its reason)."""
 
 from django.contrib import admin
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import (
     Assessment,
     AssessmentEvent,
@@ -16,7 +18,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EnvgridModelAdmin):
     def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 

@@ -9,13 +9,13 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.admin import EnvgridModelAdmin
 
 from .models import Case, JurisdictionDispute, Transfer, TransferRule
 
 
 @admin.register(TransferRule)
-class TransferRuleAdmin(admin.ModelAdmin):
+class TransferRuleAdmin(EnvgridModelAdmin):
     list_display = [
         "transfer_type",
         "step",
@@ -29,23 +29,14 @@ class TransferRuleAdmin(admin.ModelAdmin):
     list_editable = ["amount", "is_active"]
     readonly_fields = ["updated_at"]
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        before = snapshot(TransferRule.objects.get(pk=obj.pk)) if change and obj.pk else None
-        super().save_model(request, obj, form, change)
-        audit_record(
-            actor=request.user,
-            action="transfer_rule.update" if change else "transfer_rule.create",
-            obj=obj,
-            before=before,
-            after=snapshot(obj),
-        )
+    # Edits (list_editable included) are audited by EnvgridModelAdmin.save_model.
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Switch a rule off instead: a missing row silently means "no time limit".
         return False
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(EnvgridModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

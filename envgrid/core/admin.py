@@ -118,15 +118,84 @@ class AuditedAdminMixin:
                 self.delete_model(request, obj)
 
 
-class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    pass
+class EnvgridAdminMixin(AuditedAdminMixin):
+    """The one base of every admin registered on the site (issue 15, part 4; a test walks
+    admin.site._registry and proves it): every add and change is audited, and nothing is
+    hard-deleted — no delete permission, no "delete selected" action, no delete box in an
+    inline. Records are deactivated, withdrawn or cancelled through their services.
 
+    A model that may be deleted here sets `delete_allowed_because` to the reason (it must
+    be pure lookup data that no rule or record depends on); its deletions are audited by
+    AuditedAdminMixin.delete_model. An inline opts in the same way."""
 
-class NoDeleteAdmin(AuditedModelAdmin):
-    """Nothing a rule depends on is hard-deleted (SPEC cross-cutting): deactivate instead."""
+    delete_allowed_because: str = ""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not self.delete_allowed_because:
+            return False
+        return bool(super().has_delete_permission(request, obj))  # type: ignore[misc]
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)  # type: ignore[misc]
+        if not self.delete_allowed_because:
+            actions.pop("delete_selected", None)
+        return actions
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        inlines = super().get_inline_instances(request, obj)  # type: ignore[misc]
+        for inline in inlines:
+            if not getattr(inline, "delete_allowed_because", ""):
+                inline.can_delete = False
+        return inlines
+
+
+class EnvgridModelAdmin(EnvgridAdminMixin, admin.ModelAdmin):
+    """Base class for every ModelAdmin in envgrid (see EnvgridAdminMixin)."""
+
+
+class ReadOnlyModelAdmin(EnvgridModelAdmin):
+    """Records whose every write goes through a service (status tables, obligations,
+    history and audit): administrators inspect them here, never add, change or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Admins registered by Django and third-party apps before ours (they come first in
+# INSTALLED_APPS) take the same base: audited, and no deletion unless justified here.
+_THIRD_PARTY_DELETABLE = {
+    # Revoking an API token is deleting it (DRF's authtoken keeps no revoked state); it is
+    # a security act, not a rule record, and EnvgridAdminMixin.delete_model audits it.
+    "authtoken.tokenproxy": "revoking an API token; audited",
+    # Deleting a lockout counter unlocks a login (django-axes' own reset); audited.
+    "axes.accessattempt": "unlocking a locked-out login; audited",
+}
+
+
+def _adopt_registered_admins() -> None:
+    for model, model_admin in list(admin.site._registry.items()):
+        if isinstance(model_admin, EnvgridAdminMixin):
+            continue
+        cls = type(model_admin)
+        attrs: dict[str, Any] = {
+            "__module__": __name__,
+            "delete_allowed_because": _THIRD_PARTY_DELETABLE.get(model._meta.label_lower, ""),
+            # Their own bulk actions (axes' "clean up expired attempts") delete unaudited.
+            "actions": [],
+        }
+        admin.site.unregister(model)
+        admin.site.register(model, type(cls.__name__, (EnvgridAdminMixin, cls), attrs))
+
+
+# Kept under their old names: apps import them.
+AuditedModelAdmin = EnvgridModelAdmin
+
+
+class NoDeleteAdmin(EnvgridModelAdmin):
+    """Nothing a rule depends on is hard-deleted (SPEC cross-cutting): deactivate instead."""
 
 
 class CalendarDayFormSet(BaseInlineFormSet):
@@ -146,6 +215,9 @@ class CalendarDayFormSet(BaseInlineFormSet):
 
 class CalendarDayInline(admin.TabularInline):
     model = CalendarDay
+    # Correcting a year of the notice removes a wrongly entered day (the API's PUT replaces
+    # the whole list the same way); the removal is audited by save_formset with its snapshot.
+    delete_allowed_because = "calendar correction; audited by AuditedAdminMixin.save_formset"
     formset = CalendarDayFormSet
     extra = 3
     fields = ["date", "kind", "name"]
@@ -157,7 +229,7 @@ class CalendarYearAdmin(AuditedModelAdmin):
     """Add or correct a year of the State Council holiday notice: each day listed here
     overrides the packaged calendar (holiday = rest day, workday = make-up working day)."""
 
-    list_display = ["year", "notice_ref", "n_days", "updated_at"]
+    list_display = ["year", "notice_ref", "official", "n_days", "updated_at"]
     search_fields = ["notice_ref", "note"]
     inlines = [CalendarDayInline]
 
@@ -170,7 +242,7 @@ class CalendarYearAdmin(AuditedModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(EnvgridModelAdmin):
     """The audit log is append-only: readable here, never editable."""
 
     list_display = ["seq", "at", "actor_repr", "action", "object_type", "object_id", "object_repr"]
@@ -189,7 +261,7 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(EnvgridModelAdmin):
     list_display = ["created_at", "recipient", "subject", "read_at"]
     list_filter = ["read_at"]
     search_fields = ["subject", "recipient__username"]
@@ -200,3 +272,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+_adopt_registered_admins()

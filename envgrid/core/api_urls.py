@@ -150,6 +150,8 @@ class DeadlineView(APIView):
                 "rule": serializers.CharField(),
                 "due_date": serializers.DateField(),
                 "due_at": serializers.DateTimeField(),
+                "provisional": serializers.BooleanField(),
+                "provisional_years": serializers.ListField(child=serializers.IntegerField()),
             },
         ),
     )
@@ -160,13 +162,23 @@ class DeadlineView(APIView):
         rule = DeadlineRule(s.validated_data["kind"], s.validated_data["amount"])
         # Day rules count from the start day whatever the hour; hour rules from its midnight.
         tz = timezone.get_current_timezone()
-        due_at = compute_due(rule, dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz))
+        calendar = WorkCalendar()
+        due_at = compute_due(
+            rule, dt.datetime.combine(start, dt.time(0, 0), tzinfo=tz), calendar=calendar
+        )
+        # A year recorded as a placeholder (not the State Council notice) makes the answer
+        # provisional: say so, with the year, instead of answering as if it were law.
+        provisional_years = (
+            calendar.provisional_in(start, due_at.date()) if rule.kind == RuleKind.WORKDAYS else []
+        )
         return Response(
             {
                 "start": start,
                 "rule": rule.describe(),
                 "due_date": due_at.date(),
                 "due_at": due_at,
+                "provisional": bool(provisional_years),
+                "provisional_years": provisional_years,
             }
         )
 

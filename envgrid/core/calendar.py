@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 from functools import lru_cache
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
@@ -50,28 +50,34 @@ class _Overrides:
         self._lock = threading.Lock()
         self._version: tuple | None = None
         self._years: set[int] = set()
+        self._provisional: set[int] = set()
         self._days: dict[dt.date, bool] = {}
 
     def _current_version(self) -> tuple:
         from .models import CalendarDay, CalendarYear
 
-        y = CalendarYear.objects.aggregate(n=Count("id"), m=Max("updated_at"))
+        y = CalendarYear.objects.aggregate(
+            n=Count("id"), m=Max("updated_at"), p=Count("id", filter=Q(official=False))
+        )
         d = CalendarDay.objects.aggregate(n=Count("id"), m=Max("id"))
-        return (y["n"], y["m"], d["n"], d["m"])
+        return (y["n"], y["m"], y["p"], d["n"], d["m"])
 
-    def load(self) -> tuple[set[int], dict[dt.date, bool]]:
+    def load(self) -> tuple[set[int], dict[dt.date, bool], set[int]]:
         from .models import CalendarDay, CalendarYear
 
         version = self._current_version()
         with self._lock:
             if version != self._version:
                 self._years = set(CalendarYear.objects.values_list("year", flat=True))
+                self._provisional = set(
+                    CalendarYear.objects.filter(official=False).values_list("year", flat=True)
+                )
                 self._days = {
                     day: kind == CalendarDay.Kind.WORKDAY
                     for day, kind in CalendarDay.objects.values_list("date", "kind")
                 }
                 self._version = version
-            return self._years, self._days
+            return self._years, self._days, self._provisional
 
 
 _overrides = _Overrides()
@@ -81,10 +87,16 @@ class WorkCalendar:
     """A snapshot of the calendar for one computation (one version query, then pure lookups)."""
 
     def __init__(self) -> None:
-        self.admin_years, self.admin_days = _overrides.load()
+        self.admin_years, self.admin_days, self.provisional_years = _overrides.load()
 
     def known_years(self) -> set[int]:
         return set(_package_years()) | set(self.admin_years)
+
+    def provisional_in(self, start: dt.date, end: dt.date) -> list[int]:
+        """Years from start to end recorded as placeholders, not an official notice: a
+        deadline computed across them is provisional (暂定)."""
+        lo, hi = min(start, end).year, max(start, end).year
+        return sorted(y for y in self.provisional_years if lo <= y <= hi)
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.admin_days:

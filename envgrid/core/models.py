@@ -69,6 +69,9 @@ class CalendarYear(models.Model):
     year = models.PositiveSmallIntegerField(_("年份"), unique=True)
     notice_ref = models.CharField(_("国务院通知文号"), max_length=200, blank=True)
     note = models.TextField(_("说明"), blank=True)
+    # False for a placeholder (the demo's, or any year entered before the State Council
+    # notice is out): deadlines computed in it are answered as provisional (暂定).
+    official = models.BooleanField(_("正式通知"), default=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:

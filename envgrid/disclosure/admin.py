@@ -7,11 +7,13 @@ from typing import Any
 
 from django.contrib import admin
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import EmissionBatch, Hazard, Petition, PetitionRules, Publication
 
 
 @admin.register(PetitionRules)
-class PetitionRulesAdmin(admin.ModelAdmin):
+class PetitionRulesAdmin(EnvgridModelAdmin):
     list_display = (
         "ack_amount",
         "ack_kind",
@@ -27,7 +29,7 @@ class PetitionRulesAdmin(admin.ModelAdmin):
         return not PetitionRules.objects.exists()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EnvgridModelAdmin):
     def has_add_permission(self, request: Any) -> bool:
         return False
 

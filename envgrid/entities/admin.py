@@ -7,10 +7,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import EntityImportJob, SupervisedEntity
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EnvgridModelAdmin):
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 

@@ -7,10 +7,12 @@ from typing import Any
 
 from django.contrib import admin
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import Grid, GridAssignment, GridHistory, MajorAdjustment, StaffingRule
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(EnvgridModelAdmin):
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
@@ -48,5 +50,5 @@ class MajorAdjustmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StaffingRule)
-class StaffingRuleAdmin(admin.ModelAdmin):
+class StaffingRuleAdmin(EnvgridModelAdmin):
     list_display = ["level", "min_staff"]

@@ -1,6 +1,12 @@
-"""Administrators' view of meetings (read-mostly: changes go through the services)."""
+"""Administrators' view of meetings. Meetings, decisions and task reports are read-only
+here: scheduling checks who may convene (M4), decisions carry their owners' obligations
+(M5) and reports close theirs, so every write goes through the services; nothing is ever
+deleted (a meeting is cancelled, a decision withdrawn)."""
 
 from django.contrib import admin
+from django.http import HttpRequest
+
+from envgrid.core.admin import EnvgridModelAdmin, ReadOnlyModelAdmin
 
 from .models import (
     AgendaItem,
@@ -26,7 +32,7 @@ class ParticipantInline(admin.TabularInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(ReadOnlyModelAdmin):
     list_display = ["title", "scope", "starts_at", "convener", "status", "minutes_number"]
     list_filter = ["scope", "status", "leading_group"]
     search_fields = ["title", "minutes_number"]
@@ -48,7 +54,7 @@ class ProgressInline(admin.TabularInline):
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(ReadOnlyModelAdmin):
     list_display = ["__str__", "due_date", "status", "escalated_at"]
     list_filter = ["status"]
     search_fields = ["text", "meeting__title"]
@@ -57,12 +63,18 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskReportSchedule)
-class TaskReportScheduleAdmin(admin.ModelAdmin):
+class TaskReportScheduleAdmin(EnvgridModelAdmin):
+    """An administrator may correct or switch off a schedule (audited); a new schedule is
+    set up through the service, which checks it and generates the reports owed."""
+
     list_display = ["title", "leading_group", "interval", "starts_on", "due_workdays", "is_active"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(TaskReport)
-class TaskReportAdmin(admin.ModelAdmin):
+class TaskReportAdmin(ReadOnlyModelAdmin):
     list_display = ["schedule", "unit", "period_start", "period_end", "submitted_at"]
     list_filter = ["schedule"]
     readonly_fields = ["obligation", "submitted_at", "submitted_by"]

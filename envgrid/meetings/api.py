@@ -442,7 +442,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=MeetingIn, responses={201: MeetingDetailOut})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(MeetingIn, request)
         user = request.user
         group = _resolve(
@@ -485,7 +485,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=SuggestIn, responses={200: SuggestionOut(many=True)})
     @action(detail=False, methods=["post"], url_path="suggest-participants", pagination_class=None)
-    def suggest_participants(self, request: Request) -> Response:
+    def suggest_participants(self, request: Request, **kwargs: Any) -> Response:
         """M3: units related to the objects an agenda would link to."""
         data = _parse(SuggestIn, request)
         items = [
@@ -501,7 +501,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=AttendanceIn, responses={200: MeetingDetailOut})
     @action(detail=True, methods=["post"])
-    def attendance(self, request: Request, pk: Any = None) -> Response:
+    def attendance(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(AttendanceIn, request)
         meeting = self.get_object()
         services.meeting_attendance_record(
@@ -522,7 +522,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=ParticipantIn, responses={201: MeetingDetailOut})
     @action(detail=True, methods=["post"])
-    def participants(self, request: Request, pk: Any = None) -> Response:
+    def participants(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(ParticipantIn, request)
         meeting = self.get_object()
         unit = _resolve(unit_policy, request.user, data["unit"], "unit", _("单位"))
@@ -533,7 +533,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=NoteIn, responses={200: MeetingDetailOut})
     @action(detail=True, methods=["post"])
-    def hold(self, request: Request, pk: Any = None) -> Response:
+    def hold(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(NoteIn, request)
         meeting = services.meeting_hold(
             actor=request.user, meeting=self.get_object(), note=data["note"]
@@ -542,7 +542,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=MinutesIn, responses={200: MeetingDetailOut})
     @action(detail=True, methods=["post"])
-    def minutes(self, request: Request, pk: Any = None) -> Response:
+    def minutes(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(MinutesIn, request)
         meeting = services.meeting_minutes_save(
             actor=request.user, meeting=self.get_object(), minutes=data["minutes"]
@@ -551,13 +551,13 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(request=None, responses={200: MeetingDetailOut})
     @action(detail=True, methods=["post"], url_path="issue-minutes")
-    def issue_minutes(self, request: Request, pk: Any = None) -> Response:
+    def issue_minutes(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         meeting = services.meeting_minutes_issue(actor=request.user, meeting=self.get_object())
         return self._detail(meeting)
 
     @extend_schema(request=ReasonIn, responses={200: MeetingDetailOut})
     @action(detail=True, methods=["post"])
-    def cancel(self, request: Request, pk: Any = None) -> Response:
+    def cancel(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(ReasonIn, request)
         meeting = services.meeting_cancel(
             actor=request.user, meeting=self.get_object(), reason=data["reason"]
@@ -620,7 +620,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=DecisionIn, responses={201: DecisionDetailOut})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(DecisionIn, request)
         user = request.user
         meeting = meeting_get(user=user, pk=data["meeting"])
@@ -637,7 +637,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=ProgressIn, responses={201: DecisionDetailOut})
     @action(detail=True, methods=["post"])
-    def progress(self, request: Request, pk: Any = None) -> Response:
+    def progress(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(ProgressIn, request)
         decision = self.get_object()
         services.decision_progress_report(
@@ -647,7 +647,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=NoteIn, responses={200: DecisionDetailOut})
     @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: Any = None) -> Response:
+    def close(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(NoteIn, request)
         decision = services.decision_close(
             actor=request.user, decision=self.get_object(), note=data["note"]
@@ -656,7 +656,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=RejectIn, responses={200: DecisionDetailOut})
     @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: Any = None) -> Response:
+    def reject(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(RejectIn, request)
         decision = services.decision_verify_reject(
             actor=request.user,
@@ -668,7 +668,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(request=ReasonIn, responses={200: DecisionDetailOut})
     @action(detail=True, methods=["post"])
-    def withdraw(self, request: Request, pk: Any = None) -> Response:
+    def withdraw(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(ReasonIn, request)
         decision = services.decision_withdraw(
             actor=request.user, decision=self.get_object(), reason=data["reason"]
@@ -688,7 +688,7 @@ class TaskReportScheduleViewSet(
         return task_report_schedule_list(user=self.request.user)
 
     @extend_schema(request=ScheduleIn, responses={201: TaskReportScheduleOut})
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _parse(ScheduleIn, request)
         user = request.user
         group = _resolve(
@@ -724,7 +724,7 @@ class TaskReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @extend_schema(request=SubmitIn, responses={200: TaskReportOut})
     @action(detail=True, methods=["post"])
-    def submit(self, request: Request, pk: Any = None) -> Response:
+    def submit(self, request: Request, pk: Any = None, **kwargs: Any) -> Response:
         data = _parse(SubmitIn, request)
         report = self.get_object()
         report = services.task_report_submit(

@@ -10,10 +10,6 @@ from django.conf import settings
 DEFAULTS: dict[str, int] = {
     # Working days an owner has to answer a supervision notice about an overdue decision (M5).
     "SUPERVISION_RESPONSE_WORKDAYS": 5,
-    # Used instead when the calendar does not know the year the response falls in
-    # (late December before the State Council notice is out): the sweep cannot ask
-    # a person to fix the calendar, so it counts calendar days and says so.
-    "SUPERVISION_RESPONSE_FALLBACK_DAYS": 7,
     # Default for a new task-report schedule: working days after the period ends (M6).
     "TASK_REPORT_DUE_WORKDAYS": 5,
 }

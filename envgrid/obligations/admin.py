@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause, Supervision
 
 
@@ -41,7 +43,7 @@ class ExtensionInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ObligationAdmin(ReadOnlyMixin, EnvgridModelAdmin):
     list_display = ["title", "kind", "unit", "person", "due_at", "status", "completed_late"]
     list_filter = ["status", "completed_late", "rule_kind"]
     search_fields = ["title", "kind", "unit__name"]
@@ -51,7 +53,7 @@ class ObligationAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Supervision)
-class SupervisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class SupervisionAdmin(ReadOnlyMixin, EnvgridModelAdmin):
     list_display = ["number", "issuer", "target", "issued_at", "status"]
     list_filter = ["status"]
     search_fields = ["number", "reason"]

@@ -12,7 +12,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from envgrid.core.admin import AuditedAdminMixin, NoDeleteAdmin
+from envgrid.core.admin import EnvgridAdminMixin, NoDeleteAdmin
 from envgrid.core.audit import audit_record
 
 from .models import Delegation, LeadingGroup, Person, TrainingRecord, Unit
@@ -110,7 +110,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+class AuditedUserAdmin(EnvgridAdminMixin, UserAdmin):
     inlines = [PersonInline]
     list_display = ["username", "person_name", "is_active", "is_superuser", "last_login"]
     list_select_related = ["person"]

@@ -143,6 +143,7 @@ def calendar_placeholder_year(ctx: DemoContext) -> None:
     year = CalendarYear.objects.create(
         year=next_year,
         notice_ref="（演示占位，非国务院通知）",
+        official=False,
         note="合成演示数据：仅按周一至周五工作计算，未含法定节假日与调休；"
         "正式使用前请管理员按国务院办公厅通知录入。",
     )

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from envgrid.core.admin import NoDeleteAdmin
+from envgrid.core.admin import EnvgridModelAdmin, NoDeleteAdmin
 
 from .models import Patrol, PatrolCheck, PatrolPhoto, PatrolPlan, PlanRequirement
 
@@ -29,7 +29,7 @@ class PatrolPlanAdmin(NoDeleteAdmin):
     inlines = [RequirementInline]
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(EnvgridModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

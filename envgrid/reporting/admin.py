@@ -3,6 +3,8 @@ pages and the API apply the rules and the audit; here records are inspected)."""
 
 from django.contrib import admin
 
+from envgrid.core.admin import EnvgridModelAdmin
+
 from .models import Report, ReportDue, ReportEvent, ReportSchedule
 
 
@@ -17,7 +19,7 @@ class ReportEventInline(admin.TabularInline):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(EnvgridModelAdmin):
     list_display = ["number", "title", "report_type", "unit", "status", "submitted_at"]
     list_filter = ["report_type", "status"]
     search_fields = ["number", "title"]
@@ -32,7 +34,7 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportSchedule)
-class ReportScheduleAdmin(admin.ModelAdmin):
+class ReportScheduleAdmin(EnvgridModelAdmin):
     list_display = ["name", "leading_group", "report_type", "frequency", "valid_from", "is_active"]
     list_filter = ["report_type", "frequency", "is_active"]
     readonly_fields = [f.name for f in ReportSchedule._meta.fields]
@@ -45,7 +47,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportDue)
-class ReportDueAdmin(admin.ModelAdmin):
+class ReportDueAdmin(EnvgridModelAdmin):
     list_display = ["schedule", "unit", "period_key", "due_at", "submitted_at"]
     list_filter = ["schedule"]
     readonly_fields = [f.name for f in ReportDue._meta.fields]

@@ -224,3 +224,29 @@ def test_admin_site_refuses_a_day_outside_its_year(client):
     )
     assert r.status_code == 200 and "日期须在本年度内" in r.content.decode()
     assert state() == before
+
+
+def test_deadline_in_a_placeholder_year_is_answered_as_provisional(admin_api):
+    """Issue 15, part 5: a year recorded as a placeholder (not the State Council notice)
+    gives a deadline, but says it is provisional and names the year; the official notice
+    for the same year makes the same question a plain answer."""
+    import datetime as dt
+
+    import time_machine
+
+    CalendarYear.objects.create(year=2027, notice_ref="（演示占位，非国务院通知）", official=False)
+    with time_machine.travel(dt.datetime(2026, 12, 20, 10, 0, tzinfo=dt.UTC), tick=False):
+        r = admin_api.get(INTO_2027)
+        assert r.status_code == 200, r.json()
+        body = r.json()
+        assert body["provisional"] is True
+        assert body["provisional_years"] == [2027]
+        # Inside the packaged (official) year the answer is not provisional.
+        r = admin_api.get(NATIONAL_DAY_2025)
+        assert r.json()["provisional"] is False
+        assert r.json()["provisional_years"] == []
+        year = CalendarYear.objects.get(year=2027)
+        year.official, year.notice_ref = True, "国办发明电〔2026〕测试号"
+        year.save()
+        r = admin_api.get(INTO_2027)
+        assert r.json()["provisional"] is False

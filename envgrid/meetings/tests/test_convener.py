@@ -93,14 +93,48 @@ def test_M4_director_with_valid_delegation_convenes(world, api, march):
 
 
 def test_M4_delegation_must_cover_the_meeting_date_not_just_exist(world, api, march):
-    delegate(world, dt.date(2026, 4, 1), dt.date(2026, 4, 30))
+    delegate(world, dt.date(2026, 3, 1), dt.date(2026, 3, 11))
     api.force_authenticate(world.director.user)
     r = api.post("/api/meetings/", payload(world), format="json")
-    assert r.status_code == 403 and r.json()["code"] == "delegation_not_covering"
-    # The same director, same delegation: a meeting in April is fine.
+    # In force today (10 March) but ended before the meeting's date (12 March).
+    assert r.status_code == 403 and r.json()["code"] == "delegation_expired"
+    assert "2026-03-12" in r.json()["message"]
+    # The same director, same delegation: a meeting on the 11th is fine.
     r = api.post(
-        "/api/meetings/", payload(world, starts_at="2026-04-15T15:00:00+08:00"), format="json"
+        "/api/meetings/", payload(world, starts_at="2026-03-11T15:00:00+08:00"), format="json"
     )
+    assert r.status_code == 201, r.json()
+
+
+def test_M4_lapsed_delegation_cannot_convene_a_meeting_dated_inside_it(world, api, march):
+    """Today is 10 March; the delegation ended on 28 February. A meeting dated 20 February
+    (inside the old period) must not be convened with it now."""
+    delegate(world, dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    before = counts(*MODELS)
+    api.force_authenticate(world.director.user)
+    r = api.post(
+        "/api/meetings/", payload(world, starts_at="2026-02-20T09:00:00+08:00"), format="json"
+    )
+    assert r.status_code == 403, r.json()
+    body = r.json()
+    assert body["code"] == "delegation_expired"
+    assert "2026-02-28" in body["message"]
+    assert "2026-03-10" in body["message"]
+    assert counts(*MODELS) == before
+
+
+def test_M4_delegation_not_yet_in_force_cannot_convene_now(world, api, march):
+    """A delegation starting in April does not let the director convene in March, even a
+    meeting dated in April; once April comes, it does."""
+    delegate(world, dt.date(2026, 4, 1), dt.date(2026, 4, 30))
+    api.force_authenticate(world.director.user)
+    april = payload(world, starts_at="2026-04-15T15:00:00+08:00")
+    r = api.post("/api/meetings/", april, format="json")
+    assert r.status_code == 403, r.json()
+    assert r.json()["code"] == "delegation_not_in_force_today"
+    assert Meeting.objects.count() == 0
+    march.move_to(dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    r = api.post("/api/meetings/", april, format="json")
     assert r.status_code == 201, r.json()
 
 

@@ -385,3 +385,22 @@ def test_M5_ui_progress_and_close(world, client, meeting):
     assert d.status == DecisionStatus.CLOSED
     r = client.post(f"/meetings/decisions/{d.pk}/close/", {"note": "ok"})
     assert r.status_code == 409 and "已核验办结" in r.content.decode()
+
+
+def test_M5_supervision_deadline_in_an_unknown_year_is_refused_not_counted_in_days(
+    world, meeting, caplog
+):
+    """Issue 15, part 5: the response deadline (5 working days) of a notice issued on
+    29 December 2026 falls in 2027, which the calendar does not know. No notice with a
+    7-calendar-day deadline is issued: the sweep refuses it and logs the year."""
+    from envgrid.core.calendar import WorkCalendar
+
+    assert 2027 not in WorkCalendar().known_years()
+    a, _b, _c = world.members
+    decide(world, meeting, owners=[a], due=dt.date(2026, 12, 28))
+    with time_machine.travel(at(2026, 12, 29, 9, 0), tick=False):
+        sweep()
+    assert Supervision.objects.count() == 0
+    assert not Obligation.objects.filter(kind="supervision.respond").exists()
+    assert "UnknownCalendarYear" in caplog.text
+    assert "2027" in caplog.text
