@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "envgrid.grids",
     "envgrid.entities",
     "envgrid.cases",
+    "envgrid.accountability",
     "envgrid.meetings",
     "envgrid.enforcement",
     "envgrid.patrols",
