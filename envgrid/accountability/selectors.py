@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .models import AccountabilityProposal, ConsequenceFinding, ConsequenceLevel, ProposalStatus
@@ -43,6 +44,12 @@ def register_annotations(obligations: list[Any]) -> dict[int, list[Any]]:
     findings = {
         f.obligation_id: f for f in ConsequenceFinding.objects.filter(obligation_id__in=ids)
     }
+    new = reverse("accountability:finding_new")
+    for o in obligations:
+        if o.pk not in findings and o.is_late:
+            notes.setdefault(o.pk, []).append(
+                Note(label=_("认定后果"), url=f"{new}?obligation={o.pk}", css="status-pending")
+            )
     for ob_id, f in findings.items():
         notes.setdefault(ob_id, []).append(
             Note(

@@ -60,6 +60,8 @@ def late(world):
     with time_machine.travel(at(2026, 3, 12, 9, 0), tick=False):
         sweep()
     discipline = make_unit("区纪委监委", kind=UnitKind.DISCIPLINE)
+    # In the group's directory, as every receiver a unit may name (org.policies).
+    world.group.member_units.add(discipline)
     for ob in (overdue, done_late, on_time):
         ob.refresh_from_db()
     return SimpleNamespace(

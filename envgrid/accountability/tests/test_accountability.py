@@ -210,3 +210,22 @@ def test_T6_withdrawn_proposal_frees_its_findings(world, late):
     assert no_reason.value.code == "reason_required"
     assert again.status == ProposalStatus.PROPOSED
     assert AccountabilityProposal.objects.count() == 2
+
+
+def test_T6_serious_consequences_count_in_the_assessment(world, late):
+    from envgrid.assessment.indicators import metric_get
+
+    metric = metric_get("accountability.no_serious")
+    now = at(2026, 3, 20, 10, 0)
+    unit = world.members[0].pk
+    before = metric.compute(2026, [unit, world.members[1].pk], now=now)
+    with time_machine.travel(now, tick=False):
+        _serious(world, late)
+    after = metric.compute(2026, [unit], now=now)
+    # members[0]: two late items; members[1]: none late (nothing owed here).
+    assert (before[unit].numerator, before[unit].denominator) == (2, 2)
+    assert before[world.members[1].pk].value is None
+    assert (after[unit].numerator, after[unit].denominator) == (1, 2)
+    assert str(after[unit].value) == "0.5000"
+    rows = metric.drilldown(2026, unit, now=now).rows
+    assert [r[3][0] for r in rows if isinstance(r[3], tuple)] == ["严重后果"]
