@@ -13,6 +13,7 @@ Numbers come from settings.ENVGRID_DISCLOSURE_TIMELINESS with these defaults.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
+from envgrid.core.calendar import UnknownCalendarYear
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.obligations.services import (
@@ -67,16 +69,23 @@ def adjustment_publish_open(*, adjustment: Any, publication: Publication) -> Non
     """Open the duty to publish a major adjustment (once per adjustment)."""
     if obligations_for(adjustment, ADJUSTMENT_PUBLISH_KIND, live_only=False).exists():
         return
-    obligation_open(
-        unit=publication.unit,
-        kind=ADJUSTMENT_PUBLISH_KIND,
-        title=_("公开网格重大调整：%(t)s") % {"t": publication.title},
-        rule=DeadlineRule(RuleKind.WORKDAYS, int(rule("ADJUSTMENT_PUBLISH_WORKDAYS"))),
-        start_at=adjustment.made_at,
-        start_event=str(_("网格重大调整")),
-        subject=adjustment,
-        link=reverse("disclosure:publication_detail", args=[publication.pk]),
-    )
+    # A deadline in a year whose official calendar is not entered yet cannot be
+    # computed; the grid change must not fail for it (logged, opened by nobody).
+    try:
+        obligation_open(
+            unit=publication.unit,
+            kind=ADJUSTMENT_PUBLISH_KIND,
+            title=_("公开网格重大调整：%(t)s") % {"t": publication.title},
+            rule=DeadlineRule(RuleKind.WORKDAYS, int(rule("ADJUSTMENT_PUBLISH_WORKDAYS"))),
+            start_at=adjustment.made_at,
+            start_event=str(_("网格重大调整")),
+            subject=adjustment,
+            link=reverse("disclosure:publication_detail", args=[publication.pk]),
+        )
+    except UnknownCalendarYear:
+        logging.getLogger(__name__).warning(
+            "I4 deadline for adjustment %s not opened: calendar year unknown", adjustment.pk
+        )
 
 
 def adjustment_publish_done(*, adjustment: Any, at: dt.datetime, actor: Any = None) -> None:
