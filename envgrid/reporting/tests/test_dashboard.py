@@ -95,8 +95,10 @@ def _rules(now: dt.datetime) -> dict[str, dict[str, Any]]:
         "timeliness": {
             "policy": ("envgrid.obligations.policies", "obligation_policy"),
             "model": "obligations.Obligation",
-            "include": lambda o: o.kind in ("adjustment.report", "adjustment.publish")
-            or o.kind.startswith("disclosure.refresh."),
+            "include": lambda o: (
+                o.kind in ("adjustment.report", "adjustment.publish")
+                or o.kind.startswith("disclosure.refresh.")
+            ),
             "open": lambda o: o.status in LIVE,
             "overdue": lambda o: (o.status in LIVE and o.due_at < now) or o.completed_late,
         },
