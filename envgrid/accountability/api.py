@@ -57,9 +57,9 @@ class FindingCreateSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.ModelSerializer):
-    units = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    persons = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    findings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    units: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    persons: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    findings: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     referral_transfer_number = serializers.CharField(
         source="referral_transfer.number", default=None, read_only=True
     )

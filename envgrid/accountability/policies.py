@@ -54,9 +54,9 @@ class ProposalPolicy(Policy):
             return qs
         if actor.person is None:
             return qs.none()
-        named = AccountabilityProposal.units.through.objects.filter(unit_id=actor.unit_id).values(
-            "accountabilityproposal_id"
-        )
+        named = AccountabilityProposal.units.through.objects.filter(
+            unit_id=actor.person.unit_id
+        ).values("accountabilityproposal_id")
         visible = Q(pk__in=named)
         if actor.overseen_group_ids:
             visible |= Q(leading_group_id__in=sorted(actor.overseen_group_ids))

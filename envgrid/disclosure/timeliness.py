@@ -188,15 +188,12 @@ def refresh_published(pub: Publication, actor: Any = None) -> None:
         _open_refresh(rr, pub.published_at, actor)
 
 
-def refresh_sync(now: dt.datetime | None = None) -> int:
+def refresh_sync(now: dt.datetime | None = None) -> None:
     """Sweep hook: an active rule without a live obligation gets one (idempotent)."""
-    opened = 0
     for rr in RefreshRule.objects.filter(is_active=True).select_related("unit"):
         if not obligations_for(rr, REFRESH_PREFIX + rr.kind).exists():
             start = last_published(rr.kind, _office_units(rr.unit_id)) or now or timezone.now()
             _open_refresh(rr, start)
-            opened += 1
-    return opened
 
 
 def public_last_updates() -> list[dict[str, Any]]:
