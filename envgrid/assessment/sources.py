@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -309,7 +309,97 @@ def _register_patrols() -> None:
     )
 
 
+# --- accountability: late items without serious consequences (T6) ------------------------
+
+
+def _register_accountability() -> None:
+    """T6 feeds the assessment: of a unit's items that went late (the overdue register,
+    by due date in the year), the share that the office did not find to have caused
+    serious consequences. A unit with no late item owes nothing here (value None)."""
+    from envgrid.accountability.models import ConsequenceFinding, ConsequenceLevel
+    from envgrid.obligations.models import Obligation
+
+    def _late(year: int, now: dt.datetime | None) -> Any:
+        start, end = year_bounds(year)
+        return Obligation.objects.filter(
+            Q(status="overdue") | Q(completed_late=True),
+            due_at__gte=start,
+            due_at__lt=min(end, now or timezone.now()),
+        )
+
+    def compute(
+        year: int, unit_ids: Sequence[int], *, now: dt.datetime | None = None
+    ) -> dict[int, MetricValue]:
+        serious = ConsequenceFinding.objects.filter(
+            obligation_id=OuterRef("pk"), level=ConsequenceLevel.SERIOUS
+        )
+        rows = (
+            _late(year, now)
+            .filter(unit_id__in=list(unit_ids))
+            .annotate(serious=Exists(serious))
+            .values("unit_id")
+            .annotate(late=Count("id"), serious_n=Count("id", filter=Q(serious=True)))
+            .order_by()
+        )
+        found = {r["unit_id"]: r for r in rows}
+        result = {}
+        for uid in unit_ids:
+            r = found.get(uid, {"late": 0, "serious_n": 0})
+            clean = r["late"] - r["serious_n"]
+            result[uid] = MetricValue(
+                value=rate(clean, r["late"]), numerator=clean, denominator=r["late"]
+            )
+        return result
+
+    def drilldown(
+        year: int, unit_id: int, *, now: dt.datetime | None = None, limit: int = 500
+    ) -> Drilldown:
+        qs = _late(year, now).filter(unit_id=unit_id).order_by("-due_at")
+        items = list(qs[:limit])
+        findings = {
+            f.obligation_id: f
+            for f in ConsequenceFinding.objects.filter(obligation_id__in=[o.pk for o in items])
+        }
+        rows: list[list[Any]] = []
+        for o in items:
+            f = findings.get(o.pk)
+            rows.append(
+                [
+                    (o.title, f"/obligations/{o.pk}/"),
+                    _local(o.due_at),
+                    _local(o.completed_at),
+                    (f.get_level_display(), f.get_absolute_url()) if f else _("未认定"),
+                ]
+            )
+        return Drilldown(
+            headers=[
+                gettext_lazy("逾期事项"),
+                gettext_lazy("截止时间"),
+                gettext_lazy("完成时间"),
+                gettext_lazy("后果认定"),
+            ],
+            rows=rows,
+            total=qs.count(),
+            description=_(
+                "逾期登记中本单位的事项；未造成严重后果率 = 未认定为严重后果的 ÷ 逾期事项。"
+            ),
+        )
+
+    register_metric(
+        Metric(
+            code="accountability.no_serious",
+            label=gettext_lazy("逾期未造成严重后果率"),
+            description=gettext_lazy(
+                "本单位逾期事项中，未被认定为造成严重后果的比例（T6 追究责任）。"
+            ),
+            compute=compute,
+            drilldown=drilldown,
+        )
+    )
+
+
 def register_sources() -> None:
+    _guarded("envgrid.accountability", _register_accountability)
     _guarded("envgrid.meetings", _register_meetings)
     _guarded("envgrid.grids", _register_grids)
     _guarded("envgrid.patrols", _register_patrols)

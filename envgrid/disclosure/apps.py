@@ -8,15 +8,17 @@ class DisclosureConfig(AppConfig):
     verbose_name = _("信息公开")
 
     def ready(self) -> None:
-        from envgrid.obligations.registry import register_escalation_resolver
+        from envgrid.obligations.registry import register_escalation_resolver, register_sweep_hook
 
         from . import hooks
+        from .timeliness import refresh_sync
 
         register_escalation_resolver(hooks.petition_escalation)
         # I4: a petition's acknowledgement, handling and rerouting are done on the petition.
         from envgrid.obligations.registry import register_workflow_kind
 
         register_workflow_kind("petition", instead=_("请在信访件页面办理"), app=self.label)
+        register_sweep_hook(refresh_sync)
         try:
             from envgrid.grids.hooks import register_major_adjustment_listener
         except ImportError:  # grids without hooks: the manage page syncs pending rows

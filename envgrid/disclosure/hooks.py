@@ -25,10 +25,13 @@ def petition_escalation(ob: Any) -> Any:
 
 def on_major_adjustment(adj: Any) -> None:
     from .services import publication_draft_adjustment
+    from .timeliness import adjustment_publish_open
 
     pub = publication_draft_adjustment(adjustment=adj, actor=getattr(adj, "made_by", None))
     if pub is not None:
         type(adj).objects.filter(pk=adj.pk).update(disclosure_ref=str(pub.pk))
+        # I4: published within N working days of the adjustment.
+        adjustment_publish_open(adjustment=adj, publication=pub)
 
 
 @transaction.atomic
@@ -50,7 +53,12 @@ def adjustment_published(pub: Any) -> None:
     """Record on the MajorAdjustment that it is now public (the contract's disclosed_at)."""
     from envgrid.grids.models import MajorAdjustment
 
+    from .timeliness import adjustment_publish_done
+
     if pub.source_id:
         MajorAdjustment.objects.filter(pk=pub.source_id, disclosed_at__isnull=True).update(
             disclosed_at=pub.published_at or timezone.now(), disclosure_ref=str(pub.pk)
         )
+        adj = MajorAdjustment.objects.filter(pk=pub.source_id).first()
+        if adj is not None:
+            adjustment_publish_done(adjustment=adj, at=pub.published_at or timezone.now())

@@ -472,3 +472,44 @@ class PetitionPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.file.name or ""
+
+
+# --------------------------------------------------------------------------- timeliness (I4)
+
+# The six items I4 says the portal discloses; each has a refresh rule (RefreshRule).
+PUBLIC_ITEMS: tuple[str, ...] = (
+    PublicationKind.PLAN,
+    PublicationKind.DIVISION,
+    PublicationKind.DUTIES,
+    PublicationKind.EMISSIONS,
+    PublicationKind.PETITION,
+    PublicationKind.HAZARD,
+)
+
+
+class RefreshRule(models.Model):
+    """I4 "kept current": the office owes a fresh publication of one public item at least
+    every `every_days` days. While active it holds exactly one live obligation
+    (`disclosure.refresh.<kind>`, subject: this rule); publishing the item by the office
+    or a unit of its leading group discharges it and starts the next period."""
+
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("领导小组办公室"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("公开类别"), max_length=20, choices=PublicationKind.choices)
+    every_days = models.PositiveIntegerField(_("更新周期（天）"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["unit_id", "kind"]
+        verbose_name = _("公开信息更新时限")
+        verbose_name_plural = _("公开信息更新时限")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind"], name="refresh_rule_unique"),
+            models.CheckConstraint(condition=Q(every_days__gte=1), name="refresh_rule_days"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.kind} {self.every_days}"

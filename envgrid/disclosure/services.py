@@ -200,6 +200,9 @@ def publication_publish(*, actor: Any, publication: Publication) -> Publication:
         from .hooks import adjustment_published
 
         adjustment_published(pub)
+    from .timeliness import refresh_published
+
+    refresh_published(pub, actor)  # I4: the item is current again; the next period starts
     return pub
 
 

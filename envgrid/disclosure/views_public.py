@@ -29,6 +29,7 @@ from .selectors import (
     public_publication_get,
     public_publications,
 )
+from .timeliness import public_last_updates
 
 SECTIONS = [
     ("disclosure:portal", gettext_lazy("首页")),
@@ -72,6 +73,7 @@ def portal(request: HttpRequest) -> HttpResponse:
             division=division,
             stats=petition_stats(),
             rules=PetitionRules.current(),
+            last_updates=public_last_updates(),
         ),
     )
 

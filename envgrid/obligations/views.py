@@ -20,6 +20,7 @@ from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_response
 
 from . import actions
+from .annotations import annotate
 from .filters import ObligationFilter, RegisterFilter
 from .models import Obligation
 from .policies import obligation_policy
@@ -73,6 +74,8 @@ def _list_page(
     if request.GET.get("format") == "xlsx":
         return xlsx_response(filename, [str(h) for h in HEADERS], _rows(items), title=filename)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Other apps' notes on these rows (accountability: consequences, proposals; T6).
+    page.object_list = annotate(page.object_list)
     return render(request, template, {"filter": filt, "page": page, "now": timezone.now()})
 
 

@@ -26,7 +26,11 @@ ctx.persons — Person by key:
 ctx.users — User by username (all share DEMO_PASSWORD): "admin" (administrator),
     "director", "office", "leader", "deputy", "unit" (住建局 staff), "grid" (八田地街道 grid
     staff), and one staff login per other unit (see UNITS: "chengguan", "batiandi", ...).
-ctx.objects["leading_group"] — the district's LeadingGroup;
+ctx.objects["leading_group"] — the district's LeadingGroup (its parent: the city group);
+ctx.objects["city_group"] — a synthetic city-level LeadingGroup above the district's, with
+    its own office (（演示）市生态环境局) and members; logins "city_leader", "city_director"
+    (its office) and "city_staff" (a city member unit), in ctx.persons under the same keys;
+ctx.objects["city_units"] — its units by short name (市政府, 市生态环境局, 市住建局);
 ctx.objects["delegation"] — the leader's delegation to the office director to convene meetings.
 """
 
@@ -256,8 +260,49 @@ def organisations(ctx: DemoContext) -> None:
         actor=admin, unit=ctx.units["生态环境局"], information_officer=ctx.persons["office"]
     )
 
+    # Several leading groups (synthetic, marked 演示): a city-level group above the
+    # district's, with its own office, leader and member units. Its office and leaders
+    # see the district's records; the district sees nothing of the city's own.
+    city = {}
+    for key, name, kind, code, prefix in (
+        ("市政府", "（演示）市人民政府", UnitKind.GOVERNMENT, "CITY-GOV", "市政"),
+        ("市生态环境局", "（演示）市生态环境局", UnitKind.BUREAU, "CITY-EEB", "市环"),
+        ("市住建局", "（演示）市住房和城乡建设局", UnitKind.BUREAU, "CITY-HUD", "市建"),
+    ):
+        city[key] = unit_create(
+            actor=admin, code=code, name=name, short_name=key, kind=kind, doc_prefix=prefix
+        )
+    city_people = {}
+    for key, unit_key, title, role in (
+        ("city_leader", "市政府", "副市长（演示）", PersonRole.LEADER),
+        ("city_director", "市生态环境局", "市领导小组办公室主任（演示）", PersonRole.OFFICE),
+        ("city_staff", "市住建局", "市住建局工作人员（演示）", PersonRole.UNIT),
+    ):
+        city_people[key] = person_create(
+            actor=admin,
+            name=names(),
+            unit=city[unit_key],
+            title=title,
+            role=role,
+            phone=_phone(next(serial)),
+            user=_user(ctx, key),
+        )
+        ctx.persons[key] = city_people[key]
+    city_group = leading_group_create(
+        actor=admin,
+        name="（演示）市网格化环境监管工作领导小组",
+        leader=city_people["city_leader"],
+        office_unit=city["市生态环境局"],
+        office_director=city_people["city_director"],
+        doc_prefix="市网格",
+        member_units=list(city.values()),
+    )
+    ctx.objects["city_group"] = city_group
+    ctx.objects["city_units"] = city
+
     group = leading_group_create(
         actor=admin,
+        parent=city_group,
         name="站前区网格化环境监管工作领导小组",
         leader=ctx.persons["leader"],
         office_unit=ctx.units["生态环境局"],

@@ -100,6 +100,7 @@ def register_all() -> None:
     """Called from ReportingConfig.ready(); registering twice replaces, never duplicates."""
     _reports()
     _obligations()
+    _timeliness()
     _cases()
     _transfers()
     _decisions()
@@ -175,6 +176,48 @@ def _obligations() -> None:
             order=30,
             list_url="obligations:register",
             help=_("逾期登记：截止时间已过仍未办结，或逾期后才办结的事项（按截止月份统计）。"),
+        ),
+        Obligation,
+    )
+
+
+# I4 timeliness: kinds other apps open (reporting: the adjustment report; disclosure: the
+# adjustment's publication and the refresh of each public item). Strings, no imports.
+TIMELINESS_KINDS = ("adjustment.report", "adjustment.publish")
+TIMELINESS_PREFIX = "disclosure.refresh."
+
+
+def _timeliness() -> None:
+    from envgrid.obligations.models import Obligation
+    from envgrid.obligations.policies import obligation_policy
+
+    def rows(user: Any, now: dt.datetime) -> QuerySet:
+        return obligation_policy.scope(user).filter(
+            Q(kind__in=TIMELINESS_KINDS) | Q(kind__startswith=TIMELINESS_PREFIX)
+        )
+
+    register_metric(
+        Metric(
+            key="timeliness",
+            label=_("及时报送和公开"),
+            queryset=rows,
+            date_field="due_at",
+            unit_fields=("unit",),
+            grid_field="unit__grids",
+            open_q=lambda now: Q(status__in=LIVE),
+            overdue_q=lambda now: Q(status__in=LIVE, due_at__lt=now) | Q(completed_late=True),
+            columns=(
+                Column(_("事项"), lambda o: o.title),
+                Column(_("责任单位"), lambda o: _unit_name(o.unit)),
+                Column(_("截止时间"), lambda o: _local(o.due_at)),
+                Column(_("完成时间"), lambda o: _local(o.completed_at)),
+                Column(_("状态"), lambda o: o.get_status_display()),
+            ),
+            order=35,
+            list_url="obligations:list",
+            help=_(
+                "重大调整的上报和公开时限、六类公开信息的更新周期（I4）；“逾期”为未按时上报、公开或更新。"
+            ),
         ),
         Obligation,
     )

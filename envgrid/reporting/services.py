@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.deadlines import compute_due
+from envgrid.core.calendar import UnknownCalendarYear
+from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
 from envgrid.core.documents import document_number_next
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.notifications import notify
@@ -27,6 +28,7 @@ from envgrid.obligations.services import (
     obligation_cancel,
     obligation_complete,
     obligation_open,
+    obligations_for,
     users_of_unit,
 )
 from envgrid.org.models import LeadingGroup, PersonRole, Unit
@@ -44,12 +46,15 @@ from .models import (
 from .periods import Period, due_spec, periods_between
 from .policies import report_policy, schedule_policy
 from .registry import publish_handlers
+from .rules import rule as reporting_rule
 from .workflow import AUTHOR, COLLECT, history_add, report_transition, transition_get
 
 log = logging.getLogger(__name__)
 
 # Obligation kind of a scheduled report (I3); assessment and the overdue register read it.
 DUE_KIND = "report.due"
+# I4: the sent report of a major grid adjustment (subject: the grids MajorAdjustment).
+ADJUSTMENT_REPORT_KIND = "adjustment.report"
 # Document number of a submitted report: 站环信〔2026〕12号.
 NUMBER_FORMAT = "{prefix}信〔{year}〕{seq}号"
 THEMATIC_PARTS = ("situation", "analysis", "recommendations")
@@ -343,6 +348,7 @@ def report_act(
     if action == "submit":
         if report.due_id is not None:
             _fulfil_due(report, actor=actor, at=report.submitted_at or when)
+        _adjustment_reported(report, actor=actor, at=report.submitted_at or when)
         office_users = users_of_unit(report.recipient_unit_id, roles=[PersonRole.OFFICE])  # type: ignore[arg-type]
         notify(
             users=office_users,
@@ -630,9 +636,10 @@ def _adjustment_text(adj: Any) -> tuple[str, str]:
 @transaction.atomic
 def report_from_major_adjustment(*, adjustment: Any, actor: Any = None) -> Report:
     """G5: a major adjustment creates an upward report draft (status 采集) for the grid's
-    owner unit, and marks the adjustment reported (grids' MajorAdjustment contract:
-    `report_ref` = our report id, `reported_at`). Idempotent: a second call returns the
-    report made the first time (also held by the unique source constraint)."""
+    owner unit and links it (grids' MajorAdjustment contract: `report_ref` = our report
+    id). The adjustment is *reported* (`reported_at`) only when that report is sent
+    (`report_act(action="submit")`), never when it is drafted. Idempotent: a second call
+    returns the report made the first time (also held by the unique source constraint)."""
     ct = ContentType.objects.get_for_model(adjustment)
     found = Report.objects.filter(source_type=ct, source_id=str(adjustment.pk)).first()
     if found is None:
@@ -652,24 +659,64 @@ def report_from_major_adjustment(*, adjustment: Any, actor: Any = None) -> Repor
             body=_("网格发生重大调整，系统已生成报送信息草稿，请核实加工后报送。"),
             link=found.get_absolute_url(),
         )
+        _adjustment_report_obligation(adjustment=adjustment, report=found)
     if not adjustment.report_ref:
         type(adjustment)._default_manager.filter(pk=adjustment.pk, report_ref="").update(
-            report_ref=str(found.pk), reported_at=timezone.now()
+            report_ref=str(found.pk)
         )
     return found
 
 
+def _adjustment_report_obligation(*, adjustment: Any, report: Report) -> None:
+    """I4: the grid's owner unit owes the sent report within N working days of the
+    adjustment (rules.ADJUSTMENT_REPORT_WORKDAYS); closed by `report_act(submit)`."""
+    if obligations_for(adjustment, ADJUSTMENT_REPORT_KIND, live_only=False).exists():
+        return
+    # A deadline in a year whose official calendar is not entered yet cannot be
+    # computed; the grid change must not fail for it (logged, opened by nobody).
+    try:
+        obligation_open(
+            unit=report.unit,
+            person=report.unit.information_officer,
+            kind=ADJUSTMENT_REPORT_KIND,
+            title=_("报送网格重大调整信息：%(title)s") % {"title": report.title},
+            rule=DeadlineRule(RuleKind.WORKDAYS, reporting_rule("ADJUSTMENT_REPORT_WORKDAYS")),
+            start_at=adjustment.made_at,
+            start_event=str(_("网格重大调整")),
+            subject=adjustment,
+            link=report.get_absolute_url(),
+        )
+    except UnknownCalendarYear:
+        logging.getLogger(__name__).warning(
+            "I4 deadline for adjustment %s not opened: calendar year unknown", adjustment.pk
+        )
+
+
+def _adjustment_reported(report: Report, *, actor: Any, at: dt.datetime) -> None:
+    """G5/I4: sending a major-adjustment report is what makes the adjustment reported."""
+    model = major_adjustment_model()
+    if model is None or report.report_type != ReportType.MAJOR_ADJUSTMENT or not report.source_id:
+        return
+    if report.source_type_id != ContentType.objects.get_for_model(model).pk:
+        return
+    model._default_manager.filter(pk=report.source_id, reported_at__isnull=True).update(
+        reported_at=at
+    )
+    adjustment = model._default_manager.filter(pk=report.source_id).first()
+    if adjustment is not None:
+        for ob in obligations_for(adjustment, ADJUSTMENT_REPORT_KIND):
+            obligation_complete(obligation=ob, actor=actor, at=at, note=report.number)
+
+
 def major_adjustments_sync() -> int:
-    """Draft reports for every MajorAdjustment not yet reported (grids' contract:
-    `reported_at` null). Runs from `envgrid reporting-schedule` and when the report pages
+    """Draft reports for every MajorAdjustment that has none yet (`report_ref` empty).
+    Runs from `envgrid reporting-schedule` and when the report pages
     open; the grids listener (apps.py) makes it immediate when grids provides one."""
     model = major_adjustment_model()
     if model is None:
         return 0
     made = 0
-    pending = model._default_manager.filter(reported_at__isnull=True).select_related(
-        "grid__owner_unit"
-    )
+    pending = model._default_manager.filter(report_ref="").select_related("grid__owner_unit")
     for adjustment in pending.order_by("pk")[:500]:
         report_from_major_adjustment(adjustment=adjustment)
         made += 1

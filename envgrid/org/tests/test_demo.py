@@ -28,7 +28,13 @@ def test_org_demo_is_registered_at_order_10():
 
 
 def test_demo_builds_the_leading_group_with_its_member_units(ctx):
-    group = LeadingGroup.objects.get()
+    # The district's group; the demo also holds a synthetic city group above it.
+    group = LeadingGroup.objects.get(parent__isnull=False)
+    city = ctx.objects["city_group"]
+    assert group.parent == city
+    assert LeadingGroup.objects.count() == 2
+    assert city.name.startswith("（演示）")
+    assert not (set(city.member_units.all()) & set(group.member_units.all()))
     assert group.office_unit == ctx.units["生态环境局"] == ctx.objects["leading_group"].office_unit
     members = set(group.member_units.values_list("short_name", flat=True))
     assert len(members) >= 15

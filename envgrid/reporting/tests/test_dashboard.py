@@ -92,6 +92,16 @@ def _rules(now: dt.datetime) -> dict[str, dict[str, Any]]:
             "open": lambda o: o.status in LIVE,
             "overdue": lambda o: o.status in LIVE and o.due_at < now,
         },
+        "timeliness": {
+            "policy": ("envgrid.obligations.policies", "obligation_policy"),
+            "model": "obligations.Obligation",
+            "include": lambda o: (
+                o.kind in ("adjustment.report", "adjustment.publish")
+                or o.kind.startswith("disclosure.refresh.")
+            ),
+            "open": lambda o: o.status in LIVE,
+            "overdue": lambda o: (o.status in LIVE and o.due_at < now) or o.completed_late,
+        },
         "cases": {
             "policy": ("envgrid.cases.policies", "case_policy"),
             "model": "cases.Case",
@@ -136,8 +146,20 @@ def _scope_units(user: Any, group: LeadingGroup | None) -> set[int] | None:
     if user.is_superuser and group is None:
         return None
     if group is not None:
-        return set(group.member_units.values_list("id", flat=True)) | {group.office_unit_id}
+        ids: set[int] = set()
+        for g in _with_children(group):  # a city group answers for the district's below it
+            ids |= set(g.member_units.values_list("id", flat=True)) | {g.office_unit_id}
+        return ids
     return {Person.objects.get(user=user).unit_id}
+
+
+def _with_children(group: LeadingGroup) -> list[LeadingGroup]:
+    out, todo = [], [group]
+    while todo:
+        g = todo.pop()
+        out.append(g)
+        todo.extend(LeadingGroup.objects.filter(parent=g))
+    return out
 
 
 def _scope_grids(units: set[int] | None, group: LeadingGroup | None) -> list[Grid]:
@@ -147,7 +169,8 @@ def _scope_grids(units: set[int] | None, group: LeadingGroup | None) -> list[Gri
     roots = [
         g
         for g in grids
-        if g.owner_unit_id in units or (group is not None and g.leading_group_id == group.pk)
+        if g.owner_unit_id in units
+        or (group is not None and g.leading_group_id in {x.pk for x in _with_children(group)})
     ]
     return [g for g in grids if any(g.path.startswith(r.path) for r in roots)]
 

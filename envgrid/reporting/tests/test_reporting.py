@@ -489,9 +489,13 @@ def test_G5_major_adjustment_creates_one_report_draft_for_the_owner_unit(world):
     assert report.unit == world.members[0] and report.status == ReportStatus.COLLECTED
     assert report.grid == grid and "网格长调整" in report.content
     adj.refresh_from_db()
-    assert adj.report_ref == str(report.pk) and adj.reported_at is not None
+    assert adj.report_ref == str(report.pk)
+    # Drafted is not reported (G5): only sending the report reports the adjustment.
+    assert adj.reported_at is None
     # The unit then works it up and submits it like any report.
     walk(report, staff(world), "screen", "process", "submit")
+    adj.refresh_from_db()
+    assert adj.reported_at is not None
 
 
 # --------------------------------------------------------------------------- pages and API
