@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Control characters in form fields refused (issue 16; envgrid.core.parsers).
+    "envgrid.core.parsers.InputGuardMiddleware",
     "envgrid.security.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -223,6 +225,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "envgrid.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "envgrid.core.api.exception_handler",
+    # JSON bodies: depth, encoding, control characters and size refused as 4xx (issue 16).
+    "DEFAULT_PARSER_CLASSES": [
+        "envgrid.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
