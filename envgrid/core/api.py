@@ -38,6 +38,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Every error is JSON {code, message, fields}; nothing leaks as a 500 for bad input."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, OverflowError):
+        # An integer beyond what the database stores (a 20-digit id on SQLite).
+        return Response(
+            {"code": "out_of_range", "message": _("数值超出范围。"), "fields": {}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, (SuspiciousOperation, MultiPartParserError, RecursionError, UnicodeError)):
         # What the request parser can raise (too large, too many fields, undecodable,
         # too deep): the same answer as handler400 gives outside DRF (issue 16).

@@ -134,3 +134,13 @@ class InputGuardMiddleware:
                         )
                         return error_response(request, error)
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """An integer beyond what the database stores (a 20-digit id on SQLite raises
+        OverflowError from the driver): a 400, not a 500."""
+        if isinstance(exception, OverflowError):
+            from .error_views import error_response
+
+            error = ApplicationError(_("数值超出范围。"), code="out_of_range")
+            return error_response(request, error)
+        return None

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Delegation, LeadingGroup, Person, PersonRole, Unit, UnitKind
+from .models import Delegation, DelegationScope, LeadingGroup, Person, PersonRole, Unit, UnitKind
 from .policies import leading_group_policy, person_policy, unit_policy
 from .selectors import actor_for, person_cert_status
 
@@ -226,7 +226,9 @@ class DelegationWriteSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=300)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField()
-    scope = serializers.CharField(max_length=50, default="meeting.convene")
+    scope = serializers.ChoiceField(
+        choices=DelegationScope.choices, default=DelegationScope.MEETING_CONVENE
+    )
     document_ref = serializers.CharField(max_length=200, required=False, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
