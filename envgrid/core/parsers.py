@@ -27,6 +27,9 @@ from .errors import ApplicationError
 from .textsafe import CONTROL_CHARS, has_control_chars
 
 MAX_DEPTH = 64
+# No text value in any request body may exceed this many characters (3 MiB titles were
+# accepted); fields have their own, smaller, max_length on serializer and model.
+MAX_TEXT = 100_000
 
 
 def _path(parts: list[Any]) -> str:
@@ -45,6 +48,12 @@ def check_structure(data: Any, max_depth: int = MAX_DEPTH) -> None:
                 fields={"body": [_("嵌套过深")]},
             )
         if isinstance(value, str):
+            if len(value) > MAX_TEXT:
+                field = _path(path)
+                message = _("文本过长（超过 %(n)d 个字符）。") % {"n": MAX_TEXT}
+                raise ApplicationError(
+                    f"{field}: {message}", code="too_long", fields={field: [message]}
+                )
             if has_control_chars(value):
                 _refuse_chars(value, path)
         elif isinstance(value, dict):
