@@ -70,7 +70,9 @@ def error_response(request: HttpRequest, error: ApplicationError) -> HttpRespons
         if request.path.startswith(prefix):
             return fmt(request, error)
     if request.path.startswith("/api/"):
-        return JsonResponse(error.as_dict(), status=error.status)
+        return JsonResponse(
+            error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False}
+        )
     try:
         return render(request, "web/error.html", {"error": error}, status=error.status)
     except Exception:  # the error page must not fail (a 500 inside the 500 handler)
