@@ -89,7 +89,8 @@ def _formatted(request: HttpRequest) -> bool:
 
 def permission_denied(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     if not _formatted(request):  # pages keep Django's own 403 page
-        return defaults.permission_denied(request, exception or PermissionDenied())
+        denied = exception if isinstance(exception, Exception) else PermissionDenied()
+        return defaults.permission_denied(request, denied)
     if isinstance(exception, ApplicationError):
         return error_response(request, exception)
     return error_response(request, as_application_error(None, 403))
@@ -97,7 +98,8 @@ def permission_denied(request: HttpRequest, exception: BaseException | None = No
 
 def page_not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
     if not _formatted(request):
-        return defaults.page_not_found(request, exception or Http404())
+        missing = exception if isinstance(exception, Exception) else Http404()
+        return defaults.page_not_found(request, missing)
     return error_response(request, as_application_error(None, 404))
 
 

@@ -295,7 +295,7 @@ def parse_xlsx(reader: Callable[[bytes], T], content: bytes) -> T:
     return run_isolated(_checked, reader, content)
 
 
-def check_upload_size(content: bytes | str, what: str = "file") -> None:
+def check_upload_size(content: bytes | bytearray | memoryview | str, what: str = "file") -> None:
     """Refuse import content beyond ENVGRID_IMPORT_MAX_BYTES (413), for callers that get
     bytes from elsewhere than an HTTP upload (commands, tests) as much as for uploads."""
     max_bytes = int(getattr(settings, "ENVGRID_IMPORT_MAX_BYTES", settings.FILE_UPLOAD_MAX_BYTES))

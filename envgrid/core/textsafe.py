@@ -91,9 +91,10 @@ def install_export_guards() -> None:
 def install_xlsx_guard() -> None:
     from openpyxl.cell.cell import Cell
 
-    if getattr(Cell._bind_value, "_envgrid_guard", False):
+    cell: Any = Cell
+    if getattr(cell._bind_value, "_envgrid_guard", False):
         return
-    original = Cell._bind_value
+    original = cell._bind_value
 
     def _bind_value(self: Any, value: Any) -> None:
         if type(value) is str:
@@ -101,7 +102,7 @@ def install_xlsx_guard() -> None:
         original(self, value)
 
     _bind_value._envgrid_guard = True  # type: ignore[attr-defined]
-    Cell._bind_value = _bind_value  # type: ignore[method-assign]
+    cell._bind_value = _bind_value
 
 
 def install_docx_guard() -> None:

@@ -78,7 +78,7 @@ class ReportViewSet(
     def get_queryset(self) -> Any:
         params = self.request.query_params if self.action == "list" else {}
         keys = ("status", "report_type", "unit", "year", "q")
-        filters = {k: params.get(k) for k in keys if params.get(k)}
+        filters: dict[str, Any] = {k: params.get(k) for k in keys if params.get(k)}
         if "unit" in filters:
             filters["unit"] = query_int(filters, "unit", lo=1, hi=ID_MAX)
         if "year" in filters:
@@ -173,7 +173,7 @@ class DueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self) -> Any:
         params = self.request.query_params if self.action == "list" else {}
         keys = ("unit", "schedule", "period", "year", "outcome")
-        filters = {k: params.get(k) for k in keys if params.get(k)}
+        filters: dict[str, Any] = {k: params.get(k) for k in keys if params.get(k)}
         for k in ("unit", "schedule"):
             if k in filters:
                 filters[k] = query_int(filters, k, lo=1, hi=ID_MAX)

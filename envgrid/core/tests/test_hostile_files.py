@@ -263,7 +263,7 @@ def _call(environ: dict) -> tuple[str, bytes]:
     def start_response(status: str, headers: list, exc_info: Any = None) -> None:
         out["status"] = status
 
-    body = b"".join(WSGIHandler()(environ, start_response))
+    body = b"".join(WSGIHandler()(environ, start_response))  # type: ignore[arg-type]
     return out["status"], body
 
 
