@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import signals
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 
@@ -263,7 +265,14 @@ def _call(environ: dict) -> tuple[str, bytes]:
     def start_response(status: str, headers: list, exc_info: Any = None) -> None:
         out["status"] = status
 
-    body = b"".join(WSGIHandler()(environ, start_response))  # type: ignore[arg-type]
+    # As django.test.Client does: the test's transaction must survive the request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(WSGIHandler()(environ, start_response))  # type: ignore[arg-type]
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     return out["status"], body
 
 
