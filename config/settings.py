@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Control characters in form fields refused (issue 16; envgrid.core.parsers).
+    "envgrid.core.parsers.InputGuardMiddleware",
     "envgrid.security.middleware.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -206,6 +208,33 @@ MEDIA_ROOT = Path(os.environ.get("ENVGRID_MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_BYTES = int(os.environ.get("ENVGRID_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 
+# Hostile input (issue 16, docs/security.md "Hostile input"): uploads are size-checked
+# while they stream (a request over ENVGRID_UPLOAD_MAX_REQUEST_BYTES is refused before it
+# is read, a file over FILE_UPLOAD_MAX_BYTES as soon as that much has arrived); files
+# larger than FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "envgrid.core.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+ENVGRID_UPLOAD_MAX_REQUEST_BYTES = int(
+    os.environ.get("ENVGRID_UPLOAD_MAX_REQUEST_BYTES", str(5 * FILE_UPLOAD_MAX_BYTES))
+)
+# Import files (entities, emissions, grids, tracks) and the limits of their parsing
+# child process (envgrid.core.safeparse).
+ENVGRID_IMPORT_MAX_BYTES = int(
+    os.environ.get("ENVGRID_IMPORT_MAX_BYTES", str(FILE_UPLOAD_MAX_BYTES))
+)
+ENVGRID_PARSE_MAX_MEMORY = int(os.environ.get("ENVGRID_PARSE_MAX_MEMORY", str(768 * 1024 * 1024)))
+ENVGRID_PARSE_TIMEOUT = int(os.environ.get("ENVGRID_PARSE_TIMEOUT", "60"))
+ENVGRID_XLSX_MAX_ROWS = int(os.environ.get("ENVGRID_XLSX_MAX_ROWS", "200000"))
+ENVGRID_XLSX_MAX_COLS = int(os.environ.get("ENVGRID_XLSX_MAX_COLS", "100"))
+ENVGRID_XLSX_MAX_CELLS = int(os.environ.get("ENVGRID_XLSX_MAX_CELLS", "4000000"))
+ENVGRID_XLSX_MAX_XML_BYTES = int(
+    os.environ.get("ENVGRID_XLSX_MAX_XML_BYTES", str(400 * 1024 * 1024))
+)
+
 EMAIL_BACKEND = os.environ.get(
     "ENVGRID_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
@@ -228,6 +257,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "envgrid.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "envgrid.core.api.exception_handler",
+    # JSON bodies: depth, encoding, control characters and size refused as 4xx (issue 16).
+    "DEFAULT_PARSER_CLASSES": [
+        "envgrid.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -44,3 +44,10 @@ for config in apps.get_app_configs():
         urlpatterns.append(path(f"{config.label}/", include((module, config.label))))
     if util.find_spec(f"{config.name}.api_urls") is not None:
         urlpatterns.append(path("api/", include(f"{config.name}.api_urls")))
+
+# One error path (issue 16): JSON {code, message, fields} under /api/, pages elsewhere,
+# for what fails before a view (too large, too many fields, undecodable) and for 404/500.
+handler400 = "envgrid.core.error_views.bad_request"
+handler403 = "envgrid.core.error_views.permission_denied"
+handler404 = "envgrid.core.error_views.page_not_found"
+handler500 = "envgrid.core.error_views.server_error"

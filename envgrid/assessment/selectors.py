@@ -231,7 +231,7 @@ def indicator_drilldown(
     a unit sees only its own, so the rows are the unit's own records."""
     try:
         indicator = evaluation.assessment.plan.indicators.get(pk=int(indicator_id))
-    except (PlanIndicator.DoesNotExist, ValueError, TypeError):
+    except (PlanIndicator.DoesNotExist, ValueError, TypeError, OverflowError):
         raise NotFoundError("指标未找到") from None
     if not indicator.is_computed:
         return indicator, None

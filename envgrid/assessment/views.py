@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id, maybe_int, query_year
 from envgrid.obligations.services import obligations_for
 from envgrid.org.policies import leading_group_policy
 from envgrid.org.selectors import actor_for
@@ -47,10 +48,7 @@ from .policies import (
 
 def _int(value: Any) -> int:
     """A posted id; anything that is not one matches nothing (0), never a 500."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return maybe_id(value) or 0
 
 
 def _render(
@@ -273,12 +271,11 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 raise ApplicationError(
                     _("请选择领导小组。"), code="invalid", fields={"leading_group": [_("必填")]}
                 )
-            try:
-                year = int(request.POST.get("year", ""))
-            except ValueError:
+            year = query_year(request.POST)
+            if year is None:
                 raise ApplicationError(
                     _("请填写考核年度。"), code="invalid", fields={"year": [_("必填")]}
-                ) from None
+                )
             copy_from = None
             if request.POST.get("copy_from"):
                 copy_from = selectors.plan_get(user=request.user, pk=request.POST["copy_from"])
@@ -349,12 +346,12 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "objection_workdays",
                     "objection_decision_workdays",
                 ):
-                    try:
-                        fields[f] = int(request.POST.get(f, getattr(plan, f)))
-                    except ValueError:
+                    value = maybe_int(request.POST.get(f, getattr(plan, f)), lo=0, hi=365)
+                    if value is None:
                         raise ApplicationError(
                             _("请填写整数。"), code="invalid", fields={f: [_("须为整数")]}
-                        ) from None
+                        )
+                    fields[f] = value
                 for f in ("grade_excellent", "grade_good", "grade_pass"):
                     try:
                         fields[f] = Decimal(request.POST.get(f, str(getattr(plan, f))))

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import NotFoundError, PermissionDeniedError
 from envgrid.core.params import PlausibleIsoDateTimeFilter, query_int, query_year
+from envgrid.core.parsers import SafeJSONParser
 from envgrid.org.selectors import actor_for
 
 from . import documents, selectors, services
@@ -285,7 +286,7 @@ class CaseViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
     @action(
         detail=True,
         methods=["get", "post"],
-        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        parser_classes=[MultiPartParser, FormParser, SafeJSONParser],
         pagination_class=None,
     )
     def evidence(self, request: Request, pk: Any = None) -> Response:

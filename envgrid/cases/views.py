@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, NotFoundError
-from envgrid.core.params import query_year
+from envgrid.core.params import maybe_id, query_year
 from envgrid.org.selectors import actor_for
 
 from . import documents, selectors, services
@@ -95,8 +95,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
     g = request.GET
     grid = None
-    if g.get("grid", "").isdigit():
-        grid = Grid.objects.filter(pk=int(g["grid"])).first()
+    if (grid_id := maybe_id(g.get("grid"))) is not None:
+        grid = Grid.objects.filter(pk=grid_id).first()
     qs = selectors.case_list(
         user=request.user,
         status=g.get("status") or None,
@@ -698,8 +698,8 @@ def overdue(request: HttpRequest) -> HttpResponse:
     params: dict[str, Any] = {}
     if g.get("category") in selectors.CATEGORY_STEPS:
         params["category"] = g["category"]
-    if g.get("unit", "").isdigit():
-        params["unit"] = int(g["unit"])
+    if (unit_id := maybe_id(g.get("unit"))) is not None:
+        params["unit"] = unit_id
     if (year := query_year(g)) is not None:
         params["year"] = year
     if g.get("state") in ("open", "late"):

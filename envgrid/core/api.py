@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -37,6 +38,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Every error is JSON {code, message, fields}; nothing leaks as a 500 for bad input."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, OverflowError):
+        # An integer beyond what the database stores (a 20-digit id on SQLite).
+        return Response(
+            {"code": "out_of_range", "message": _("数值超出范围。"), "fields": {}},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, (SuspiciousOperation, MultiPartParserError, RecursionError, UnicodeError)):
+        # What the request parser can raise (too large, too many fields, undecodable,
+        # too deep): the same answer as handler400 gives outside DRF (issue 16).
+        from .error_views import as_application_error
+
+        error = as_application_error(exc, 400)
+        return Response(error.as_dict(), status=error.status)
     if isinstance(exc, DjangoValidationError):
         fields: Any = exc.message_dict if hasattr(exc, "error_dict") else {}
         message = "; ".join(exc.messages)

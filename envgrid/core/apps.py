@@ -13,3 +13,9 @@ class CoreConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("workflow")
+
+        # Exports and documents never carry a live formula or a control character
+        # (issue 16, part 2; envgrid.core.textsafe).
+        from .textsafe import install_export_guards
+
+        install_export_guards()

@@ -5,6 +5,7 @@ schemathesis found these)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,6 +18,39 @@ from .errors import ApplicationError
 
 YEAR_MIN = 1949
 YEAR_MAX = 2999
+# The largest id any database here stores (a 64-bit signed integer): a 20-digit ?unit=
+# was "Python int too large to convert to SQLite INTEGER", a 500.
+ID_MAX = 2**63 - 1
+# ASCII digits only: str.isdigit() is true for "²" (int() then fails) and int() itself
+# accepts "١٢", "1_000" and " 12 " — none of them an id a client means.
+_INT_RE = re.compile(r"-?[0-9]{1,19}")
+
+
+def maybe_int(value: Any, *, lo: int | None = None, hi: int | None = None) -> int | None:
+    """``value`` as an int when it is a plain ASCII integer within [lo, hi] (and within
+    the 64-bit range), else None: for optional ids and numbers where "not one" simply
+    matches nothing. Use :func:`query_int` where a bad value must be a 400."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip()
+        if not _INT_RE.fullmatch(text):
+            return None
+        number = int(text)
+    if not -ID_MAX <= number <= ID_MAX:
+        return None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        return None
+    return number
+
+
+def maybe_id(value: Any) -> int | None:
+    """A database id (1 … 2**63-1) from a query string or form, or None."""
+    return maybe_int(value, lo=1, hi=ID_MAX)
+
+
 # Earliest moment a record may carry: zoneinfo gives Asia/Shanghai a local-mean-time
 # offset (+08:05:43) before 1901, which is not a valid RFC 3339 offset.
 EARLIEST = dt.datetime(YEAR_MIN, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -34,14 +68,14 @@ def query_int(
     raw = params.get(name)
     if raw is None or str(raw).strip() == "":
         return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
+    text = str(raw).strip()
+    if not _INT_RE.fullmatch(text) or not -ID_MAX <= int(text) <= ID_MAX:
         raise ApplicationError(
             _("参数 %(name)s 须为整数。") % {"name": name},
             code="invalid",
             fields={name: [_("须为整数")]},
-        ) from None
+        )
+    value = int(text)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ApplicationError(
             _("参数 %(name)s 超出范围（%(lo)s–%(hi)s）。")

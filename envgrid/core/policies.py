@@ -32,7 +32,8 @@ class Policy:
         """Fetch by id through the scope: unseen and missing look the same (404)."""
         try:
             return self.scope(user, qs).get(pk=pk)
-        except (ObjectDoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
+            # OverflowError: a 20-digit id on SQLite (issue 16).
             raise NotFoundError(str(self.model._meta.verbose_name) + " 未找到") from None
 
     def require_change(self, user: Any, obj: models.Model, message: str | None = None) -> None:

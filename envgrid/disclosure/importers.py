@@ -11,6 +11,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from envgrid.core.safeparse import ParseFailed, parse_xlsx, run_isolated
+
 from .models import EmissionMeasure
 
 # Column → accepted header spellings (Chinese first, English for exchanged files).
@@ -62,19 +64,32 @@ class EmissionRow:
     outlet: str
 
 
+def _xlsx_table(content: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    ws = wb.worksheets[0]
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def _csv_table(text: str) -> list[list[Any]]:
+    table = []
+    for row in csv.reader(io.StringIO(text)):
+        table.append(row)
+        if len(table) > MAX_ROWS + 1:
+            break
+    return table
+
+
 def _read_table(file_name: str, content: bytes) -> list[list[Any]]:
+    """The file's rows, parsed in a child process with memory, time and used-range
+    limits (envgrid.core.safeparse): a workbook bomb raises ParseRefused."""
     name = file_name.lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
-        from openpyxl import load_workbook
-
         try:
-            wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # a broken or disguised file must answer 400, not 500
-            raise ValueError(
-                _("无法读取 .xlsx 文件：%(e)s") % {"e": exc.__class__.__name__}
-            ) from exc
-        ws = wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+            return parse_xlsx(_xlsx_table, content)
+        except ParseFailed as exc:  # a broken or disguised file must answer 400, not 500
+            raise ValueError(_("无法读取 .xlsx 文件：%(e)s") % {"e": exc.kind}) from exc
     if name.endswith(".csv") or name.endswith(".txt"):
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -84,7 +99,10 @@ def _read_table(file_name: str, content: bytes) -> list[list[Any]]:
                 continue
         else:
             raise ValueError(_("CSV 文件编码无法识别（请使用 UTF-8）。"))
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        try:
+            return run_isolated(_csv_table, text)
+        except ParseFailed as exc:
+            raise ValueError(_("无法读取 CSV 文件：%(e)s") % {"e": exc.message}) from exc
     raise ValueError(_("仅支持 .xlsx 或 .csv 文件。"))
 
 

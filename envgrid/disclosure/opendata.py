@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from envgrid.core.textsafe import safe_cell
+
 from .selectors import petition_stats, public_division, public_emissions, public_hazards
 
 EMISSION_FIELDS = [
@@ -40,8 +42,9 @@ def _csv(filename: str, headers: list[str], rows: list[list[Any]]) -> HttpRespon
     buf = io.StringIO()
     buf.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
     w = csv.writer(buf)
-    w.writerow(headers)
-    w.writerows(rows)
+    # Formula-looking text is neutralised and control characters removed (issue 16).
+    w.writerow([safe_cell(h) for h in headers])
+    w.writerows([safe_cell(v) for v in row] for row in rows)
     resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp["Access-Control-Allow-Origin"] = "*"

@@ -10,6 +10,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from envgrid.core.params import maybe_id
+
 from .models import (
     EmissionRecord,
     Hazard,
@@ -153,7 +155,7 @@ def public_petition_requests(
         published_ids = Publication.objects.filter(
             kind=PublicationKind.PETITION, status=PublicationStatus.PUBLISHED
         ).values_list("source_id", flat=True)
-        qs = qs.filter(pk__in=[int(i) for i in published_ids if str(i).isdigit()])
+        qs = qs.filter(pk__in=[n for i in published_ids if (n := maybe_id(i)) is not None])
         if start is None and end is None:
             start = timezone.now() - dt.timedelta(days=90)
     if service_code:

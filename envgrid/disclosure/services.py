@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.safeparse import check_upload_size
 from envgrid.core.services import model_create, model_update
+from envgrid.org.selectors import actor_for
 
 from . import snapshots
 from .importers import EmissionRow, parse_emission_file
@@ -404,6 +406,12 @@ def emission_import(
     """Import an .xlsx or CSV of emission data. Every row is checked first; if any row is
     bad, nothing is written and the error lists each bad row with its reason."""
     title = _require_text(title, "title", _("批次名称"))
+    # Permission and size before the file is parsed (issue 16: a bomb parsed first).
+    acting = actor_for(actor)
+    own_unit = acting.person.unit_id if acting.person is not None else None
+    if not (acting.is_admin or (unit is not None and own_unit == unit.pk)):
+        raise PermissionDeniedError(_("仅本单位人员可导入本单位的排放数据。"))
+    check_upload_size(content)
     rows, errors = parse_emission_file(file_name, content)
     if errors:
         raise ApplicationError(

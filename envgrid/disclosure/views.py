@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_bytes, xlsx_response
+from envgrid.core.params import maybe_id
 from envgrid.obligations.services import obligations_for
 from envgrid.org.models import Person, Unit
 from envgrid.org.selectors import actor_for
@@ -380,10 +381,7 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return maybe_id(value) or 0
 
 
 @login_required

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from envgrid.core.documents import DOCX_MIME
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.core.exports import XLSX_MIME
 from envgrid.core.params import query_year
+from envgrid.core.parsers import SafeJSONParser
 from envgrid.org.models import Unit
 from envgrid.org.selectors import actor_for
 
@@ -393,7 +394,7 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
     )
     serializer_class = EnfInspectionSerializer
     filterset_fields = ["action", "entity"]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     def _payload(self, request: Request) -> dict[str, Any]:
         data: Any = request.data

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import XLSX_MIME, xlsx_response
-from envgrid.core.params import query_year
+from envgrid.core.params import maybe_id, query_year
 from envgrid.core.workflow import actions_available
 from envgrid.org.models import Person
 from envgrid.org.policies import unit_policy
@@ -312,11 +312,11 @@ def action_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
 
 def _person_in(request: HttpRequest, unit_id: int | None = None) -> Person:
-    pid = request.POST.get("person", "")
+    pid = maybe_id(request.POST.get("person"))
     qs = Person.objects.filter(is_active=True)
     if unit_id is not None:
         qs = qs.filter(unit_id=unit_id)
-    person = qs.filter(pk=pid).first() if pid.isdigit() else None
+    person = qs.filter(pk=pid).first() if pid is not None else None
     if person is None:
         raise ApplicationError(_("请选择人员。"), code="required", fields={"person": [_("必填")]})
     return person
@@ -382,8 +382,8 @@ def plan_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 
     def run() -> Any:
         if step == "add-participant":
-            uid = request.POST.get("unit", "")
-            unit = unit_policy.scope(request.user).filter(pk=uid).first() if uid.isdigit() else None
+            uid = maybe_id(request.POST.get("unit"))
+            unit = unit_policy.scope(request.user).filter(pk=uid).first() if uid else None
             if unit is None:
                 raise ApplicationError(_("请选择单位。"), code="required")
             return services.participant_add(
@@ -393,26 +393,26 @@ def plan_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             from envgrid.entities.models import SupervisedEntity
 
             grids = reachable_grids(request.user)
-            eid, gid = request.POST.get("entity", ""), request.POST.get("grid", "")
+            eid, gid = maybe_id(request.POST.get("entity")), maybe_id(request.POST.get("grid"))
             spec = services.TargetSpec(is_key=bool(request.POST.get("is_key")))
-            if eid.isdigit():
+            if eid is not None:
                 spec.entity = SupervisedEntity.objects.filter(pk=eid, grid__in=grids).first()
-            elif gid.isdigit():
+            elif gid is not None:
                 spec.grid = grids.filter(pk=gid).first()
             if spec.entity is None and spec.grid is None:
                 raise ApplicationError(_("请选择监管对象或区域。"), code="required")
             return services.target_add(actor=request.user, action=action, spec=spec)
         if step == "remove-target":
-            tid = request.POST.get("target", "")
-            target = action.targets.filter(pk=tid).first() if tid.isdigit() else None
+            tid = maybe_id(request.POST.get("target"))
+            target = action.targets.filter(pk=tid).first() if tid else None
             if target is None:
                 raise Http404
             return services.target_remove(actor=request.user, target=target)
         if step == "consult":
             return _consultation_from_post(request, action)
         if step == "remove-officer":
-            oid = request.POST.get("officer", "")
-            officer = action.officers.filter(pk=oid).first() if oid.isdigit() else None
+            oid = maybe_id(request.POST.get("officer"))
+            officer = action.officers.filter(pk=oid).first() if oid else None
             if officer is None:
                 raise Http404
             return services.officer_remove(actor=request.user, officer=officer)

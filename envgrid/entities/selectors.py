@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from envgrid.core.params import maybe_id
 from envgrid.grids.models import Grid
 from envgrid.grids.selectors import subtree
 
@@ -23,7 +24,8 @@ def entity_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet
         qs = qs.filter(Q(name__icontains=q) | Q(uscc__icontains=q) | Q(address__icontains=q))
     grid_id = str(f.get("grid") or "").strip()
     if grid_id:
-        grid = Grid.objects.filter(pk=grid_id).first() if grid_id.isdigit() else None
+        gid = maybe_id(grid_id)
+        grid = Grid.objects.filter(pk=gid).first() if gid is not None else None
         qs = qs.filter(grid__in=subtree(grid).values("pk")) if grid else qs.none()
     for key in ("category", "status"):
         if f.get(key):

@@ -25,6 +25,7 @@ from openpyxl.styles import Font
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.safeparse import ParseFailed, check_upload_size, parse_xlsx
 from envgrid.grids.coords import CRS_CHOICES, UnknownCRS, normalize_crs, to_wgs84
 from envgrid.grids.models import Grid, HistoryKind
 from envgrid.grids.policies import grid_policy
@@ -41,7 +42,7 @@ from .models import (
 )
 from .policies import entity_policy
 from .uscc import uscc_normalize, uscc_problem
-from .xlsx import xlsx_rows
+from .xlsx import xlsx_rows_list
 
 log = logging.getLogger(__name__)
 
@@ -363,9 +364,11 @@ class RowError:
 
 def read_rows(content: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """(row number, values by field) for every non-empty row after the header."""
+    # Parsed in a child process with memory, time and used-range limits (a workbook
+    # bomb is refused with ParseRefused, which the caller turns into a failed job).
     try:
-        rows = xlsx_rows(content)
-    except Exception:
+        rows = iter(parse_xlsx(xlsx_rows_list, content))
+    except ParseFailed:
         return [], [RowError(0, "file", _("无法读取文件：请上传 .xlsx 格式的 Excel 文件"))]
     header = next(rows, None)
     if header is None:
@@ -567,6 +570,7 @@ def import_job_create(
             code="file_type",
             fields={"file": [_("格式错误")]},
         )
+    check_upload_size(content)
     job = EntityImportJob.objects.create(
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         filename=filename[:255],
@@ -594,6 +598,7 @@ def import_job_run(job_id: int) -> EntityImportJob:
         EntityImportJob.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
 
     try:
+        check_upload_size(job.content)
         rows, errors = validate_import(
             bytes(job.content), actor=actor, default_crs=job.default_crs, progress=progress
         )
@@ -611,6 +616,10 @@ def import_job_run(job_id: int) -> EntityImportJob:
             job.status = ImportJobStatus.DONE
             job.created_count = len(created)
             job.message = _("已导入 %(n)d 个监管对象") % {"n": len(created)}
+    except ApplicationError as exc:
+        # A file refused by the parse limits (too large, too complex, too slow).
+        job.status = ImportJobStatus.FAILED
+        job.message = exc.message
     except Exception as exc:
         log.exception("entity import job %s failed", job.pk)
         job.status = ImportJobStatus.FAILED

@@ -92,3 +92,8 @@ def xlsx_rows(content: bytes) -> Iterator[Row]:
 def _chain(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
     yield first
     yield from rest
+
+
+def xlsx_rows_list(content: bytes) -> list[Row]:
+    """Every row as a list (what crosses back from the parsing child process)."""
+    return list(xlsx_rows(content))

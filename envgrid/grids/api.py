@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
+from envgrid.core.parsers import SafeJSONParser
 from envgrid.org.models import Person, Unit
 from envgrid.org.policies import person_policy
 
@@ -350,7 +351,7 @@ class GridViewSet(
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[SafeJSONParser, MultiPartParser, FormParser],
     )
     def import_geojson(self, request: Request) -> Response:
         upload = request.FILES.get("file")

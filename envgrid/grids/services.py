@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.safeparse import ParseFailed, check_upload_size, run_isolated
 from envgrid.org.models import Person, Unit
 from envgrid.org.selectors import actor_for
 
@@ -531,9 +532,18 @@ def grid_import_geojson(
     _require_major_summary(major, summary)
     errors = _Errors()
     try:
-        fc = _load_json(data)
+        if isinstance(data, (bytes, bytearray, str)):
+            # A file: size-checked, then parsed in a child process with memory and time
+            # limits (issue 16); a deep nesting is refused there, not a RecursionError here.
+            check_upload_size(data)
+            fc = run_isolated(_load_json, data)
+        else:
+            fc = _load_json(data)
     except (ValueError, UnicodeDecodeError) as exc:
         errors.add("-", "invalid_json", f"不是有效的 JSON：{exc}")
+        raise GridImportError(errors) from None
+    except ParseFailed as exc:
+        errors.add("-", "invalid_json", f"不是有效的 JSON：{exc.message or exc.kind}")
         raise GridImportError(errors) from None
     file_crs = _file_crs(fc, crs, errors)
     if file_crs is None:

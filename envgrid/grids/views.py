@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id, maybe_int
 from envgrid.org.models import Unit
 
 from . import services
@@ -242,11 +243,13 @@ def grid_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data["duties"] = request.POST["duties"]
     if request.POST.get("min_staff", None) is not None:
         raw = request.POST["min_staff"].strip()
-        data["min_staff"] = int(raw) if raw.isdigit() else None
+        data["min_staff"] = maybe_int(raw, lo=0, hi=32767)
     if "name" in request.POST:
         data["name"] = request.POST["name"]
     if request.POST.get("owner_unit"):
-        data["owner_unit"] = Unit.objects.filter(pk=request.POST["owner_unit"]).first()
+        data["owner_unit"] = Unit.objects.filter(
+            pk=maybe_id(request.POST["owner_unit"]) or 0
+        ).first()
     _run(
         request,
         lambda: services.grid_update(

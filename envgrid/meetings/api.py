@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
-from envgrid.core.params import query_year
+from envgrid.core.params import maybe_id, query_year
 from envgrid.org.policies import leading_group_policy, person_policy, unit_policy
 
 from . import services
@@ -415,7 +415,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             year=query_year(p),
             scope=p.get("scope", ""),
             status=p.get("status", ""),
-            unit_id=int(p["unit"]) if p.get("unit", "").isdigit() else None,
+            unit_id=maybe_id(p.get("unit")),
         )
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
@@ -584,14 +584,14 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         overdue = p.get("overdue", "")
         return decision_list(
             user=self.request.user,
-            owner_id=int(p["owner"]) if p.get("owner", "").isdigit() else None,
+            owner_id=maybe_id(p.get("owner")),
             status=p.get("status", ""),
             overdue=True
             if overdue in ("1", "true")
             else False
             if overdue in ("0", "false")
             else None,
-            meeting_id=int(p["meeting"]) if p.get("meeting", "").isdigit() else None,
+            meeting_id=maybe_id(p.get("meeting")),
             year=query_year(p),
         )
 
@@ -717,9 +717,9 @@ class TaskReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         p = self.request.query_params
         return task_report_list(
             user=self.request.user,
-            unit_id=int(p["unit"]) if p.get("unit", "").isdigit() else None,
+            unit_id=maybe_id(p.get("unit")),
             status=p.get("status", ""),
-            schedule_id=int(p["schedule"]) if p.get("schedule", "").isdigit() else None,
+            schedule_id=maybe_id(p.get("schedule")),
         )
 
     @extend_schema(request=SubmitIn, responses={200: TaskReportOut})

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_response
-from envgrid.core.params import query_year
+from envgrid.core.params import maybe_id, query_year
 from envgrid.core.workflow import actions_available
 from envgrid.org.models import LeadingGroup, Person, Unit
 from envgrid.org.policies import unit_policy
@@ -51,7 +51,7 @@ from .selectors import (
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    return maybe_id(value)
 
 
 def _year(request: HttpRequest) -> int | None:
@@ -283,7 +283,7 @@ def meeting_attendance_view(request: HttpRequest, pk: int) -> HttpResponse:
         unit_id = key[4:]
         entries.append(
             services.AttendanceInput(
-                unit_id=int(unit_id) if unit_id.isdigit() else 0,
+                unit_id=maybe_id(unit_id) or 0,
                 attendance=str(value),
                 attendee_name=request.POST.get(f"attendee-{unit_id}", ""),
                 delegate_name=request.POST.get(f"delegate-{unit_id}", ""),

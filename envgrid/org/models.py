@@ -61,6 +61,12 @@ class Unit(TimeStampedModel):
         return self.name
 
 
+class DelegationScope(models.TextChoices):
+    """What a 委托授权 covers (issue 16: the scope was any string)."""
+
+    MEETING_CONVENE = "meeting.convene", _("召集联席会议")
+
+
 class PersonRole(models.TextChoices):
     OFFICE = "office", _("领导小组办公室人员")
     LEADER = "leader", _("领导")
@@ -189,7 +195,12 @@ class Delegation(TimeStampedModel):
     )
     purpose = models.CharField(_("委托事项"), max_length=300)
     # Which kind of act it covers; "meeting.convene" for convening joint meetings.
-    scope = models.CharField(_("授权范围"), max_length=50, default="meeting.convene")
+    scope = models.CharField(
+        _("授权范围"),
+        max_length=50,
+        choices=DelegationScope.choices,
+        default=DelegationScope.MEETING_CONVENE,
+    )
     valid_from = models.DateField(_("有效期起"))
     valid_to = models.DateField(_("有效期止"))
     document_ref = models.CharField(_("授权文件"), max_length=200, blank=True)

@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from .models import (
     Delegation,
+    DelegationScope,
     LeadingGroup,
     Person,
     PersonRole,
@@ -236,7 +237,9 @@ class DelegationWriteSerializer(serializers.Serializer):
     purpose = serializers.CharField(max_length=300)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField()
-    scope = serializers.CharField(max_length=50, default="meeting.convene")
+    scope = serializers.ChoiceField(
+        choices=DelegationScope.choices, default=DelegationScope.MEETING_CONVENE
+    )
     document_ref = serializers.CharField(max_length=200, required=False, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -15,6 +15,7 @@ from envgrid.core.services import model_create, model_update
 
 from .models import (
     Delegation,
+    DelegationScope,
     LeadingGroup,
     Person,
     TrainingKind,
@@ -157,6 +158,10 @@ def delegation_create(
             _("只能委托领导小组办公室主任。"),
             code="grantee_not_director",
             fields={"grantee": [_("不是办公室主任")]},
+        )
+    if scope not in DelegationScope.values:
+        raise ApplicationError(
+            _("授权范围无效。"), code="invalid_scope", fields={"scope": [_("无效的选项")]}
         )
     if not purpose.strip():
         raise ApplicationError(

@@ -9,12 +9,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
+from envgrid.core.parsers import SafeJSONParser
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
 from envgrid.grids.policies import grid_policy
@@ -138,7 +139,7 @@ class PatrolViewSet(
     policy = patrol_policy
     serializer_class = PatrolSerializer
     queryset = Patrol.objects.select_related("staff", "grid").prefetch_related("checks__entity")
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=StartSerializer, responses={201: PatrolSerializer})
     def create(self, request: Request) -> Response:

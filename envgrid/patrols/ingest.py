@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record
 from envgrid.core.errors import ApplicationError
+from envgrid.core.params import maybe_int
 from envgrid.grids.models import Grid
 from envgrid.grids.selectors import grid_resolve_many
 from envgrid.org.models import Person
@@ -246,8 +247,8 @@ def read_csv(
             except ValueError:
                 staff = np.zeros(len(rows), dtype=np.int64)
                 for i, v in enumerate(staff_col):
-                    if v.isdigit():
-                        staff[i] = int(v)
+                    if (n := maybe_int(v, lo=0)) is not None:
+                        staff[i] = n
                     else:
                         local.append((line + i, _("人员编号无效：%(v)s") % {"v": v[:40]}))
             if ci_ref is not None:

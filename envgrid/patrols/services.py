@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.safeparse import ParseFailed, run_isolated
 from envgrid.entities.models import EntityCategory, SupervisedEntity
 from envgrid.grids.models import Grid, GridAssignment, GridRole
 from envgrid.grids.selectors import grid_resolve_many
@@ -249,7 +250,18 @@ def track_add(*, actor: Any, patrol: Patrol, data: bytes | str | dict, name: str
     """Add one part of the GPS track (GPX or GeoJSON). Parts may come in any order and
     after the end of the patrol; a bad part is refused whole. Returns points added."""
     _require_change(actor, patrol)
-    points = parse_track(data, name)
+    if isinstance(data, dict):
+        points = parse_track(data, name)
+    else:
+        # A file: parsed in a child process with memory and time limits (issue 16).
+        try:
+            points = run_isolated(parse_track, data, name)
+        except ParseFailed as exc:
+            raise ApplicationError(
+                _("轨迹文件无效：%(reason)s") % {"reason": exc.message or exc.kind},
+                code="track_invalid",
+                fields={"file": [exc.message or exc.kind]},
+            ) from None
     patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
     added = merge_points(patrol, points)
     audit_record(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id
 from envgrid.entities.models import EntityCategory, SupervisedEntity
 from envgrid.grids.policies import grid_policy
 from envgrid.org.models import Person
@@ -143,7 +144,9 @@ def patrol_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     patrol = _get(request, pk)
     user = request.user
     if what == "check":
-        entity = SupervisedEntity.objects.filter(pk=request.POST.get("entity") or 0).first()
+        entity = SupervisedEntity.objects.filter(
+            pk=maybe_id(request.POST.get("entity")) or 0
+        ).first()
         if entity is None:
             messages.error(request, _("请选择监管对象。"))
         else:
@@ -187,7 +190,9 @@ def patrol_action(request: HttpRequest, pk: int, what: str) -> HttpResponse:
             _("巡查已结束。"),
         )
     elif what == "case":
-        check = PatrolCheck.objects.filter(pk=request.POST.get("check") or 0, patrol=patrol).first()
+        check = PatrolCheck.objects.filter(
+            pk=maybe_id(request.POST.get("check")) or 0, patrol=patrol
+        ).first()
         if check is None:
             raise Http404
         case = _run(
@@ -313,7 +318,7 @@ def plan_edit_view(request: HttpRequest, grid_pk: int) -> HttpResponse:
     if request.method == "POST":
         values = {cat: request.POST.get(f"every_{cat}", "").strip() for cat in values}
         notes = request.POST.get("notes", "")
-        ids = [int(v) for v in request.POST.getlist("staff") if v.isdigit()]
+        ids = [i for v in request.POST.getlist("staff") if (i := maybe_id(v)) is not None]
         chosen = set(ids)
         try:
             services.plan_set(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -15,8 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from envgrid.core.errors import ApplicationError
-from envgrid.core.params import query_int
+from envgrid.core.params import ID_MAX, maybe_int, query_int, query_year
 
 from .models import ReportSchedule
 from .policies import schedule_policy
@@ -80,12 +78,11 @@ class ReportViewSet(
     def get_queryset(self) -> Any:
         params = self.request.query_params if self.action == "list" else {}
         keys = ("status", "report_type", "unit", "year", "q")
-        filters = {k: params.get(k) for k in keys if params.get(k)}
-        for k in ("unit", "year"):
-            if k in filters and not str(filters[k]).isdigit():
-                raise ApplicationError(
-                    _("%(k)s 须为数字") % {"k": k}, code="invalid", fields={k: [_("无效")]}
-                )
+        filters: dict[str, Any] = {k: params.get(k) for k in keys if params.get(k)}
+        if "unit" in filters:
+            filters["unit"] = query_int(filters, "unit", lo=1, hi=ID_MAX)
+        if "year" in filters:
+            filters["year"] = query_year(filters)
         return report_list(user=self.request.user, filters=filters)
 
     @extend_schema(parameters=REPORT_FILTERS)
@@ -176,12 +173,12 @@ class DueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_queryset(self) -> Any:
         params = self.request.query_params if self.action == "list" else {}
         keys = ("unit", "schedule", "period", "year", "outcome")
-        filters = {k: params.get(k) for k in keys if params.get(k)}
-        for k in ("unit", "schedule", "year"):
-            if k in filters and not str(filters[k]).isdigit():
-                raise ApplicationError(
-                    _("%(k)s 须为数字") % {"k": k}, code="invalid", fields={k: [_("无效")]}
-                )
+        filters: dict[str, Any] = {k: params.get(k) for k in keys if params.get(k)}
+        for k in ("unit", "schedule"):
+            if k in filters:
+                filters[k] = query_int(filters, k, lo=1, hi=ID_MAX)
+        if "year" in filters:
+            filters["year"] = query_year(filters)
         return due_list(user=self.request.user, filters=filters)
 
     @extend_schema(parameters=DUE_FILTERS)
@@ -248,7 +245,7 @@ class DashboardView(APIView):
         ov = overview(
             scope,
             period=parse_period(request.query_params),
-            level=int(level) if level.isdigit() else None,
+            level=maybe_int(level, lo=0, hi=99),
         )
         return Response(
             {

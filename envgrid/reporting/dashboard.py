@@ -26,6 +26,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from envgrid.core.params import maybe_id
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Unit
 from envgrid.org.selectors import actor_for
@@ -81,7 +82,7 @@ def group_unit_ids(group: LeadingGroup) -> frozenset[int]:
 
 def dashboard_scope(user: Any, group_id: Any = None) -> DashboardScope:
     actor = actor_for(user)
-    chosen = int(group_id) if str(group_id or "").isdigit() else None
+    chosen = maybe_id(group_id)
     if actor.is_admin:
         groups = list(LeadingGroup.objects.order_by("id"))
         group = next((g for g in groups if g.pk == chosen), None)

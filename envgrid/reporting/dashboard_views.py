@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id, maybe_int, query_int
 from envgrid.grids.models import Grid
 from envgrid.org.selectors import unit_list
 
@@ -51,9 +52,8 @@ def _date(raw: str | None) -> dt.date | None:
 
 def parse_period(params: Any) -> Period:
     """?year=2026, or ?from=…&to=… (ISO dates); default the current year."""
-    year = params.get("year", "")
-    if str(year).isdigit() and 2000 <= int(year) <= 2100:
-        y = int(year)
+    y = query_int(params, "year", lo=2000, hi=2100)
+    if y is not None:
         return Period(dt.date(y, 1, 1), dt.date(y, 12, 31))
     start, end = _date(params.get("from")), _date(params.get("to"))
     if start and end and start <= end:
@@ -271,7 +271,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     scope = dashboard_scope(request.user, request.GET.get("group"))
     period = parse_period(request.GET)
     level = request.GET.get("level", "")
-    ov = overview(scope, period=period, level=int(level) if level.isdigit() else None)
+    ov = overview(scope, period=period, level=maybe_int(level, lo=0, hi=99))
     if request.GET.get("format") == "xlsx":
         return _export(ov)
     params = base_params(scope, period)
@@ -315,11 +315,11 @@ def drill(request: HttpRequest, key: str) -> HttpResponse:
         raise Http404
     scope = dashboard_scope(request.user, request.GET.get("group"))
     period = parse_period(request.GET)
-    unit_id = int(request.GET["unit"]) if request.GET.get("unit", "").isdigit() else None
+    unit_id = maybe_id(request.GET.get("unit"))
     month = parse_month(request.GET.get("month"))
     grid = None
-    if request.GET.get("grid", "").isdigit():
-        grid = scope_grids(scope).filter(pk=int(request.GET["grid"])).first()
+    if (grid_id := maybe_id(request.GET.get("grid"))) is not None:
+        grid = scope_grids(scope).filter(pk=grid_id).first()
         if grid is None:
             raise Http404
     state = request.GET.get("state") if request.GET.get("state") in STATES else None

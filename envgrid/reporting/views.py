@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id, query_year
 from envgrid.org.models import LeadingGroup
 from envgrid.org.selectors import actor_for
 
@@ -78,8 +79,9 @@ def _form_refused(form: Any, exc: ApplicationError) -> None:
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    if name == "year":
+        return query_year(request.GET)
+    return maybe_id(request.GET.get(name))
 
 
 def _year(request: HttpRequest) -> int:

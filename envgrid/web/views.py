@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from envgrid.core.exports import xlsx_response
 from envgrid.core.models import Notification
+from envgrid.core.params import maybe_id
 from envgrid.obligations.selectors import my_obligations
 
 
@@ -41,7 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        note = get_object_or_404(Notification, pk=request.POST.get("id"), recipient=request.user)
+        note = get_object_or_404(
+            Notification, pk=maybe_id(request.POST.get("id")), recipient=request.user
+        )
         if note.read_at is None:
             note.read_at = timezone.now()
             note.save(update_fields=["read_at"])
