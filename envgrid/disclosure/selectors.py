@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from .models import (
@@ -21,15 +22,49 @@ from .models import (
     PublicationStatus,
 )
 from .policies import emission_batch_policy, hazard_policy, petition_policy, publication_policy
+from .privacy import scrub, scrub_json
 
 # --------------------------------------------------------------------------- public
 
 
+# Payloads built field by field from the register, whose public phones are meant to be shown.
+_STRUCTURED_KINDS = (PublicationKind.DIVISION, PublicationKind.DUTIES, PublicationKind.EMISSIONS)
+
+
+def publication_source_petition(pub: Publication) -> Petition | None:
+    """The petition a petition-handling publication reports on (its parties are scrubbed)."""
+    if pub.kind != PublicationKind.PETITION or not str(pub.source_id).isdigit():
+        return None
+    return Petition.objects.filter(pk=int(pub.source_id)).first()
+
+
+def public_render(pub: Publication) -> Publication:
+    """What the public sees of a publication, scrubbed again at render time (the text was
+    scrubbed on save too): title, summary and, for a petition, every string of the payload.
+    The instance is changed in memory only and must not be saved."""
+    petition = publication_source_petition(pub)
+    pub.title = scrub(pub.title, petition)
+    pub.summary = scrub(pub.summary, petition)
+    if pub.kind not in _STRUCTURED_KINDS:
+        pub.payload = scrub_json(pub.payload, petition)
+    pub._public_render = True  # type: ignore[attr-defined]
+    return pub
+
+
+class _PublicIterable(ModelIterable):
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for pub in super().__iter__():
+            yield public_render(pub)
+
+
 def public_publications(kind: str | None = None) -> QuerySet:
+    """Published items, each scrubbed as it is read (public_render)."""
     qs = Publication.objects.filter(status=PublicationStatus.PUBLISHED).select_related("unit")
     if kind:
         qs = qs.filter(kind=kind)
-    return qs.order_by("-published_at", "-pk")
+    qs = qs.order_by("-published_at", "-pk")
+    qs._iterable_class = _PublicIterable
+    return qs
 
 
 def public_publication_get(pk: Any) -> Publication | None:
@@ -135,6 +170,16 @@ def public_petition_by_code(code: str) -> Petition | None:
     )
 
 
+def public_petition_by_public_id(public_id: str) -> Petition | None:
+    """Open311 GET request by id: the public id; the petitioner's own tracking code works
+    too (its holder is the petitioner), but is never shown back."""
+    key = (public_id or "").strip().upper()
+    if not key or len(key) > 20:
+        return None
+    qs = Petition.objects.select_related("unit", "grid", "duplicate_of")
+    return qs.filter(public_id=key).first() or qs.filter(tracking_code=key).first()
+
+
 def public_petition_requests(
     *,
     codes: list[str] | None = None,
@@ -144,11 +189,12 @@ def public_petition_requests(
     end: dt.datetime | None = None,
     limit: int = 1000,
 ) -> list[Petition]:
-    """Open311 GET requests: by tracking code (the petitioner's key) any petition; as a
-    list, only those whose handling was published (the public sees only what is published)."""
+    """Open311 GET requests: by public id (`codes`, service_request_id) any petition; as a
+    list, only those whose handling was published (the public sees only what is published).
+    The secret tracking code is never a list key."""
     qs = Petition.objects.select_related("unit", "grid", "duplicate_of", "duplicate_of__unit")
     if codes:
-        qs = qs.filter(tracking_code__in=[c.strip().upper() for c in codes if c.strip()])
+        qs = qs.filter(public_id__in=[c.strip().upper() for c in codes if c.strip()])
     else:
         published_ids = Publication.objects.filter(
             kind=PublicationKind.PETITION, status=PublicationStatus.PUBLISHED
