@@ -152,6 +152,27 @@ AXES_IPWARE_PROXY_COUNT = (
     int(os.environ["ENVGRID_PROXY_COUNT"]) if os.environ.get("ENVGRID_PROXY_COUNT") else None
 )
 
+# One cache shared by every worker process, so the public rate limits (and anything else
+# that must agree across processes) count once: the database cache by default
+# (`manage.py createcachetable` after `migrate`), Redis when ENVGRID_REDIS_URL is set
+# (e.g. redis://127.0.0.1:6379/0).
+ENVGRID_REDIS_URL = os.environ.get("ENVGRID_REDIS_URL", "")
+if ENVGRID_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ENVGRID_REDIS_URL,
+            "KEY_PREFIX": "envgrid",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "envgrid_cache",
+        }
+    }
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
