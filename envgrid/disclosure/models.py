@@ -408,6 +408,8 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     reply = models.TextField(_("答复意见"), blank=True)
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
+    # Screened out as spam (垃圾信息): declined, and counted apart in public statistics.
+    is_spam = models.BooleanField(_("垃圾信息"), default=False)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("并入信访件"),

@@ -330,6 +330,30 @@ def petition_acknowledge(
 
 
 @transaction.atomic
+def petition_mark_spam(*, actor: Any, petition: Petition, reason: str = "") -> Petition:
+    """Screening (筛选) finds a submission is spam: it is declined, kept (nothing is
+    deleted) and counted apart from real petitions in the public statistics."""
+    petition_policy.require(actor, petition, "handle")
+    p = _lock(petition)
+    if p.status != PetitionStatus.RECEIVED:
+        raise ConflictError(
+            _("只有待受理的信访件可以标记为垃圾信息。"), code="petition_bad_transition"
+        )
+    now = timezone.now()
+    obligation_complete_for(subject=p, kind=KIND_ACK, actor=actor, at=now)
+    return petition_transition(
+        p,
+        PetitionStatus.DECLINED,
+        actor=actor,
+        action="spam",
+        note=(reason or "").strip() or _("垃圾信息"),
+        public_note=_("不予受理。"),
+        is_spam=True,
+        closed_at=now,
+    )
+
+
+@transaction.atomic
 def petition_progress(
     *, actor: Any, petition: Petition, note: str, public_note: str = ""
 ) -> Petition:

@@ -112,50 +112,75 @@ def public_emissions(*, entity: str = "", pollutant: str = "", exceeded: str = "
 
 
 def petition_stats() -> dict[str, Any]:
-    """Aggregate counts only (no text, no place finer than the grid): by category and
-    status, by month, and how many were concluded on time."""
+    """Aggregate counts only (no text, no place finer than the grid), honest about what
+    they count: every submission is `submitted`; spam (screened out) and points outside
+    the district are counted apart, and so are duplicates merged into another petition.
+    What remains is `received` (登记); of those, `unscreened` still await the decision,
+    `accepted` were accepted (受理), `declined` were not, `concluded` were concluded with
+    a reply (办结), `concluded_on_time` within their deadline."""
     from envgrid.obligations.models import Obligation
 
     from .petitions import KIND_HANDLE
 
     rows = list(
-        Petition.objects.exclude(status=PetitionStatus.LINKED).values(
-            "category", "status", "received_at"
+        Petition.objects.values(
+            "pk", "category", "status", "received_at", "accepted_at", "is_spam", "grid_id"
         )
     )
-    linked = Petition.objects.filter(status=PetitionStatus.LINKED).count()
-    by_cat: dict[str, Counter] = defaultdict(Counter)
-    by_month: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        by_cat[r["category"]][r["status"]] += 1
-        month = f"{timezone.localtime(r['received_at']):%Y-%m}"
-        by_month[month][r["status"]] += 1
-    done = Obligation.objects.filter(kind=KIND_HANDLE, status="done")
-    late = done.filter(completed_late=True).count()
-    total_done = done.count()
-    categories = []
-    for code, label in PetitionCategory.choices:
-        c = by_cat.get(code, Counter())
-        categories.append(
-            {
-                "category": code,
-                "category_label": str(label),
-                "total": sum(c.values()),
-                **{s: c.get(s, 0) for s in PetitionStatus.values if s != PetitionStatus.LINKED},
-            }
-        )
-    months = [
-        {"month": m, "total": sum(c.values()), "closed": c["replied"] + c["declined"]}
-        for m, c in sorted(by_month.items())
+    spam = [r for r in rows if r["is_spam"]]
+    outside = [r for r in rows if not r["is_spam"] and r["grid_id"] is None]
+    linked = [
+        r
+        for r in rows
+        if not r["is_spam"] and r["grid_id"] is not None and r["status"] == PetitionStatus.LINKED
     ]
+    real = [
+        r
+        for r in rows
+        if not r["is_spam"] and r["grid_id"] is not None and r["status"] != PetitionStatus.LINKED
+    ]
+    unscreened_states = (PetitionStatus.RECEIVED, PetitionStatus.OBJECTED)
+
+    def counts(items: list[dict[str, Any]]) -> dict[str, int]:
+        c = Counter(r["status"] for r in items)
+        return {
+            "received": len(items),
+            "unscreened": sum(c[s] for s in unscreened_states),
+            "accepted": sum(1 for r in items if r["accepted_at"] is not None),
+            "in_progress": c[PetitionStatus.ACCEPTED],
+            "concluded": c[PetitionStatus.REPLIED],
+            "declined": c[PetitionStatus.DECLINED],
+        }
+
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in real:
+        by_cat[r["category"]].append(r)
+        by_month[f"{timezone.localtime(r['received_at']):%Y-%m}"].append(r)
+    real_ids = [str(r["pk"]) for r in real if r["status"] == PetitionStatus.REPLIED]
+    from django.contrib.contenttypes.models import ContentType
+
+    done = Obligation.objects.filter(
+        kind=KIND_HANDLE,
+        status="done",
+        subject_type=ContentType.objects.get_for_model(Petition),
+        subject_id__in=real_ids,
+    )
+    late = done.filter(completed_late=True).values("subject_id").distinct().count()
+    totals = counts(real)
     return {
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
-        "total": len(rows),
-        "linked_duplicates": linked,
-        "concluded": total_done,
-        "concluded_on_time": total_done - late,
-        "categories": categories,
-        "months": months,
+        "submitted": len(rows),
+        **totals,
+        "concluded_on_time": max(0, totals["concluded"] - late),
+        "spam": len(spam),
+        "out_of_area": len(outside),
+        "linked_duplicates": len(linked),
+        "categories": [
+            {"category": code, "category_label": str(label), **counts(by_cat.get(code, []))}
+            for code, label in PetitionCategory.choices
+        ],
+        "months": [{"month": m, **counts(items)} for m, items in sorted(by_month.items())],
     }
 
 

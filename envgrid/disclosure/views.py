@@ -311,6 +311,10 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 petition_services.petition_acknowledge(
                     actor=request.user, petition=p, accept=False, reason=post.get("reason", "")
                 )
+            elif a == "spam":
+                petition_services.petition_mark_spam(
+                    actor=request.user, petition=p, reason=post.get("reason", "")
+                )
             elif a == "progress":
                 petition_services.petition_progress(
                     actor=request.user,
