@@ -122,11 +122,12 @@ def petition_stats() -> dict[str, Any]:
 
     from .petitions import KIND_HANDLE
 
-    rows = list(
-        Petition.objects.values(
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in Petition.objects.values(
             "pk", "category", "status", "received_at", "accepted_at", "is_spam", "grid_id"
         )
-    )
+    ]
     spam = [r for r in rows if r["is_spam"]]
     outside = [r for r in rows if not r["is_spam"] and r["grid_id"] is None]
     linked = [
