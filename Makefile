@@ -25,6 +25,7 @@ messages: install
 migrate: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createcachetable
 
 demo: migrate
 	$(PY) manage.py demo --if-empty

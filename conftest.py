@@ -111,6 +111,15 @@ def pytest_runtest_call(item):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _cache_table(django_db_setup, django_db_blocker):
+    """The shared database cache (settings.CACHES) needs its table, as after `migrate`."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections_at_teardown(django_db_setup, django_db_blocker):
     """Threads of the concurrency and live-server tests can leave a PostgreSQL session
     open; dropping the test database at the end then fails with a warning and leaves the

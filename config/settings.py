@@ -185,6 +185,27 @@ ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("ENVGRID_LOGIN_KNOWN_ADDRE
 ENVGRID_TOKEN_HOURS = float(os.environ.get("ENVGRID_TOKEN_HOURS", "12"))
 ENVGRID_TOKEN_USE_AUDIT_SECONDS = int(os.environ.get("ENVGRID_TOKEN_USE_AUDIT_SECONDS", "300"))
 
+# One cache shared by every worker process, so the public rate limits (and anything else
+# that must agree across processes) count once: the database cache by default
+# (`manage.py createcachetable` after `migrate`), Redis when ENVGRID_REDIS_URL is set
+# (e.g. redis://127.0.0.1:6379/0).
+ENVGRID_REDIS_URL = os.environ.get("ENVGRID_REDIS_URL", "")
+if ENVGRID_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": ENVGRID_REDIS_URL,
+            "KEY_PREFIX": "envgrid",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "envgrid_cache",
+        }
+    }
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]

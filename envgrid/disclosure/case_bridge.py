@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from envgrid.core.errors import ApplicationError
 
-from .models import Petition
+from .models import CaseInformant, Petition
+from .privacy import scrub
 
 
 def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
@@ -24,7 +25,9 @@ def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
         "cat": petition.get_category_display(),
         "code": petition.tracking_code,
     }
-    # Only what the case needs about the facts; the petitioner's identity stays here.
+    # Only what the case needs about the facts; the petitioner's identity goes into the
+    # restricted CaseInformant record, never into the case's facts or description.
+    facts = scrub(petition.description, petition)
     offered: dict[str, Any] = {
         "actor": actor,
         "title": title[:200],
@@ -34,8 +37,8 @@ def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
         "crs": "wgs84",
         "input_crs": "wgs84",
         "address": (petition.place_text or "")[:300],
-        "facts": petition.description,
-        "description": petition.description,
+        "facts": facts,
+        "description": facts,
         "discovered_at": petition.received_at,
         "reported_at": petition.received_at,
         "unit": petition.unit,
@@ -47,4 +50,11 @@ def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     kwargs = {k: v for k, v in offered.items() if accepts_any or k in params}
     case = case_create(**kwargs)
+    CaseInformant.objects.create(
+        petition=petition,
+        case_id=case.pk,
+        name=petition.contact_name,
+        phone=petition.contact_phone,
+        email=petition.contact_email,
+    )
     return case

@@ -346,9 +346,14 @@ class Petition(models.Model):
     internal: no public page or API renders them (see services.public_petition)."""
 
     tracking_code = models.CharField(_("查询码"), max_length=20, unique=True)
+    # The tracking code is the petitioner's secret key; public lists and Open311 name a
+    # petition by this separate random id instead.
+    public_id = models.CharField(_("公开编号"), max_length=20, unique=True, null=True, blank=True)
     category = models.CharField(_("类别"), max_length=20, choices=PetitionCategory.choices)
     description = models.TextField(_("反映内容"))
     place_text = models.CharField(_("地点描述"), max_length=300, blank=True)
+    # Open311 service attributes (e.g. odour intensity), checked against the definition.
+    attributes = models.JSONField(_("附加属性"), default=dict, blank=True)
     lon = models.FloatField(_("经度"))
     lat = models.FloatField(_("纬度"))
     input_crs = models.CharField(_("坐标系"), max_length=10, default="wgs84")
@@ -394,6 +399,8 @@ class Petition(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     reply = models.TextField(_("答复意见"), blank=True)
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
+    # Screened out as spam (垃圾信息): declined, and counted apart in public statistics.
+    is_spam = models.BooleanField(_("垃圾信息"), default=False)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("并入信访件"),
@@ -452,9 +459,32 @@ class PetitionEvent(StatusHistory):
         "org.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     public_note = models.CharField(max_length=500, blank=True)
+    # Only reviewed public notes reach the tracking page and Open311: the system's own
+    # wording is reviewed by construction; a note written by staff is reviewed by the
+    # office (a later "note_reviewed" event carries the approved text).
+    public_reviewed = models.BooleanField(_("公开说明已审核"), default=False)
 
     def __str__(self) -> str:
         return f"{self.petition_id} {self.action}"
+
+
+class CaseInformant(models.Model):
+    """The petitioner's identity for the case a petition became: kept here, restricted to
+    staff who may see the petition, never in the case's facts or description."""
+
+    petition = models.OneToOneField(Petition, on_delete=models.PROTECT, related_name="informant")
+    case_id = models.PositiveBigIntegerField(_("案件编号"), db_index=True)
+    name = models.CharField(_("姓名"), max_length=100, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    email = models.CharField(_("电子邮箱"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("案件举报人信息（限办案人员）")
+        verbose_name_plural = _("案件举报人信息（限办案人员）")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}"
 
 
 class PetitionPhoto(models.Model):

@@ -129,11 +129,15 @@ def petition_stats_csv(request: HttpRequest) -> HttpResponse:
     cols = [
         "category",
         "category_label",
-        "total",
         "received",
+        "unscreened",
         "accepted",
-        "objected",
-        "replied",
+        "in_progress",
+        "concluded",
         "declined",
     ]
-    return _csv("petition-stats.csv", cols, [[c[k] for k in cols] for c in stats["categories"]])
+    rows = [[c[k] for k in cols] for c in stats["categories"]]
+    # Counted apart from the categories: a row each, so the file adds up to `submitted`.
+    for key in ("linked_duplicates", "spam", "out_of_area"):
+        rows.append([key, key, stats[key], "", "", "", "", ""])
+    return _csv("petition-stats.csv", cols, rows)

@@ -31,6 +31,7 @@ from .conf import public_limits
 from .models import (
     Petition,
     PetitionCategory,
+    PetitionEvent,
     PetitionPhoto,
     PetitionRules,
     PetitionSource,
@@ -50,6 +51,11 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 def tracking_code_new() -> str:
     """Unguessable: the code is the petitioner's only key to their petition."""
     return "XF" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def public_id_new() -> str:
+    """The id the public and Open311 see; unrelated to the tracking code."""
+    return "P" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(11))
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -140,6 +146,7 @@ def petition_submit(
     photos: list[Any] | None = None,
     source: str = PetitionSource.WEB,
     actor: Any = None,
+    attributes: dict[str, Any] | None = None,
 ) -> Petition:
     """Register a petition from the public, route it and open its first deadline.
     Every input is checked before anything is written."""
@@ -192,9 +199,11 @@ def petition_submit(
             with transaction.atomic():
                 p = Petition.objects.create(
                     tracking_code=tracking_code_new(),
+                    public_id=public_id_new(),
                     category=category,
                     description=description,
                     place_text=(place_text or "").strip(),
+                    attributes=dict(attributes or {}),
                     lon=w_lon,
                     lat=w_lat,
                     input_crs=crs,
@@ -278,16 +287,25 @@ def petition_acknowledge(
             raise ApplicationError(
                 _("不予受理须写明理由。"), code="reason_required", fields={"reason": [_("必填")]}
             )
-        return petition_transition(
+        p = petition_transition(
             p,
             PetitionStatus.DECLINED,
             actor=actor,
             action="declined",
             note=reason,
-            public_note=_("不予受理：%(r)s") % {"r": reason},
+            public_note=_("不予受理。"),
             reply=reason,
             closed_at=now,
         )
+        # The reason is staff's own words: public only once the office has reviewed it.
+        petition_event(
+            p,
+            action="decline_reason",
+            actor=actor,
+            public_note=_("不予受理理由：%(r)s") % {"r": reason},
+            public_reviewed=False,
+        )
+        return p
     p = petition_transition(
         p,
         PetitionStatus.ACCEPTED,
@@ -312,6 +330,30 @@ def petition_acknowledge(
 
 
 @transaction.atomic
+def petition_mark_spam(*, actor: Any, petition: Petition, reason: str = "") -> Petition:
+    """Screening (筛选) finds a submission is spam: it is declined, kept (nothing is
+    deleted) and counted apart from real petitions in the public statistics."""
+    petition_policy.require(actor, petition, "handle")
+    p = _lock(petition)
+    if p.status != PetitionStatus.RECEIVED:
+        raise ConflictError(
+            _("只有待受理的信访件可以标记为垃圾信息。"), code="petition_bad_transition"
+        )
+    now = timezone.now()
+    obligation_complete_for(subject=p, kind=KIND_ACK, actor=actor, at=now)
+    return petition_transition(
+        p,
+        PetitionStatus.DECLINED,
+        actor=actor,
+        action="spam",
+        note=(reason or "").strip() or _("垃圾信息"),
+        public_note=_("不予受理。"),
+        is_spam=True,
+        closed_at=now,
+    )
+
+
+@transaction.atomic
 def petition_progress(
     *, actor: Any, petition: Petition, note: str, public_note: str = ""
 ) -> Petition:
@@ -323,7 +365,14 @@ def petition_progress(
     note = (note or "").strip()
     if not note:
         raise ApplicationError(_("请填写办理情况。"), code="required", fields={"note": [_("必填")]})
-    petition_event(p, action="progress", actor=actor, note=note, public_note=public_note)
+    petition_event(
+        p,
+        action="progress",
+        actor=actor,
+        note=note,
+        public_note=public_note,
+        public_reviewed=False,
+    )
     audit_record(
         actor=actor,
         action="petition.progress",
@@ -518,6 +567,55 @@ def petition_reroute(*, actor: Any, petition: Petition, unit: Any, note: str = "
     )
     _open_ack(p, PetitionRules.current(), actor)
     return p
+
+
+@transaction.atomic
+def petition_note_review(
+    *, actor: Any, event: PetitionEvent, approve: bool = True, public_note: str | None = None
+) -> PetitionEvent | None:
+    """The office reviews a public note written by staff: approved (possibly reworded), it
+    is appended as a reviewed "note_reviewed" event and from then on shown to the public;
+    rejected, it stays internal. History is append-only: the original event is unchanged."""
+    p = _lock(event.petition)
+    petition_policy.require(actor, p, "route")
+    if event.petition_id != p.pk or not event.public_note or event.public_reviewed:
+        raise ConflictError(_("该说明无需审核。"), code="note_not_pending")
+    if p.events.filter(action__in=["note_reviewed", "note_rejected"], note=str(event.pk)).exists():
+        raise ConflictError(_("该说明已审核。"), code="note_already_reviewed")
+    text = (event.public_note if public_note is None else public_note).strip()
+    if approve and not text:
+        raise ApplicationError(
+            _("公开说明不能为空。"), code="required", fields={"public_note": [_("必填")]}
+        )
+    reviewed = petition_event(
+        p,
+        action="note_reviewed" if approve else "note_rejected",
+        actor=actor,
+        note=str(event.pk),
+        public_note=text if approve else "",
+        public_reviewed=approve,
+    )
+    audit_record(
+        actor=actor,
+        action="petition.note_review",
+        obj=p,
+        object_repr=p.tracking_code,
+        after={"event": event.pk, "approved": approve, "public_note": reviewed.public_note},
+    )
+    return reviewed if approve else None
+
+
+def notes_pending_review(p: Petition) -> list[PetitionEvent]:
+    done = set(
+        p.events.filter(action__in=["note_reviewed", "note_rejected"]).values_list(
+            "note", flat=True
+        )
+    )
+    return [
+        e
+        for e in p.events.filter(public_reviewed=False).exclude(public_note="")
+        if str(e.pk) not in done
+    ]
 
 
 @transaction.atomic

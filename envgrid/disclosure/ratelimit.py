@@ -1,4 +1,6 @@
-"""Per-address rate limit for public submissions, on the Django cache (fixed window)."""
+"""Per-address rate limit for public submissions, on the shared Django cache (fixed
+window). The cache is the database cache or Redis (config/settings.py CACHES), so every
+worker process counts against the same limit."""
 
 from __future__ import annotations
 
@@ -17,18 +19,28 @@ def client_address(request: HttpRequest) -> str:
     return client_ip(request)
 
 
-def rate_limited(request: HttpRequest, scope: str = "petition") -> bool:
-    """Count this submission; True when the address is over its limit for the window.
-    The address is used only as a cache key and is never stored with the petition."""
+def rate_limit_check(request: HttpRequest, scope: str = "petition") -> int | None:
+    """Count this submission; None when allowed, else the seconds until the window ends
+    (for `Retry-After`). The address is used only as a cache key and is never stored
+    with the petition."""
     limits = public_limits()
-    window = int(time.time() // max(1, limits.rate_seconds))
+    seconds = max(1, limits.rate_seconds)
+    now = time.time()
+    window = int(now // seconds)
     key = f"envgrid:rate:{scope}:{client_address(request)}:{window}"
-    if cache.add(key, 1, timeout=limits.rate_seconds + 5):
+    if cache.add(key, 1, timeout=seconds + 5):
         count = 1
     else:
         try:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=limits.rate_seconds + 5)
+            cache.set(key, 1, timeout=seconds + 5)
             count = 1
-    return count > limits.rate_count
+    if count <= limits.rate_count:
+        return None
+    return max(1, int((window + 1) * seconds - now + 0.999))
+
+
+def rate_limited(request: HttpRequest, scope: str = "petition") -> bool:
+    """True when the address is over its limit (see rate_limit_check)."""
+    return rate_limit_check(request, scope) is not None

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from envgrid.core.params import maybe_id
@@ -23,15 +24,49 @@ from .models import (
     PublicationStatus,
 )
 from .policies import emission_batch_policy, hazard_policy, petition_policy, publication_policy
+from .privacy import scrub, scrub_json
 
 # --------------------------------------------------------------------------- public
 
 
+# Payloads built field by field from the register, whose public phones are meant to be shown.
+_STRUCTURED_KINDS = (PublicationKind.DIVISION, PublicationKind.DUTIES, PublicationKind.EMISSIONS)
+
+
+def publication_source_petition(pub: Publication) -> Petition | None:
+    """The petition a petition-handling publication reports on (its parties are scrubbed)."""
+    if pub.kind != PublicationKind.PETITION or not str(pub.source_id).isdigit():
+        return None
+    return Petition.objects.filter(pk=int(pub.source_id)).first()
+
+
+def public_render(pub: Publication) -> Publication:
+    """What the public sees of a publication, scrubbed again at render time (the text was
+    scrubbed on save too): title, summary and, for a petition, every string of the payload.
+    The instance is changed in memory only and must not be saved."""
+    petition = publication_source_petition(pub)
+    pub.title = scrub(pub.title, petition)
+    pub.summary = scrub(pub.summary, petition)
+    if pub.kind not in _STRUCTURED_KINDS:
+        pub.payload = scrub_json(pub.payload, petition)
+    pub._public_render = True  # type: ignore[attr-defined]
+    return pub
+
+
+class _PublicIterable(ModelIterable):
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for pub in super().__iter__():
+            yield public_render(pub)
+
+
 def public_publications(kind: str | None = None) -> QuerySet:
+    """Published items, each scrubbed as it is read (public_render)."""
     qs = Publication.objects.filter(status=PublicationStatus.PUBLISHED).select_related("unit")
     if kind:
         qs = qs.filter(kind=kind)
-    return qs.order_by("-published_at", "-pk")
+    qs = qs.order_by("-published_at", "-pk")
+    qs._iterable_class = _PublicIterable
+    return qs
 
 
 def public_publication_get(pk: Any) -> Publication | None:
@@ -79,50 +114,76 @@ def public_emissions(*, entity: str = "", pollutant: str = "", exceeded: str = "
 
 
 def petition_stats() -> dict[str, Any]:
-    """Aggregate counts only (no text, no place finer than the grid): by category and
-    status, by month, and how many were concluded on time."""
+    """Aggregate counts only (no text, no place finer than the grid), honest about what
+    they count: every submission is `submitted`; spam (screened out) and points outside
+    the district are counted apart, and so are duplicates merged into another petition.
+    What remains is `received` (登记); of those, `unscreened` still await the decision,
+    `accepted` were accepted (受理), `declined` were not, `concluded` were concluded with
+    a reply (办结), `concluded_on_time` within their deadline."""
     from envgrid.obligations.models import Obligation
 
     from .petitions import KIND_HANDLE
 
-    rows = list(
-        Petition.objects.exclude(status=PetitionStatus.LINKED).values(
-            "category", "status", "received_at"
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in Petition.objects.values(
+            "pk", "category", "status", "received_at", "accepted_at", "is_spam", "grid_id"
         )
-    )
-    linked = Petition.objects.filter(status=PetitionStatus.LINKED).count()
-    by_cat: dict[str, Counter] = defaultdict(Counter)
-    by_month: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        by_cat[r["category"]][r["status"]] += 1
-        month = f"{timezone.localtime(r['received_at']):%Y-%m}"
-        by_month[month][r["status"]] += 1
-    done = Obligation.objects.filter(kind=KIND_HANDLE, status="done")
-    late = done.filter(completed_late=True).count()
-    total_done = done.count()
-    categories = []
-    for code, label in PetitionCategory.choices:
-        c = by_cat.get(code, Counter())
-        categories.append(
-            {
-                "category": code,
-                "category_label": str(label),
-                "total": sum(c.values()),
-                **{s: c.get(s, 0) for s in PetitionStatus.values if s != PetitionStatus.LINKED},
-            }
-        )
-    months = [
-        {"month": m, "total": sum(c.values()), "closed": c["replied"] + c["declined"]}
-        for m, c in sorted(by_month.items())
     ]
+    spam = [r for r in rows if r["is_spam"]]
+    outside = [r for r in rows if not r["is_spam"] and r["grid_id"] is None]
+    linked = [
+        r
+        for r in rows
+        if not r["is_spam"] and r["grid_id"] is not None and r["status"] == PetitionStatus.LINKED
+    ]
+    real = [
+        r
+        for r in rows
+        if not r["is_spam"] and r["grid_id"] is not None and r["status"] != PetitionStatus.LINKED
+    ]
+    unscreened_states = (PetitionStatus.RECEIVED, PetitionStatus.OBJECTED)
+
+    def counts(items: list[dict[str, Any]]) -> dict[str, int]:
+        c = Counter(r["status"] for r in items)
+        return {
+            "received": len(items),
+            "unscreened": sum(c[s] for s in unscreened_states),
+            "accepted": sum(1 for r in items if r["accepted_at"] is not None),
+            "in_progress": c[PetitionStatus.ACCEPTED],
+            "concluded": c[PetitionStatus.REPLIED],
+            "declined": c[PetitionStatus.DECLINED],
+        }
+
+    by_cat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_month: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in real:
+        by_cat[r["category"]].append(r)
+        by_month[f"{timezone.localtime(r['received_at']):%Y-%m}"].append(r)
+    real_ids = [str(r["pk"]) for r in real if r["status"] == PetitionStatus.REPLIED]
+    from django.contrib.contenttypes.models import ContentType
+
+    done = Obligation.objects.filter(
+        kind=KIND_HANDLE,
+        status="done",
+        subject_type=ContentType.objects.get_for_model(Petition),
+        subject_id__in=real_ids,
+    )
+    late = done.filter(completed_late=True).values("subject_id").distinct().count()
+    totals = counts(real)
     return {
         "generated_at": timezone.localtime().isoformat(timespec="seconds"),
-        "total": len(rows),
-        "linked_duplicates": linked,
-        "concluded": total_done,
-        "concluded_on_time": total_done - late,
-        "categories": categories,
-        "months": months,
+        "submitted": len(rows),
+        **totals,
+        "concluded_on_time": max(0, totals["concluded"] - late),
+        "spam": len(spam),
+        "out_of_area": len(outside),
+        "linked_duplicates": len(linked),
+        "categories": [
+            {"category": code, "category_label": str(label), **counts(by_cat.get(code, []))}
+            for code, label in PetitionCategory.choices
+        ],
+        "months": [{"month": m, **counts(items)} for m, items in sorted(by_month.items())],
     }
 
 
@@ -137,6 +198,16 @@ def public_petition_by_code(code: str) -> Petition | None:
     )
 
 
+def public_petition_by_public_id(public_id: str) -> Petition | None:
+    """Open311 GET request by id: the public id; the petitioner's own tracking code works
+    too (its holder is the petitioner), but is never shown back."""
+    key = (public_id or "").strip().upper()
+    if not key or len(key) > 20:
+        return None
+    qs = Petition.objects.select_related("unit", "grid", "duplicate_of")
+    return qs.filter(public_id=key).first() or qs.filter(tracking_code=key).first()
+
+
 def public_petition_requests(
     *,
     codes: list[str] | None = None,
@@ -146,11 +217,12 @@ def public_petition_requests(
     end: dt.datetime | None = None,
     limit: int = 1000,
 ) -> list[Petition]:
-    """Open311 GET requests: by tracking code (the petitioner's key) any petition; as a
-    list, only those whose handling was published (the public sees only what is published)."""
+    """Open311 GET requests: by public id (`codes`, service_request_id) any petition; as a
+    list, only those whose handling was published (the public sees only what is published).
+    The secret tracking code is never a list key."""
     qs = Petition.objects.select_related("unit", "grid", "duplicate_of", "duplicate_of__unit")
     if codes:
-        qs = qs.filter(tracking_code__in=[c.strip().upper() for c in codes if c.strip()])
+        qs = qs.filter(public_id__in=[c.strip().upper() for c in codes if c.strip()])
     else:
         published_ids = Publication.objects.filter(
             kind=PublicationKind.PETITION, status=PublicationStatus.PUBLISHED

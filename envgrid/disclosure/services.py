@@ -33,6 +33,7 @@ from .models import (
     PublicationStatus,
 )
 from .policies import publication_policy
+from .privacy import scrub, scrub_json
 from .uploads import checked_document
 from .workflow import publication_transition
 
@@ -72,6 +73,12 @@ def publication_create(
         raise ApplicationError(_("标题过长。"), code="too_long", fields={"title": [_("最多300字")]})
     if check_permission and not publication_policy.can_create_for(actor, unit):
         raise PermissionDeniedError(_("无权为该单位起草公开信息。"))
+    # Scrubbed on save (and again on render, selectors.public_render).
+    party = source if isinstance(source, Petition) else None
+    title = scrub(title, party)
+    summary = scrub(summary, party)
+    if kind not in (PublicationKind.DIVISION, PublicationKind.DUTIES, PublicationKind.EMISSIONS):
+        payload = scrub_json(payload or {}, party)
     pub = Publication(
         kind=kind,
         title=title,
@@ -128,12 +135,18 @@ def publication_update(
         raise ApplicationError(
             _("只有草稿可以修改；已审核的请先退回草稿。"), code="not_draft", status=409
         )
-    return model_update(
-        instance=pub,
-        actor=actor,
-        action="publication.update",
-        data={"title": _require_text(title, "title", _("标题")), "summary": summary or ""},
-    )
+    from .selectors import publication_source_petition
+
+    # Scrubbed on save (and again on render): a draft edited by hand cannot carry identity.
+    party = publication_source_petition(pub)
+    title = scrub(_require_text(title, "title", _("标题")), party)
+    summary = scrub(summary or "", party)
+    data: dict[str, Any] = {"title": title[:300], "summary": summary}
+    if pub.kind == PublicationKind.PETITION:
+        payload = dict(pub.payload or {})
+        payload["summary"] = summary
+        data["payload"] = payload
+    return model_update(instance=pub, actor=actor, action="publication.update", data=data)
 
 
 @transaction.atomic

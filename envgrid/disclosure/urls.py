@@ -1,9 +1,10 @@
 """Mounted at /disclosure/ (namespace "disclosure"): the public portal, open data,
 Open311 GeoReport v2 under open311/v2/, and the staff pages under manage/ and staff/."""
 
-from django.urls import path, re_path
+from django.urls import path
 
-from . import open311, opendata, views, views_public
+from . import opendata, views, views_public
+from .open311_urls import georeport_patterns
 
 urlpatterns = [
     # Public portal (no login).
@@ -29,15 +30,7 @@ urlpatterns = [
     path("data/petition-stats.csv", opendata.petition_stats_csv, name="data_petition_stats_csv"),
     path("data/petition-stats.json", opendata.petition_stats_json, name="data_petition_stats_json"),
     # Open311 GeoReport v2.
-    path("open311/v2/services.json", open311.services, name="open311_services"),
-    path(
-        "open311/v2/services/<str:service_code>.json",
-        open311.service_definition,
-        name="open311_service",
-    ),
-    path("open311/v2/requests.json", open311.requests_endpoint, name="open311_requests"),
-    path("open311/v2/requests/<str:code>.json", open311.request_detail, name="open311_request"),
-    re_path(r"^open311/(?P<rest>.*)$", open311.not_found, name="open311_not_found"),
+    *georeport_patterns("open311/", "open311_"),
     # Staff.
     path("manage/", views.manage, name="manage"),
     path("manage/draft/<str:what>/", views.draft_create, name="draft_create"),

@@ -312,6 +312,10 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 petition_services.petition_acknowledge(
                     actor=request.user, petition=p, accept=False, reason=post.get("reason", "")
                 )
+            elif a == "spam":
+                petition_services.petition_mark_spam(
+                    actor=request.user, petition=p, reason=post.get("reason", "")
+                )
             elif a == "progress":
                 petition_services.petition_progress(
                     actor=request.user,
@@ -343,6 +347,16 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             elif a == "case":
                 petition_services.petition_to_case(actor=request.user, petition=p)
+            elif a == "review_note":
+                event = p.events.filter(pk=_int(post.get("event"))).first()
+                if event is None:
+                    raise ApplicationError(_("未找到该说明。"), code="not_found", status=404)
+                petition_services.petition_note_review(
+                    actor=request.user,
+                    event=event,
+                    approve=post.get("approve") != "0",
+                    public_note=post.get("public_note"),
+                )
             elif a == "disclose":
                 petition_policy.require(request.user, p, "handle")
                 pub = services.publication_draft_petition(
@@ -368,6 +382,7 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "photos": p.photos.all(),
             "obligations": obligations,
             "duplicates": p.duplicates.all(),
+            "pending_notes": petition_services.notes_pending_review(p),
             "can_handle": petition_policy.can_handle(request.user, p),
             "can_route": petition_policy.can_route(request.user, p),
             "approvers": Person.objects.filter(unit_id=p.unit_id, is_active=True),

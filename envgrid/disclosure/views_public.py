@@ -18,7 +18,7 @@ from envgrid.core.errors import ApplicationError
 from .forms import PetitionForm
 from .models import PetitionCategory, PetitionRules, PetitionStatus, PublicationKind
 from .privacy import scrub
-from .ratelimit import rate_limited
+from .ratelimit import rate_limit_check
 from .selectors import (
     petition_stats,
     public_division,
@@ -205,9 +205,11 @@ def petition_new(request: HttpRequest) -> HttpResponse:
 
     error = None
     status = 200
+    retry: int | None = None
     if request.method == "POST":
         form = PetitionForm(request.POST, request.FILES)
-        if rate_limited(request):
+        retry = rate_limit_check(request)
+        if retry is not None:
             error = _("提交过于频繁，请稍后再试。")
             status = 429
         elif form.is_valid():
@@ -239,7 +241,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
             error = _("请检查标出的项目。")
     else:
         form = PetitionForm()
-    return render(
+    resp = render(
         request,
         "disclosure/public/petition_form.html",
         _ctx(
@@ -252,6 +254,9 @@ def petition_new(request: HttpRequest) -> HttpResponse:
         ),
         status=status,
     )
+    if retry is not None:
+        resp["Retry-After"] = str(retry)
+    return resp
 
 
 @require_GET
@@ -280,12 +285,16 @@ def track(request: HttpRequest) -> HttpResponse:
         e = effective(p)
         events = [
             {"at": ev.at, "note": scrub(ev.public_note, p)}
-            for ev in (e.events.exclude(public_note="").order_by("at", "id"))
+            for ev in e.events.filter(public_reviewed=True)
+            .exclude(public_note="")
+            .order_by("at", "id")
         ]
         if p.pk != e.pk:
             events = [
                 {"at": ev.at, "note": scrub(ev.public_note, p)}
-                for ev in p.events.exclude(public_note="").order_by("at", "id")
+                for ev in p.events.filter(public_reviewed=True)
+                .exclude(public_note="")
+                .order_by("at", "id")
             ] + events
         ctx.update(
             petition=p,

@@ -115,7 +115,13 @@ def petition_event(
     to_status: str = "",
     note: str = "",
     public_note: str = "",
+    public_reviewed: bool = True,
 ) -> PetitionEvent:
+    """`public_reviewed`: the system's own wording is; a note written by staff is not until
+    the office reviews it. The public note is scrubbed on save (privacy.scrub)."""
+    from .privacy import scrub
+
+    public_note = scrub(public_note, petition) if public_note else ""
     return PetitionEvent.objects.create(
         petition=petition,
         at=timezone.now(),
@@ -126,6 +132,7 @@ def petition_event(
         unit_id=petition.unit_id,
         note=note,
         public_note=public_note[:500],
+        public_reviewed=bool(public_note) and public_reviewed,
     )
 
 

@@ -59,11 +59,18 @@ def bump_grid_index() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache(settings):
+def _clean_cache(request, settings):
+    """The cache is the database cache (or Redis): cleared only where the test has the
+    database (a test without it runs its own servers)."""
     settings.ENVGRID_PETITION_RATE = "1000/3600"
-    cache.clear()
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        {"db", "transactional_db", "world", "district", "submit"} & set(request.fixturenames)
+    )
+    if uses_db:
+        cache.clear()
     yield
-    cache.clear()
+    if uses_db:
+        cache.clear()
 
 
 @pytest.fixture

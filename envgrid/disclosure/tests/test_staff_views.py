@@ -99,7 +99,21 @@ def test_I4_petition_actions_through_the_pages(client, district, submit):
     pub = Publication.objects.get(kind="petition")
     assert pub.status == "draft"
     track = client.get(f"/disclosure/petition/track/?code={p.tracking_code}").content.decode()
-    assert "已现场检查" in track and "已办结并答复" in track
+    assert "已办结并答复" in track
+    assert "已现场检查" not in track  # a note written by staff waits for the office's review
+    client.logout()
+    login(client, w.office_staff)
+    event = p.events.get(action="progress")
+    assert event.public_reviewed is False
+    r = client.post(
+        url,
+        {"action": "review_note", "event": event.pk, "approve": "1", "public_note": "已现场检查"},
+    )
+    assert r.status_code == 302
+    track = client.get(f"/disclosure/petition/track/?code={p.tracking_code}").content.decode()
+    assert "已现场检查" in track
+    again = client.post(url, {"action": "review_note", "event": event.pk, "approve": "1"})
+    assert again.status_code == 409
 
 
 def test_I4_hazard_and_emission_pages(client, district):
