@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
     # "kind" in several apps collide and get hashed names (drf_spectacular.W001), which
     # `check --deploy` reports and which change whenever a choice is added.
     "ENUM_NAME_OVERRIDES": {
+        "DelegationScopeEnum": "envgrid.org.models.DelegationScope",
         "AssessmentStatusEnum": "envgrid.assessment.models.AssessmentStatus",
         "EvaluationStatusEnum": "envgrid.assessment.models.EvaluationStatus",
         "GradeEnum": "envgrid.assessment.models.Grade",

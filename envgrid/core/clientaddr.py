@@ -28,6 +28,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .params import maybe_int
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -52,8 +54,9 @@ def parse_trusted_proxies(value: str) -> TrustedProxies:
     text = str(value).strip()
     if not text:
         return TrustedProxies()
-    if text.isascii() and text.isdigit():
-        return TrustedProxies(count=int(text))
+    count = maybe_int(text, lo=0, hi=100)
+    if count is not None:
+        return TrustedProxies(count=count)
     networks = []
     for part in text.split(","):
         part = part.strip()

@@ -19,6 +19,13 @@ class DisclosureConfig(AppConfig):
 
         register_workflow_kind("petition", instead=_("请在信访件页面办理"), app=self.label)
         register_sweep_hook(refresh_sync)
+        # Errors raised before an Open311 view (the request parser) answer as GeoReport.
+        from envgrid.core.error_views import register_error_format
+
+        from .open311 import framework_error
+
+        register_error_format("/open311/", framework_error)
+        register_error_format("/disclosure/open311/", framework_error)
         try:
             from envgrid.grids.hooks import register_major_adjustment_listener
         except ImportError:  # grids without hooks: the manage page syncs pending rows

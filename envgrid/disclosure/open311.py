@@ -571,3 +571,11 @@ def not_found(request: HttpRequest, fmt: str, rest: str = "") -> HttpResponse:
 def not_found_any(request: HttpRequest, rest: str = "") -> HttpResponse:
     fmt = "xml" if rest.endswith(".xml") else "json"
     return not_found(request, fmt=fmt, rest=rest)
+
+
+def framework_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    """An error raised before an Open311 view runs (the request parser: too many fields,
+    too large, undecodable) as the GeoReport error array, in the requested format; hooked
+    into envgrid.core.error_views by DisclosureConfig.ready()."""
+    fmt = "xml" if request.path.rstrip("/").endswith(".xml") else "json"
+    return error(request, fmt, exc.status, exc.message)

@@ -35,9 +35,10 @@ _STRUCTURED_KINDS = (PublicationKind.DIVISION, PublicationKind.DUTIES, Publicati
 
 def publication_source_petition(pub: Publication) -> Petition | None:
     """The petition a petition-handling publication reports on (its parties are scrubbed)."""
-    if pub.kind != PublicationKind.PETITION or not str(pub.source_id).isdigit():
+    petition_id = maybe_id(pub.source_id)
+    if pub.kind != PublicationKind.PETITION or petition_id is None:
         return None
-    return Petition.objects.filter(pk=int(pub.source_id)).first()
+    return Petition.objects.filter(pk=petition_id).first()
 
 
 def public_render(pub: Publication) -> Publication:

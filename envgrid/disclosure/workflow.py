@@ -94,6 +94,8 @@ def petition_transition(
     public_note: str = "",
     **fields: Any,
 ) -> Petition:
+    from .privacy import scrub
+
     return kernel.transition(
         petition,
         to=to,
@@ -101,7 +103,12 @@ def petition_transition(
         note=note,
         fields=fields,
         verb=action,
-        history_fields={"public_note": public_note[:500]},
+        # The system's own wording is public at once; it is scrubbed like every public
+        # note (privacy.scrub), as petition_event does.
+        history_fields={
+            "public_note": (scrub(public_note, petition) if public_note else "")[:500],
+            "public_reviewed": bool(public_note),
+        },
         audit_repr=petition.tracking_code,
     )
 

@@ -363,7 +363,7 @@ def _consultation_from_post(request: HttpRequest, action: EnforcementAction) -> 
         raise ApplicationError(
             _("会商日期格式应为 YYYY-MM-DD。"), code="invalid", fields={"held_on": [raw]}
         ) from None
-    ids = [int(x) for x in request.POST.getlist("units") if x.isdigit()]
+    ids = {i for i in (maybe_id(x) for x in request.POST.getlist("units")) if i is not None}
     units = [p.unit for p in action.participants.select_related("unit") if p.unit_id in ids]
     return services.consultation_record(
         actor=request.user,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.core.exports import xlsx_response
+from envgrid.core.params import maybe_id
 
 from .filters import PersonFilter, UnitFilter
 from .forms import PersonForm, UnitForm
@@ -328,9 +329,9 @@ def training_list(request: HttpRequest) -> HttpResponse:
         .select_related("person__unit")
         .order_by("-held_on", "-id")
     )
-    unit = request.GET.get("unit", "")
-    if unit.isdigit():
-        qs = qs.filter(person__unit_id=int(unit))
+    unit = maybe_id(request.GET.get("unit", ""))
+    if unit is not None:
+        qs = qs.filter(person__unit_id=unit)
     if _wants_xlsx(request):
         return xlsx_response(
             _("培训考核记录"),

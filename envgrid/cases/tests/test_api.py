@@ -226,7 +226,7 @@ def test_evidence_size_limit(tree, api, settings):
             {"file": evidence("big.pdf", PDF + b"x" * 200)},
             format="multipart",
         ),
-        400,
+        413,
         "file_too_large",
     )
 

@@ -62,6 +62,11 @@ ROUTE_MODELS: list[tuple[str, str]] = [
     (r"^/org/units/<int:pk>/", "org.unit"),
     (r"^/org/persons/<int:pk>/", "org.person"),
     (r"^/org/groups/<int:pk>/", "org.leadinggroup"),
+    (r"^/org/training/<int:pk>/", "org.trainingrecord"),
+    (r"^/accountability/findings/<int:pk>/", "accountability.consequencefinding"),
+    (r"^/accountability/proposals/<int:pk>/", "accountability.accountabilityproposal"),
+    (r"^/security/tokens/<int:pk>/", "security.apitoken"),
+    (r"^/api/auth/tokens/<int:pk>/", "security.apitoken"),
     (r"^/obligations/<int:pk>/", "obligations.obligation"),
     (r"^/grids/assignments/<int:pk>/", "grids.gridassignment"),
     (r"^/grids/<int:pk>/", "grids.grid"),
@@ -188,6 +193,13 @@ def _scope_for(label: str, policies: dict[str, Policy]) -> Scope | None:
         assert parent_scope is not None
         return lambda user: model._default_manager.filter(
             **{f"{field}__in": parent_scope(user).values("pk")}
+        )
+    if label == "security.apitoken":
+        # A token is seen by its owner; administrators see all (security.api).
+        return lambda user: (
+            model._default_manager.all()
+            if user.is_superuser
+            else model._default_manager.filter(user_id=user.pk)
         )
     if label == "entities.entityimportjob":
         # An import job is seen by the person who started it (and administrators).
