@@ -70,6 +70,20 @@ def test_E3_E4_E5_plan_approve_deploy_acknowledge_inspect_case_in_the_browser(
         p = action.participants.get(unit=unit)
         services.liaison_assign(actor=liaison.user, participant=p, person=liaison)
 
+    # E5: the participating units have consulted before approval (recorded on the action).
+    from django.utils import timezone
+
+    from envgrid.org.models import Unit
+
+    services.consultation_record(
+        actor=org,
+        action=action,
+        held_on=timezone.localdate(),
+        form="meeting",
+        units=Unit.objects.filter(pk__in=action.participants.values("unit_id")),
+        conclusions="明确分工、检查路线和信息共享方式",
+    )
+
     # 2. The organiser's leadership approves; the plan gets its document number.
     _login(page, ew.org_leader.user)
     page.goto(page.base + action.get_absolute_url())
