@@ -44,7 +44,11 @@ def test_T4_browser_transfer_accept_complete_feedback(tree, browser_page, artifa
     page.fill("#cmp-res", "已责令改正并处罚款（合成）。")
     page.click("#btn-complete")
     page.wait_for_load_state("networkidle")
-    assert "查处完成后十五个工作日" in page.content() or "反馈" in page.content()
+    # Handling is recorded and shown; the feedback form is what is left to do.
+    assert "已责令改正并处罚款（合成）。" in page.content()
+    assert page.is_visible("#fb-text")
+    t.refresh_from_db()
+    assert t.status == TransferStatus.HANDLED
     page.fill("#fb-text", "已查处完毕，企业完成整改（合成）。")
     page.click("#btn-feedback")
     page.wait_for_load_state("networkidle")

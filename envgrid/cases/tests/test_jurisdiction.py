@@ -149,3 +149,26 @@ def test_T5_dispute_needs_two_parties_and_a_reason(tree):
     with pytest.raises(ApplicationError) as e2:
         S.dispute_raise(actor=tree.ca_staff.user, case=case, parties=[tree.cb], reason=" ")
     assert e2.value.code == "reason_required"
+
+
+def test_T5_designating_unit_that_keeps_the_matter_takes_the_first_known_case(tree):
+    # No party's case is the designated unit's own: the case known first (社区乙's,
+    # discovered earlier although registered later) moves, and the other closes.
+    a, b = _two_cases_same_matter(
+        tree, ca_found=at(2025, 6, 3, 9, 30), cb_found=at(2025, 6, 3, 8, 15)
+    )
+    assert b.pk > a.pk  # the first known is not the first registered
+    dispute = S.dispute_raise(
+        actor=tree.ca_staff.user, case=a, parties=[tree.cb], reason="污染跨两社区，双方均已立案"
+    )
+    assert dispute.designating_unit == tree.s1
+    S.dispute_designate(
+        actor=tree.s1_staff.user, dispute=dispute, unit=tree.s1, reason="跨社区，由街道直接查处"
+    )
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert b.owner_unit == tree.s1 and b.status != CaseStatus.CLOSED
+    assert AuditEvent.objects.filter(action="case.move", object_id=str(b.pk)).exists()
+    assert a.owner_unit == tree.ca
+    assert a.status == CaseStatus.CLOSED and a.outcome == CaseOutcome.DESIGNATED_ELSEWHERE
+    assert b.number in a.close_note

@@ -1,5 +1,5 @@
-"""Abuse limits (I4): per-address rate limit, size limits, uploads checked by content and
-stored without identifying metadata, never publicly served."""
+"""Abuse limits on the public form: per-address rate limit, size limits, uploads checked
+by content and stored without identifying metadata, never publicly served."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _jpeg_with_exif(secret: bytes) -> bytes:
     return b"\xff\xd8" + app0 + app1 + sos
 
 
-def test_I4_rate_limit_per_address(client, district, settings):
+def test_rate_limit_per_address(client, district, settings):
     settings.ENVGRID_PETITION_RATE = "2/3600"
     assert client.post("/disclosure/petition/new/", _form()).status_code == 302
     assert client.post("/disclosure/petition/new/", _form(category="noise")).status_code == 302
@@ -52,7 +52,7 @@ def test_I4_rate_limit_per_address(client, district, settings):
     assert api.status_code == 429 and api.json()[0]["code"] == 429
 
 
-def test_I4_forged_forwarded_for_does_not_dodge_the_limit(client, district, settings):
+def test_forged_forwarded_for_does_not_dodge_the_limit(client, district, settings):
     settings.ENVGRID_PETITION_RATE = "1/3600"
     assert client.post("/disclosure/petition/new/", _form()).status_code == 302
     r = client.post(
@@ -61,12 +61,12 @@ def test_I4_forged_forwarded_for_does_not_dodge_the_limit(client, district, sett
     assert r.status_code == 429
 
 
-def test_I4_description_size_limit(client, district):
+def test_description_size_limit(client, district):
     r = client.post("/disclosure/petition/new/", _form(description="污" * 2001))
     assert r.status_code == 400 and Petition.objects.count() == 0
 
 
-def test_I4_upload_checked_by_content_not_name(client, district):
+def test_upload_checked_by_content_not_name(client, district):
     fake = SimpleUploadedFile(
         "photo.jpg", b"#!/bin/sh\necho not an image\n", content_type="image/jpeg"
     )
@@ -76,7 +76,7 @@ def test_I4_upload_checked_by_content_not_name(client, district):
     assert Petition.objects.count() == 0 and PetitionPhoto.objects.count() == 0
 
 
-def test_I4_photo_size_and_count_limits(client, district, settings):
+def test_photo_size_and_count_limits(client, district, settings):
     settings.ENVGRID_PETITION_MAX_PHOTO_BYTES = 100
     big = SimpleUploadedFile("a.jpg", _jpeg_with_exif(b"x" * 200), content_type="image/jpeg")
     assert client.post("/disclosure/petition/new/", {**_form(), "photos": [big]}).status_code == 413
@@ -89,7 +89,7 @@ def test_I4_photo_size_and_count_limits(client, district, settings):
     assert Petition.objects.count() == 0
 
 
-def test_I4_photo_stored_without_exif_under_media_root_and_not_public(client, district, settings):
+def test_photo_stored_without_exif_under_media_root_and_not_public(client, district, settings):
     from .conftest import login
 
     secret = b"GPS 40.6601N 122.2201E Owner:Ouyang Serial:ABC123"
@@ -112,7 +112,7 @@ def test_I4_photo_stored_without_exif_under_media_root_and_not_public(client, di
     assert ok.status_code == 200 and b"".join(ok.streaming_content) == data
 
 
-def test_I4_public_form_bad_coordinates_400_writes_nothing(client, district):
+def test_public_form_bad_coordinates_400_writes_nothing(client, district):
     r = client.post("/disclosure/petition/new/", _form(lon="abc"))
     assert r.status_code == 400
     r = client.post("/disclosure/petition/new/", _form(crs="utm"))
@@ -120,7 +120,7 @@ def test_I4_public_form_bad_coordinates_400_writes_nothing(client, district):
     assert Petition.objects.count() == 0
 
 
-def test_I4_public_form_submission_gives_tracking_code(client, district):
+def test_I1_public_form_submission_gives_tracking_code(client, district):
     r = client.post("/disclosure/petition/new/", _form(contact_phone="13912345678"), follow=True)
     assert r.status_code == 200
     p = Petition.objects.get()

@@ -34,7 +34,7 @@ def test_I4_public_map_page_shows_grids_by_construction_status(
     page.screenshot(path=str(artifacts_dir / "disclosure-public-map-phone.png"), full_page=True)
 
 
-def test_I4_petition_submitted_from_the_public_form(browser_page, district, artifacts_dir):
+def test_I1_petition_submitted_from_the_public_form(browser_page, district, artifacts_dir):
     from .test_publications import publish
 
     w = district.world

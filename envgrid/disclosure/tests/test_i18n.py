@@ -1,4 +1,4 @@
-"""The public site is zh-hans with an English switch (I4 portal)."""
+"""The public site is zh-hans with an English switch."""
 
 from __future__ import annotations
 
@@ -13,21 +13,23 @@ LOCALE = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES
 
 
 @pytest.fixture
-def english_catalogue():
-    """`make messages` compiles catalogues; compile ours here if that has not run."""
-    mo = LOCALE / "django.mo"
-    if not mo.exists() or mo.stat().st_mtime < (LOCALE / "django.po").stat().st_mtime:
-        if shutil.which("msgfmt") is None:
-            pytest.skip("msgfmt (gettext) is not installed: run `make messages`")
-        subprocess.run(["msgfmt", "-o", str(mo), str(LOCALE / "django.po")], check=True)  # noqa: S603,S607
-    from django.utils.translation import trans_real
-
-    trans_real._translations = {}
-    trans_real._default = None
+def english_catalogue(tmp_path, settings):
+    """Compile our English catalogue into a temporary locale path (never into the source
+    tree: `.mo` files are build output) and put it first on LOCALE_PATHS."""
+    if shutil.which("msgfmt") is None:
+        pytest.skip("msgfmt (gettext) is not installed: run `make messages`")
+    out = tmp_path / "locale" / "en" / "LC_MESSAGES"
+    out.mkdir(parents=True)
+    subprocess.run(  # noqa: S603
+        ["msgfmt", "-o", str(out / "django.mo"), str(LOCALE / "django.po")],  # noqa: S607
+        check=True,
+    )
+    # Changing LOCALE_PATHS resets Django's translation cache (and again on restore).
+    settings.LOCALE_PATHS = [str(tmp_path / "locale"), *settings.LOCALE_PATHS]
     yield
 
 
-def test_I4_public_site_chinese_by_default_with_english_switch(client, english_catalogue):
+def test_public_site_chinese_by_default_with_english_switch(client, english_catalogue):
     zh = client.get("/disclosure/").content.decode()
     assert "网格化环境监管信息公开" in zh and 'lang="zh-hans"' in zh
     r = client.post("/i18n/setlang/", {"language": "en", "next": "/disclosure/map/"})

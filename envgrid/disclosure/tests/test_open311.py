@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 compatibility (I4): field names, status values, error arrays."""
+"""Open311 GeoReport v2 compatibility (public intake, I1): field names, status values, error arrays."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def _is_error_array(r, code):  # type: ignore[no-untyped-def]
     assert body[0]["code"] == code and body[0]["description"]
 
 
-def test_I4_open311_services_list(client, db):
+def test_open311_services_list(client, db):
     r = client.get(f"{BASE}/services.json")
     assert r.status_code == 200
     services_ = r.json()
@@ -62,7 +62,7 @@ def test_I4_open311_services_list(client, db):
     _is_error_array(client.get(f"{BASE}/services/nope.json"), 404)
 
 
-def test_I4_open311_post_request_creates_routed_petition(client, district):
+def test_I1_open311_post_request_creates_routed_petition(client, district):
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         r = client.post(
             f"{BASE}/requests.json",
@@ -101,7 +101,7 @@ def test_I4_open311_post_request_creates_routed_petition(client, district):
     assert "工地夜间施工噪声" not in text  # the original text is never public
 
 
-def test_I4_open311_post_gcj02_coordinate_system(client, district):
+def test_open311_post_gcj02_coordinate_system(client, district):
     from envgrid.grids.coords import wgs84_to_gcj02
 
     lon, lat = wgs84_to_gcj02(122.2495, 40.66)
@@ -120,7 +120,7 @@ def test_I4_open311_post_gcj02_coordinate_system(client, district):
     assert p.grid == district.west
 
 
-def test_I4_open311_bad_input_error_arrays_write_nothing(client, district):
+def test_open311_bad_input_error_arrays_write_nothing(client, district):
     _is_error_array(client.post(f"{BASE}/requests.json", {"lat": "40.6", "long": "122.2"}), 400)
     _is_error_array(
         client.post(
@@ -167,7 +167,7 @@ def test_I4_open311_bad_input_error_arrays_write_nothing(client, district):
     assert Petition.objects.count() == 0
 
 
-def test_I4_open311_json_body_accepted(client, district):
+def test_open311_json_body_accepted(client, district):
     r = client.post(
         f"{BASE}/requests.json",
         {
@@ -181,7 +181,7 @@ def test_I4_open311_json_body_accepted(client, district):
     assert r.status_code == 200
 
 
-def test_I4_open311_get_requests_filters_and_status_values(client, district, submit):
+def test_open311_get_requests_filters_and_status_values(client, district, submit):
     w = district.world
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         open_p = submit(category="air")
@@ -220,7 +220,7 @@ def test_I4_open311_get_requests_filters_and_status_values(client, district, sub
         assert len(ranged) == 2
 
 
-def test_I4_open311_linked_duplicate_follows_its_primary(client, district, submit):
+def test_open311_linked_duplicate_follows_its_primary(client, district, submit):
     w = district.world
     first = submit()
     dup = submit(lon=WEST_POINT[0] + 0.0003)

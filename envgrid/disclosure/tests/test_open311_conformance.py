@@ -1,4 +1,4 @@
-"""GeoReport v2 conformance (I4, issue 17 part 4): every endpoint in JSON and XML with
+"""GeoReport v2 conformance (public intake, I1; issue 17 part 4): every endpoint in JSON and XML with
 the specification's shapes, discovery, attributes checked on POST, service_request_id
 overriding other filters, jurisdiction_id, CORS for GETs, and every error — 400, 404,
 405, 413, 429 (test_shared_cache), 500 — as the GeoReport error array in the requested
@@ -60,7 +60,7 @@ def _assert_error(r, fmt, status):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("base", BASES)
-def test_I4_georeport_discovery(client, base, fmt):
+def test_georeport_discovery(client, base, fmt):
     r = client.get(f"{base}/discovery.{fmt}")
     assert r.status_code == 200 and r["Access-Control-Allow-Origin"] == "*"
     body = _parse(r, fmt)
@@ -79,7 +79,7 @@ def test_I4_georeport_discovery(client, base, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_services_list(client, fmt):
+def test_georeport_services_list(client, fmt):
     r = client.get(f"/open311/v2/services.{fmt}")
     assert r.status_code == 200 and r["Access-Control-Allow-Origin"] == "*"
     body = _parse(r, fmt)
@@ -95,7 +95,7 @@ def test_I4_georeport_services_list(client, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_service_definition_with_attributes(client, fmt):
+def test_georeport_service_definition_with_attributes(client, fmt):
     r = client.get(f"/open311/v2/services/air.{fmt}")
     assert r.status_code == 200 and r["Access-Control-Allow-Origin"] == "*"
     body = _parse(r, fmt)
@@ -118,7 +118,7 @@ def test_I4_georeport_service_definition_with_attributes(client, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_post_request_with_attributes(client, district, fmt):
+def test_I1_georeport_post_request_with_attributes(client, district, fmt):
     data = {
         "service_code": "air",
         "lat": WEST_POINT[1],
@@ -147,7 +147,7 @@ def test_I4_georeport_post_request_with_attributes(client, district, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_get_requests_and_request(client, district, submit, fmt):
+def test_georeport_get_requests_and_request(client, district, submit, fmt):
     p = _published(district, submit)
     hidden = submit(category="noise", description="未公开")
     r = client.get(f"/open311/v2/requests.{fmt}")
@@ -188,7 +188,7 @@ def test_I4_georeport_get_requests_and_request(client, district, submit, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_jurisdiction_checked(client, settings, fmt):
+def test_georeport_jurisdiction_checked(client, settings, fmt):
     settings.ENVGRID_OPEN311_JURISDICTION = "zq.example.gov.cn"
     ok = client.get(f"/open311/v2/services.{fmt}?jurisdiction_id=zq.example.gov.cn")
     assert ok.status_code == 200
@@ -199,7 +199,7 @@ def test_I4_georeport_jurisdiction_checked(client, settings, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_every_error_is_an_error_array(client, district, settings, monkeypatch, fmt):
+def test_georeport_every_error_is_an_error_array(client, district, settings, monkeypatch, fmt):
     url = f"/open311/v2/requests.{fmt}"
     # 405 for PUT / DELETE / PATCH (not a CSRF page, not an empty body), with Allow.
     csrf_client = type(client)(enforce_csrf_checks=True)
@@ -242,7 +242,7 @@ def test_I4_georeport_every_error_is_an_error_array(client, district, settings, 
     assert Petition.objects.count() == 0
 
 
-def test_I4_georeport_cors_preflight_for_gets(client):
+def test_georeport_cors_preflight_for_gets(client):
     r = client.options("/open311/v2/requests.json", HTTP_ORIGIN="https://app.example")
     assert r.status_code == 204
     assert r["Access-Control-Allow-Origin"] == "*"
@@ -250,7 +250,7 @@ def test_I4_georeport_cors_preflight_for_gets(client):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_I4_georeport_client_library_reads_our_endpoints(live_server, district, submit, fmt):
+def test_georeport_client_library_reads_our_endpoints(live_server, district, submit, fmt):
     """The `georeport` client from PyPI (0.3.1) against a live server, in both of its
     output formats. It has no call to create a request, so reading is what it proves."""
     georeport = pytest.importorskip("georeport")

@@ -1,5 +1,6 @@
-"""Petitions (I4): routing to the grid owner (G3), deadlines as obligations from the 2022
-petition regulation, objection and re-routing, extension, duplicate linking, case."""
+"""Petition handling (I4 only discloses how petitions were handled; these rules are not
+I4's): routing to the grid owner (G3), deadlines as obligations from the 2022 petition
+regulation, objection and re-routing, extension, duplicate linking, case."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def _user(person):  # type: ignore[no-untyped-def]
     return person.user
 
 
-def test_I4_petition_routed_to_owner_of_grid_containing_place(district, submit):
+def test_petition_routed_to_owner_of_grid_containing_place(district, submit):
     w = district.world
     p = submit(lon=EAST_POINT[0], lat=EAST_POINT[1])
     assert p.grid == district.east
@@ -43,7 +44,7 @@ def test_I4_petition_routed_to_owner_of_grid_containing_place(district, submit):
     assert ack.unit == w.members[1]
 
 
-def test_I4_G3_petition_coordinates_in_gcj02_are_converted_before_routing(district, submit):
+def test_G3_petition_coordinates_in_gcj02_are_converted_before_routing(district, submit):
     """A point just west of the boundary in WGS84 is given in GCJ-02 (≈ 500 m east):
     read as WGS84 it would land in the east grid, converted it belongs to the west."""
     from envgrid.grids.coords import wgs84_to_gcj02
@@ -57,13 +58,13 @@ def test_I4_G3_petition_coordinates_in_gcj02_are_converted_before_routing(distri
     assert abs(p.lon - true_lon) < 1e-7 and p.input_crs == "gcj02"
 
 
-def test_I4_petition_outside_every_grid_goes_to_the_office(district, submit):
+def test_petition_outside_every_grid_goes_to_the_office(district, submit):
     p = submit(lon=100.0, lat=30.0)
     assert p.grid is None
     assert p.unit == district.world.office_unit
 
 
-def test_I4_petition_deadlines_ack_15_days_handle_60_days(district, submit):
+def test_petition_deadlines_ack_15_days_handle_60_days(district, submit):
     w = district.world
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         p = submit()
@@ -84,7 +85,7 @@ def test_I4_petition_deadlines_ack_15_days_handle_60_days(district, submit):
     assert handle.escalated_to == district.root.owner_unit == w.government
 
 
-def test_I4_petition_ack_overdue_when_silent(district, submit):
+def test_petition_ack_overdue_when_silent(district, submit):
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         p = submit()
     with time_machine.travel(at(2025, 3, 18, 23, 0), tick=False):
@@ -94,7 +95,7 @@ def test_I4_petition_ack_overdue_when_silent(district, submit):
     assert obligations_for(p, KIND_ACK).get().status == ObligationStatus.OVERDUE
 
 
-def test_I4_petition_extension_once_up_to_30_days_with_approval(district, submit):
+def test_petition_extension_once_up_to_30_days_with_approval(district, submit):
     w = district.world
     staff = w.member_staff[0]
     head = make_person(w.members[0], "单位负责人", title="局长")
@@ -122,7 +123,7 @@ def test_I4_petition_extension_once_up_to_30_days_with_approval(district, submit
     assert (handle.due_at - due).days == 30
 
 
-def test_I4_objection_within_5_working_days_returns_to_office_for_rerouting(district, submit):
+def test_petition_objection_within_5_working_days_returns_to_office_for_rerouting(district, submit):
     w = district.world
     # Friday 2025-09-26: 5 working days run to Friday 2025-10-10 (National Day holiday,
     # with the make-up working days 9-28 and 10-11 around it).
@@ -155,7 +156,7 @@ def test_I4_objection_within_5_working_days_returns_to_office_for_rerouting(dist
     assert p not in petition_list(user=w.member_staff[0].user)
 
 
-def test_I4_objection_after_5_working_days_is_refused(district, submit):
+def test_petition_objection_after_5_working_days_is_refused(district, submit):
     w = district.world
     with time_machine.travel(at(2025, 9, 26, 10, 0), tick=False):
         p = submit()
@@ -168,7 +169,7 @@ def test_I4_objection_after_5_working_days_is_refused(district, submit):
     assert obligations_for(p, KIND_REROUTE).count() == 0
 
 
-def test_I4_objection_needs_reason_and_is_only_for_receiving_unit(district, submit):
+def test_petition_objection_needs_reason_and_is_only_for_receiving_unit(district, submit):
     w = district.world
     p = submit()
     with pytest.raises(ApplicationError) as exc:
@@ -180,7 +181,7 @@ def test_I4_objection_needs_reason_and_is_only_for_receiving_unit(district, subm
     assert p.status == PetitionStatus.RECEIVED
 
 
-def test_I4_duplicate_same_place_and_category_is_linked_not_reopened(district, submit):
+def test_petition_duplicate_same_place_and_category_is_linked_not_reopened(district, submit):
     first = submit()
     dup = submit(lon=WEST_POINT[0] + 0.0005, lat=WEST_POINT[1], description="又闻到臭味")
     assert dup.status == PetitionStatus.LINKED
@@ -194,7 +195,7 @@ def test_I4_duplicate_same_place_and_category_is_linked_not_reopened(district, s
     assert PetitionEvent.objects.filter(petition=first, action="duplicate").exists()
 
 
-def test_I4_duplicate_window_is_configurable(district, submit):
+def test_petition_duplicate_window_is_configurable(district, submit):
     rules = PetitionRules.objects.create(duplicate_window_days=3)
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         first = submit()
@@ -205,7 +206,7 @@ def test_I4_duplicate_window_is_configurable(district, submit):
     rules.delete()
 
 
-def test_I4_closed_petition_is_not_a_duplicate_target(district, submit):
+def test_closed_petition_is_not_a_duplicate_target(district, submit):
     w = district.world
     first = submit()
     petition_acknowledge(actor=w.member_staff[0].user, petition=first)
@@ -213,7 +214,7 @@ def test_I4_closed_petition_is_not_a_duplicate_target(district, submit):
     assert submit().duplicate_of is None
 
 
-def test_I4_deadline_rules_are_configurable(district, submit):
+def test_petition_deadline_rules_are_configurable(district, submit):
     PetitionRules.objects.create(ack_amount=10, handle_amount=30)
     with time_machine.travel(at(2025, 3, 3, 10, 0), tick=False):
         p = submit()
@@ -222,7 +223,7 @@ def test_I4_deadline_rules_are_configurable(district, submit):
         assert obligations_for(p, KIND_HANDLE).get().due_at == at(2025, 4, 2, 23, 59, 59)
 
 
-def test_I4_decline_and_reply_close_with_reason(district, submit):
+def test_petition_decline_and_reply_close_with_reason(district, submit):
     w = district.world
     p = submit()
     with pytest.raises(ApplicationError):
@@ -243,7 +244,7 @@ def test_I4_decline_and_reply_close_with_reason(district, submit):
     assert obligations_for(q, KIND_HANDLE, live_only=False).get().status == "done"
 
 
-def test_I4_petition_becomes_a_case(district, submit):
+def test_petition_becomes_a_case(district, submit):
     w = district.world
     p = submit()
     p = petition_acknowledge(actor=w.member_staff[0].user, petition=p)

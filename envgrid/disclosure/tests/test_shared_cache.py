@@ -1,4 +1,4 @@
-"""One rate limit for all servers (I4, issue 17 part 3): the cache is shared — the
+"""One rate limit for all servers (public form limits; issue 17 part 3): the cache is shared — the
 database cache by default, Redis when ENVGRID_REDIS_URL is set — so three worker
 processes together allow exactly the configured number of submissions; a 429 says when
 to come back (Retry-After)."""
@@ -50,7 +50,7 @@ def _post(data: dict) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.django_db
-def test_I4_database_cache_is_the_default_and_holds_the_rate_count(client, district, settings):
+def test_database_cache_is_the_default_and_holds_the_rate_count(client, district, settings):
     from django.conf import settings as live
 
     assert live.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
@@ -64,7 +64,7 @@ def test_I4_database_cache_is_the_default_and_holds_the_rate_count(client, distr
 
 
 @pytest.mark.django_db
-def test_I4_429_carries_retry_after_on_the_form_and_open311(client, district, settings):
+def test_429_carries_retry_after_on_the_form_and_open311(client, district, settings):
     import time_machine
 
     settings.ENVGRID_PETITION_RATE = "1/600"
@@ -88,7 +88,7 @@ def test_I4_429_carries_retry_after_on_the_form_and_open311(client, district, se
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 @pytest.mark.django_db
-def test_I4_redis_cache_when_url_is_set(client, district, settings):
+def test_redis_cache_when_url_is_set(client, district, settings):
     # The settings module picks Redis from the environment ...
     out = subprocess.run(
         [
@@ -217,7 +217,7 @@ def _three_workers_allow(tmp_path: Path, extra_env: dict[str, str]) -> tuple[lis
 
 
 @pytest.mark.parametrize("backend", ["database", "redis"])
-def test_I4_three_worker_processes_share_one_rate_limit(tmp_path, backend):
+def test_three_worker_processes_share_one_rate_limit(tmp_path, backend):
     if backend == "redis" and not _redis_up():
         pytest.skip("no Redis on 127.0.0.1:6379")
     extra = {"ENVGRID_REDIS_URL": REDIS_URL} if backend == "redis" else {}

@@ -1,4 +1,4 @@
-"""Staff pages (I4): the petition inbox of the responsible unit and the office — acknowledge,
+"""Staff pages: the petition inbox of the responsible unit and the office — acknowledge,
 handle, reply, object, re-route — with bad input answered 4xx and nothing written."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .conftest import login
 pytestmark = pytest.mark.django_db
 
 
-def test_I4_inbox_shows_units_own_petitions_and_office_sees_all(client, district, submit):
+def test_petition_inbox_shows_units_own_petitions_and_office_sees_all(client, district, submit):
     w = district.world
     west = submit()
     east = submit(category="noise", lon=122.28, lat=40.66)
@@ -32,7 +32,9 @@ def test_I4_inbox_shows_units_own_petitions_and_office_sees_all(client, district
     assert client.get("/disclosure/staff/petitions/").status_code == 302
 
 
-def test_I4_office_oversees_community_grid_owners_outside_member_units(client, district, submit):
+def test_petition_office_oversees_community_grid_owners_outside_member_units(
+    client, district, submit
+):
     """A community grid's owner is usually not a member unit; the office still sees and
     routes its petitions and hazards (scope follows the group's grid tree)."""
     from envgrid.testing import make_unit
@@ -53,7 +55,7 @@ def test_I4_office_oversees_community_grid_owners_outside_member_units(client, d
     assert client.get(f"/disclosure/staff/petitions/{p.pk}/").status_code == 404
 
 
-def test_I4_petition_actions_through_the_pages(client, district, submit):
+def test_petition_actions_through_the_pages(client, district, submit):
     w = district.world
     p = submit()
     url = f"/disclosure/staff/petitions/{p.pk}/"
@@ -116,7 +118,7 @@ def test_I4_petition_actions_through_the_pages(client, district, submit):
     assert again.status_code == 409
 
 
-def test_I4_hazard_and_emission_pages(client, district):
+def test_hazard_and_emission_staff_pages(client, district):
     from envgrid.disclosure.models import Hazard
 
     w = district.world

@@ -94,9 +94,7 @@ def test_I4_public_statistics_count_spam_out_of_area_and_unscreened_apart(client
     assert sum(int(r["received"]) for r in rows) == 8
 
 
-def test_I4_spam_is_marked_through_the_staff_page_and_only_when_unscreened(
-    client, district, submit
-):
+def test_spam_is_marked_through_the_staff_page_and_only_when_unscreened(client, district, submit):
     from .conftest import login
 
     p = submit(description="广告")

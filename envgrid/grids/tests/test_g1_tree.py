@@ -222,7 +222,7 @@ def test_G1_api_import_refuses_with_every_reason_and_accepts_a_good_file(world, 
     assert sorted(r.json()["created"]) == ["A", "A1", "A2", "B", "B1", "B2", "R"]
 
 
-def test_G1_only_the_office_or_an_administrator_imports(world, api):
+def test_grid_import_only_by_the_office_or_an_administrator(world, api):
     units = default_units(world)
     api.force_authenticate(world.member_staff[0].user)
     r = api.post("/api/grids/import/", fc(square_tree_features(units)), format="json")
@@ -242,7 +242,7 @@ def test_G1_import_page_lists_problems(world, client):
     assert Grid.objects.count() == 0
 
 
-def test_G1_unit_sees_only_its_own_subtree(world, api):
+def test_unit_sees_only_its_own_grid_subtree(world, api):
     grids = build_square_tree(world.admin, world)
     api.force_authenticate(world.member_staff[0].user)  # owner unit of A
     codes = {g["code"] for g in api.get("/api/grids/?page_size=100").json()["results"]}
@@ -255,7 +255,7 @@ def test_G1_unit_sees_only_its_own_subtree(world, api):
     assert api.get("/api/grids/").json()["results"] == []
 
 
-def test_G1_api_schema_of_grids_and_entities_builds():
+def test_api_schema_of_grids_and_entities_builds():
     """drf-spectacular can describe every grid and entity endpoint (own URLs only, so
     another app's unfinished serializer cannot mask a problem here)."""
     from django.urls import include, path
@@ -270,7 +270,7 @@ def test_G1_api_schema_of_grids_and_entities_builds():
     assert "/api/entities/import/" in schema["paths"]
 
 
-def test_G1_parent_level_feature_helper_is_consistent():
+def test_square_tree_fixture_tiles_its_root():
     # Guard the test fixture itself: the square tree tiles its root exactly.
     from shapely.geometry import shape
     from shapely.ops import unary_union

@@ -47,8 +47,11 @@ def test_sweep_racing_manual_completion_keeps_every_completion_and_notifies_once
                 start_at=dt.datetime(2025, 9, 1, 10, 0, tzinfo=SH),
                 start_event="测试",
             )
-            for i in range(ITEMS)
+            for i in range(ITEMS + 1)
         ]
+        # The last item is nobody's to complete: the sweep must find it and send its
+        # reminder, so a sweep that sends nothing fails this test.
+        items, control = items[:ITEMS], items[ITEMS]
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
@@ -87,9 +90,24 @@ def test_sweep_racing_manual_completion_keeps_every_completion_and_notifies_once
             escalations = ob.events.filter(action="escalated").count()
             assert escalations <= 1
             outcomes["escalated then done" if escalations else "done before sweep"] += 1
+            swept = ob.events.filter(action__in=("escalated", "overdue")).count()
+            reminders = Notification.objects.filter(
+                recipient=world.member_staff[0].user, subject__contains=ob.title
+            ).count()
+            assert reminders == swept  # a swept item is reminded once, a completed one never
+        control.refresh_from_db()
+        assert control.status == ObligationStatus.OVERDUE
+        assert control.escalated_at == now
+        assert (
+            Notification.objects.filter(
+                recipient=world.member_staff[0].user, subject__contains=control.title
+            ).count()
+            == 1
+        )
 
     per_subject = Counter(Notification.objects.values_list("recipient_id", "subject"))
-    assert not per_subject or max(per_subject.values()) == 1
+    assert len(per_subject) >= ROUNDS  # at least every round's control item was sent
+    assert max(per_subject.values()) == 1
     with capsys.disabled():
         print(
             f"\nsweep vs manual completion: {ROUNDS} rounds × {ITEMS} items, "

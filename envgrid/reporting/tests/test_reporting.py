@@ -307,7 +307,9 @@ def test_I3_on_time_submission_and_visible_per_unit(world, monthly, client):
     by_unit = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert by_unit[world.members[1].name][5] == 1  # 逾期未报
     body = missing.content.decode()
-    assert world.members[1].short_name or world.members[1].name in body
+    late, on_time = world.members[1], world.members[0]
+    assert f"<td>{late.short_name or late.name}</td>" in body  # the late unit is listed
+    assert f"<td>{on_time.short_name or on_time.name}</td>" not in body  # on time: not
     assert "逾期未报" in body
 
 
@@ -429,10 +431,10 @@ def test_I3_office_can_waive_a_due_with_a_reason(world, monthly, api):
     assert response.status_code == 200 and response.json()["outcome"] == "waived"
 
 
-# --------------------------------------------------------------------------- I1 officers
+# --------------------------------------------------------------------------- I2 officers
 
 
-def test_I1_unit_without_information_officer_shows_as_a_gap(world, client):
+def test_I2_unit_without_information_officer_shows_as_a_gap(world, client):
     unit = world.members[0]
     unit.information_officer = world.member_staff[0]
     unit.save()
@@ -446,7 +448,7 @@ def test_I1_unit_without_information_officer_shows_as_a_gap(world, client):
     assert status[world.members[0].name] == "已明确" and status[world.members[1].name] == "缺位"
 
 
-def test_I1_officer_who_left_is_a_gap_too(world, api):
+def test_I2_officer_who_left_is_a_gap_too(world, api):
     unit = world.members[0]
     unit.information_officer = world.member_staff[0]
     unit.save()
