@@ -45,9 +45,13 @@ test: messages chromium
 test-fast: messages
 	$(PY) -m pytest -m "not browser"
 
+# Also: the layering contract of docs/architecture.md (import-linter, [tool.importlinter]
+# in pyproject.toml) and no model change without its migration (docs/decisions/0015).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/mypy envgrid config bench
 
 format: install

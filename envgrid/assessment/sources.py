@@ -1,8 +1,5 @@
-"""Metrics that read other apps' own records, registered only where those apps exist.
-
-Each registration is guarded (apps.is_installed plus ImportError/LookupError), so the
-assessment works with whatever subset of the system is installed; none of those apps
-imports assessment. Each metric answers for all units in a fixed number of queries.
+"""Metrics that read other apps' own records (none of those apps imports assessment).
+Each metric answers for all units in a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,15 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def _guarded(app: str, register: Callable[[], None]) -> None:
-    if not apps.is_installed(app):
-        return
-    try:
-        register()
-    except (ImportError, AttributeError, LookupError):
-        # The app does not (yet) offer what the metric reads: the metric is just absent.
-        log.debug("assessment: %s metrics not available", app, exc_info=True)
-    except Exception:  # a source app mid-change must not stop the assessment from loading
-        log.warning("assessment: %s metrics failed to register", app, exc_info=True)
+    """Register one app's metrics. Every app is part of the system: a metric that cannot be
+    registered is a bug to see at start-up, not a metric to drop silently."""
+    register()
 
 
 def _local(moment: dt.datetime | None) -> str:

@@ -1,4 +1,4 @@
-"""/api/auth/token/ and /api/calendar/…: API tokens and the working-day calendar.
+"""/api/calendar/…: the working-day calendar (the token endpoint is the security app's).
 
 The calendar endpoints let an administrator add or correct a year of the State Council
 holiday notice and let anyone signed in ask what a rule's deadline is, so the effect of
@@ -20,8 +20,6 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-
-from envgrid.security.api import TokenWithTOTPView
 
 from .calendar import WorkCalendar
 from .deadlines import DeadlineRule, RuleKind, compute_due
@@ -184,7 +182,6 @@ class DeadlineView(APIView):
 
 
 urlpatterns = [
-    path("auth/token/", TokenWithTOTPView.as_view(), name="api-token"),
     path("calendar/years/", CalendarYearListView.as_view(), name="calendar-year-list"),
     path(
         "calendar/years/<int:year>/", CalendarYearDetailView.as_view(), name="calendar-year-detail"

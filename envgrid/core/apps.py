@@ -13,6 +13,8 @@ class CoreConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         autodiscover_modules("workflow")
+        # And every policies.py, so core.policy_registry answers without importing an app.
+        autodiscover_modules("policies")
 
         # Exports and documents never carry a live formula or a control character
         # (issue 16, part 2; envgrid.core.textsafe).

@@ -26,8 +26,6 @@ class DisclosureConfig(AppConfig):
 
         register_error_format("/open311/", framework_error)
         register_error_format("/disclosure/open311/", framework_error)
-        try:
-            from envgrid.grids.hooks import register_major_adjustment_listener
-        except ImportError:  # grids without hooks: the manage page syncs pending rows
-            return
+        from envgrid.grids.hooks import register_major_adjustment_listener
+
         register_major_adjustment_listener(hooks.on_major_adjustment)

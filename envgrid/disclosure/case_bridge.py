@@ -8,19 +8,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from envgrid.core.errors import ApplicationError
-
 from .models import CaseInformant, Petition
 from .privacy import scrub
 
 
 def create_case(*, actor: Any, petition: Petition, title: str = "") -> Any:
-    try:
-        from envgrid.cases.services import case_create
-    except ImportError:
-        raise ApplicationError(
-            _("案件模块尚未启用，暂不能转为案件。"), code="cases_unavailable", status=409
-        ) from None
+    from envgrid.cases.services import case_create
+
     title = (title or "").strip() or _("信访举报：%(cat)s（%(code)s）") % {
         "cat": petition.get_category_display(),
         "code": petition.tracking_code,

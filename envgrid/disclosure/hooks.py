@@ -38,10 +38,8 @@ def on_major_adjustment(adj: Any) -> None:
 def adjustments_sync() -> int:
     """Drafts for major adjustments that have none yet (rows made before this app
     listened, or by an import): the contract's polling path."""
-    try:
-        from envgrid.grids.models import MajorAdjustment
-    except ImportError:
-        return 0
+    from envgrid.grids.models import MajorAdjustment
+
     made = 0
     for adj in MajorAdjustment.objects.filter(disclosure_ref="").select_related("grid"):
         on_major_adjustment(adj)

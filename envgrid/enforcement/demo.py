@@ -136,14 +136,6 @@ def _inspect(
     )
 
 
-def _cases_ready() -> bool:
-    try:
-        from envgrid.cases.services import case_create  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @demo_step(60)
 def enforcement(ctx: DemoContext) -> None:
     grids = ctx.objects.get("grids")
@@ -255,10 +247,9 @@ def enforcement(ctx: DemoContext) -> None:
                 report="辖区涉VOCs企业已全部摸排，配合完成现场检查。",
             )
         cased = 0
-        if _cases_ready():
-            for finding in action.findings.all()[:1]:
-                services.finding_to_case(actor=organiser, finding=finding)
-                cased += 1
+        for finding in action.findings.all()[:1]:
+            services.finding_to_case(actor=organiser, finding=finding)
+            cased += 1
         services.action_complete(
             actor=organiser,
             action=action,

@@ -37,5 +37,12 @@ def entity_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet
     return qs.order_by("name", "pk")
 
 
+def entities_of_grid(user: Any, grid: Any, limit: int = 20) -> tuple[int, list[SupervisedEntity]]:
+    """For the grid page (registered with grids.hooks): how many entities the user sees in
+    the grid's subtree, and the first `limit` of them."""
+    qs = entity_list(user=user, filters={"grid": str(grid.pk)})
+    return qs.count(), list(qs[:limit])
+
+
 def entity_get(*, user: Any, pk: Any) -> SupervisedEntity:
     return entity_policy.get_visible(user, pk, SupervisedEntity.objects.select_related("grid"))

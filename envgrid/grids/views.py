@@ -25,6 +25,7 @@ from envgrid.org.models import Unit
 from . import services
 from .api import person_for_roster
 from .coords import CRS_CHOICES
+from .hooks import grid_entities
 from .models import GridAssignment, GridRole
 from .policies import grid_policy
 from .selectors import (
@@ -114,16 +115,7 @@ def grid_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for r in GridRole
     ]
-    entities: Any = []
-    entity_count = 0
-    try:
-        from envgrid.entities.selectors import entity_list
-
-        qs = entity_list(user=request.user, filters={"grid": str(grid.pk)})
-        entity_count = qs.count()
-        entities = list(qs[:20])
-    except ImportError:  # entities app absent: the grid page still works
-        pass
+    entity_count, entities = grid_entities(request.user, grid)
     history = Paginator(grid_history(grid), 30).get_page(request.GET.get("page"))
     can_roster = grid_policy.can_change_roster(request.user, grid)
     people: Any = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from django.apps import apps
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from envgrid.core.deadlines import end_of_day
 from envgrid.core.errors import ApplicationError
 from envgrid.core.policies import Policy
+from envgrid.core.policy_registry import policy_for
 from envgrid.obligations.models import Obligation, ObligationStatus
 from envgrid.org.selectors import actor_for
 
@@ -180,16 +180,9 @@ def task_report_schedule_list(*, user: Any) -> QuerySet:
 
 
 def _policy_for(model: type[models.Model]) -> Policy | None:
-    """The app's policy object for `model` (STYLE: one per model, in <app>/policies.py)."""
-    config = apps.get_app_config(model._meta.app_label)
-    try:
-        module = import_module(f"{config.name}.policies")
-    except ModuleNotFoundError:
-        return None
-    for value in vars(module).values():
-        if isinstance(value, Policy) and getattr(value, "model", None) is model:
-            return value
-    return None
+    """The app's policy object for `model` (STYLE: one per model, in <app>/policies.py),
+    from core's registry: meetings never loads another app's module itself."""
+    return policy_for(model)
 
 
 def link_visible(user: Any, obj: models.Model) -> bool:

@@ -17,15 +17,11 @@ class ReportingConfig(AppConfig):
 
         # The overview's figures for every area that is installed (reporting.metric_defs).
         register_all()
-        # G5: when grids offers a listener, a major adjustment drafts its upward report at
-        # once, in the same transaction; otherwise services.major_adjustments_sync (run by
-        # `envgrid reporting-schedule` and the report pages) picks up unreported rows.
-        try:
-            from envgrid.grids.hooks import (  # type: ignore[import-not-found]
-                register_major_adjustment_listener,
-            )
-        except ImportError:
-            return
+        # G5: a major adjustment drafts its upward report at once, in the same transaction;
+        # services.major_adjustments_sync (run by `envgrid reporting-schedule` and the report
+        # pages) picks up rows made before this listener existed.
+        from envgrid.grids.hooks import register_major_adjustment_listener
+
         from .services import report_from_major_adjustment
 
         def _on_major_adjustment(adjustment: object) -> None:

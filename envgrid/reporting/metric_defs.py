@@ -10,7 +10,6 @@ figure never counts a row its viewer could not open.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,8 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from envgrid.core.policy_registry import policy_for
 
 from .metrics import Column, Metric, register_metric
 
@@ -39,14 +40,13 @@ def _model(label: str, name: str) -> type[models.Model] | None:
         return None
 
 
-def _policy_scope(module: str, attr: str, model: type[models.Model]) -> Callable[[Any], QuerySet]:
-    """The app's policy scope when it has one; without one, only administrators see rows
-    (never more than the app itself would show)."""
+def _policy_scope(model: type[models.Model]) -> Callable[[Any], QuerySet]:
+    """The owning app's policy scope (from core's registry: no import of that app); a model
+    without a policy shows its rows only to administrators (never more than its app would)."""
 
     def scope(user: Any) -> QuerySet:
-        try:
-            policy = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError):
+        policy = policy_for(model)
+        if policy is None:
             from envgrid.org.selectors import actor_for
 
             qs = model._default_manager.all()
@@ -234,9 +234,7 @@ def _cases() -> None:
         Metric(
             key="cases",
             label=_("案件"),
-            queryset=lambda user, now: _policy_scope(
-                "envgrid.cases.policies", "case_policy", model
-            )(user),
+            queryset=lambda user, now: _policy_scope(model)(user),
             date_field="registered_at",
             unit_fields=("owner_unit", "discovered_by_unit"),
             grid_field="occurrence_grid",
@@ -264,9 +262,7 @@ def _transfers() -> None:
         Metric(
             key="transfers",
             label=_("案件移送"),
-            queryset=lambda user, now: _policy_scope(
-                "envgrid.cases.policies", "transfer_policy", model
-            )(user),
+            queryset=lambda user, now: _policy_scope(model)(user),
             date_field="sent_at",
             unit_fields=("receiver_unit", "sender_unit"),
             grid_field="case__occurrence_grid",
@@ -297,9 +293,7 @@ def _decisions() -> None:
         Metric(
             key="decisions",
             label=_("会议决定事项"),
-            queryset=lambda user, now: _policy_scope(
-                "envgrid.meetings.policies", "decision_policy", model
-            )(user),
+            queryset=lambda user, now: _policy_scope(model)(user),
             date_field="meeting__starts_at",
             unit_fields=("owners__unit", "meeting__organiser_unit"),
             grid_field=None,
@@ -344,9 +338,7 @@ def _enforcement() -> None:
         Metric(
             key="enforcement",
             label=_("联合执法行动"),
-            queryset=lambda user, now: _policy_scope(
-                "envgrid.enforcement.policies", "action_policy", model
-            )(user),
+            queryset=lambda user, now: _policy_scope(model)(user),
             date_field="start_date",
             unit_fields=("organiser_unit", "participants__unit"),
             grid_field="organiser_grid",
@@ -377,9 +369,7 @@ def _petitions() -> None:
         Metric(
             key="petitions",
             label=_("环境信访"),
-            queryset=lambda user, now: _policy_scope(
-                "envgrid.disclosure.policies", "petition_policy", model
-            )(user),
+            queryset=lambda user, now: _policy_scope(model)(user),
             date_field="received_at",
             unit_fields=("unit", "office_unit"),
             grid_field="grid",

@@ -21,8 +21,9 @@ NOW = at(2026, 3, 2, 10)
 
 @pytest.fixture
 def grids(world):
-    testing = pytest.importorskip("envgrid.grids.testing")
-    return testing.build_square_tree(world.admin, world)
+    from envgrid.grids.testing import build_square_tree
+
+    return build_square_tree(world.admin, world)
 
 
 def _case(person, point, when):
@@ -59,7 +60,6 @@ def _transfer(person, case, receiver, when):
 
 
 def test_A2_transfer_made_late_through_cases_lowers_the_senders_rate(world, grids):
-    pytest.importorskip("envgrid.cases.services")
     from envgrid.cases.models import TransferRule
 
     if not TransferRule.objects.exists():  # seeded by a data migration; flushed by some tests
@@ -98,7 +98,6 @@ def test_A2_transfer_made_late_through_cases_lowers_the_senders_rate(world, grid
 
 
 def test_A2_grid_roles_filled_through_the_roster(world, grids):
-    pytest.importorskip("envgrid.grids.services")
     from envgrid.grids.models import GridRole
     from envgrid.grids.services import grid_assign, staffing_rule_set
     from envgrid.testing import make_person
@@ -131,7 +130,6 @@ def test_A2_grid_roles_filled_through_the_roster(world, grids):
 
 
 def test_A2_meeting_attendance_through_meetings(world):
-    pytest.importorskip("envgrid.meetings.services")
     from envgrid.meetings.models import AgendaKind, Attendance, ProblemKind
     from envgrid.meetings.services import (
         AgendaInput,

@@ -51,10 +51,8 @@ def make_grid(code, name, level, owner, boundary, parent=None, group=None, dutie
 
 
 def bump_grid_index() -> None:
-    try:
-        from envgrid.grids.index import bump_version
-    except ImportError:
-        return
+    from envgrid.grids.index import bump_version
+
     bump_version()
 
 

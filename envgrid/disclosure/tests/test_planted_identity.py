@@ -257,7 +257,6 @@ def _plant(client, district):  # type: ignore[no-untyped-def]
     reason = PetitionEvent.objects.get(action="decline_reason")
     petition_note_review(actor=w.director.user, event=reason, approve=True)
     # 6. The case bridge.
-    pytest.importorskip("envgrid.cases.services")
     petition_to_case(actor=east.user, petition=form311)
     # 7. Publication drafts through the staff page, then edited by hand, reviewed, published.
     # A name is known only as a party's: each text names the parties of its own petition

@@ -1,4 +1,7 @@
-"""`envgrid demo`: build the synthetic demo district (all data synthetic; no real person)."""
+"""`envgrid demo`: build the synthetic demo district (all data synthetic; no real person).
+
+It lives in org, not core: it asks whether units exist, and core imports no domain app.
+The steps themselves come from core's demo registry (each app's `demo.py`)."""
 
 import time
 
@@ -6,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from envgrid.core.demo import DemoContext, demo_steps
+from envgrid.org.models import Unit
 
 
 class Command(BaseCommand):
@@ -15,8 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
 
     def handle(self, *args, **options):
-        from envgrid.org.models import Unit
-
         if Unit.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("demo data already present; nothing to do")
