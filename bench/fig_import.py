@@ -103,7 +103,7 @@ def run(size: Size, runs: int = 1) -> dict[str, Any]:
                 t1 = time.perf_counter()
                 with connection.cursor() as cur:
                     cols = "name, uscc, address, lon, lat, category, industry, status"
-                    with cur.copy(  # type: ignore[attr-defined]
+                    with cur.copy(
                         f"COPY entities_supervisedentity (created_at, updated_at, input_crs, "
                         f"{cols}) FROM STDIN"
                     ) as cp:

@@ -72,7 +72,7 @@ def _copy(table: str, columns: list[str], rows: list[tuple[Any, ...]], prog: Pro
         step = 20_000
         for i in range(0, len(rows), step):
             chunk = rows[i : i + step]
-            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:  # type: ignore[attr-defined]
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
                 for r in chunk:
                     cp.write_row(r)
             prog.add(len(chunk))

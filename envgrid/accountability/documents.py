@@ -22,9 +22,9 @@ def _when(value: str | dt.datetime | None) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else str(value)
 
 
-def proposal_document(proposal: AccountabilityProposal):  # type: ignore[no-untyped-def]
+def proposal_document(proposal: AccountabilityProposal):
     doc = Document()
-    doc.styles["Normal"].font.size = Pt(12)  # type: ignore[attr-defined]
+    doc.styles["Normal"].font.size = Pt(12)
 
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -196,7 +196,7 @@ class IndicatorViewSet(
     queryset = PlanIndicator.objects.select_related("plan")
     serializer_class = IndicatorSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return PlanIndicator.objects.filter(
             plan__in=plan_policy.scope(self.request.user)
         ).select_related("plan", "plan__leading_group")

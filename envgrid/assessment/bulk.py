@@ -23,7 +23,7 @@ def bulk_set(
     qn = connection.ops.quote_name
     meta = model._meta
     table = qn(meta.db_table)
-    pk_col = qn(meta.pk.column)  # type: ignore[union-attr,arg-type]
+    pk_col = qn(meta.pk.column)  # type: ignore[arg-type]
     columns = [meta.get_field(f) for f in fields]
     sets = ", ".join(
         f"{qn(field.column)} = CAST(v.column{i + 2} AS {field.db_type(connection)})"  # type: ignore[union-attr,arg-type]
@@ -42,7 +42,7 @@ def bulk_set(
             for pk, row in chunk:
                 params.append(pk)
                 for field in columns:
-                    params.append(field.get_db_prep_save(row[field.name], connection))  # type: ignore[union-attr,arg-type]
+                    params.append(field.get_db_prep_save(row[field.name], connection))  # type: ignore[union-attr]
             sql = (
                 f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v "  # noqa: S608 — names are quoted model metadata
                 f"WHERE {table}.{pk_col} = v.column1"

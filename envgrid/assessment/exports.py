@@ -65,8 +65,8 @@ def result_docx_file(evaluation: UnitEvaluation) -> HttpResponse:
     row = evaluation_lines(evaluation)
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.name = "SimSun"  # type: ignore[attr-defined]
-    style.font.size = Pt(11)  # type: ignore[attr-defined]
+    style.font.name = "SimSun"
+    style.font.size = Pt(11)
     doc.add_heading(
         _("%(year)s年度网格化环境监管考核结果告知书") % {"year": assessment.year}, level=1
     )

@@ -243,7 +243,7 @@ class Assessment(TimeStampedModel):
     def is_finalised(self) -> bool:
         return self.status == AssessmentStatus.FINALISED
 
-    def objection_open(self, now=None) -> bool:  # type: ignore[no-untyped-def]
+    def objection_open(self, now=None) -> bool:
         now = now or timezone.now()
         return bool(
             self.is_finalised and self.objection_deadline and now <= self.objection_deadline

@@ -228,7 +228,7 @@ class Case(TimeStampedModel):
         return self.entity_name or (self.entity.name if self.entity_id and self.entity else "")
 
     @property
-    def first_known_at(self):  # type: ignore[no-untyped-def]
+    def first_known_at(self):
         """The earlier of discovery and receipt of the report (T5: 最先发现或者最先接到举报)."""
         if self.reported_at and self.reported_at < self.discovered_at:
             return self.reported_at

@@ -94,6 +94,6 @@ class ScopedQuerysetMixin:
 
     policy: Any = None
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         base = super().get_queryset()  # type: ignore[misc]
         return self.policy.scope(self.request.user, base)  # type: ignore[attr-defined]

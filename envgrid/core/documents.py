@@ -25,7 +25,7 @@ def document_number_next(*, kind: str, issuer_key: str, year: int, fmt: str, **e
     return fmt.format(year=year, seq=counter.last, **extra)
 
 
-def docx_response(document, filename: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def docx_response(document, filename: str) -> HttpResponse:
     buf = io.BytesIO()
     document.save(buf)
     response = HttpResponse(buf.getvalue(), content_type=DOCX_MIME)

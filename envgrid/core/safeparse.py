@@ -159,7 +159,7 @@ def run_isolated(
         proc.join(5)
     kind = message[0]
     if kind == "ok":
-        return message[1]  # type: ignore[no-any-return]
+        return message[1]
     if kind == "refused":
         raise ParseRefused(message[2], code=message[1])
     if kind == "app":

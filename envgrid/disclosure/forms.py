@@ -20,7 +20,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
-    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
+    def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, (list, tuple)):
             return [single(d, initial) for d in data if d]
@@ -66,14 +66,14 @@ class HazardForm(forms.Form):
     measures = forms.CharField(label=_("防控措施"), widget=forms.Textarea)
     responsible_unit: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("责任单位"),
-        queryset=None,  # type: ignore[arg-type]
+        queryset=None,
     )
     found_on = forms.DateField(label=_("发现日期"), widget=forms.DateInput(attrs={"type": "date"}))
     rectify_due = forms.DateField(
         label=_("整改期限"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, units=None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_unit"].queryset = units  # type: ignore[attr-defined]
 

@@ -95,7 +95,7 @@ def _emission_rows(request: HttpRequest) -> list[dict[str, Any]]:
             "period_start": r.period_start.isoformat(),
             "period_end": r.period_end.isoformat(),
             "outlet": r.outlet,
-            "published_at": timezone.localtime(r.batch.publication.published_at).isoformat(  # type: ignore[union-attr,arg-type]
+            "published_at": timezone.localtime(r.batch.publication.published_at).isoformat(
                 timespec="seconds"
             ),
         }

@@ -55,7 +55,7 @@ def public_render(pub: Publication) -> Publication:
 
 
 class _PublicIterable(ModelIterable):
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         for pub in super().__iter__():
             yield public_render(pub)
 
@@ -87,7 +87,7 @@ def public_division() -> dict[str, Any]:
     if pub is None:
         return empty
     data = dict(pub.payload or empty)
-    data["published_at"] = timezone.localtime(pub.published_at).isoformat(timespec="seconds")  # type: ignore[arg-type]
+    data["published_at"] = timezone.localtime(pub.published_at).isoformat(timespec="seconds")
     return data
 
 

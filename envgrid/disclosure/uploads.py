@@ -98,7 +98,7 @@ _STRIPPERS = {"image/jpeg": _strip_jpeg, "image/png": _strip_png, "image/webp": 
 
 def checked_photo(
     upload, *, max_bytes: int, allowed: tuple[str, ...]
-) -> tuple[ContentFile, str, int]:  # type: ignore[no-untyped-def]
+) -> tuple[ContentFile, str, int]:
     """Read an uploaded photo, check its content, strip metadata; (file, mime, size)."""
     name = getattr(upload, "name", "") or "photo"
     size = getattr(upload, "size", None)
@@ -137,7 +137,7 @@ def checked_photo(
     return ContentFile(clean, name=stored), mime, len(clean)
 
 
-def checked_document(upload, *, max_bytes: int) -> tuple[ContentFile, str]:  # type: ignore[no-untyped-def]
+def checked_document(upload, *, max_bytes: int) -> tuple[ContentFile, str]:
     """A published document (plan, notice): PDF or an office document, by content."""
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:

@@ -418,7 +418,7 @@ class InspectionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
         act = action_policy.get_visible(request.user, d["action"])
         entity = (
             Inspection._meta.get_field("entity")
-            .related_model._default_manager.filter(pk=d["entity"])  # type: ignore[union-attr]
+            .related_model._default_manager.filter(pk=d["entity"])
             .first()
         )
         if entity is None:

@@ -51,7 +51,7 @@ _STATUSES = [
 ]
 
 
-def _pick(rng, weighted):  # type: ignore[no-untyped-def]
+def _pick(rng, weighted):
     r = rng.random()
     acc = 0.0
     for value, w in weighted:

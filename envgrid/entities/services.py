@@ -469,7 +469,7 @@ def _entities_insert(batch: list[SupervisedEntity]) -> None:
             e._state.db = connection.alias
         columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
         attnames = [f.attname for f in fields]
-        with cur.copy(  # type: ignore[attr-defined]
+        with cur.copy(
             f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
         ) as cp:
             for e in batch:

@@ -101,7 +101,7 @@ def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def _invert(forward, lon: float, lat: float) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _invert(forward, lon: float, lat: float) -> tuple[float, float]:
     """Solve forward(x, y) == (lon, lat) by fixed-point iteration (the offsets vary
     slowly, so each step gains several digits; converges in a handful of steps)."""
     x, y = lon, lat

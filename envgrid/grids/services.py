@@ -122,7 +122,7 @@ def history_record_many(entries: Iterable[dict[str, Any]], *, actor: Any) -> int
         user_id = user.pk if user is not None else None
         n = 0
         with connection.cursor() as cur:
-            copy = cur.copy(  # type: ignore[attr-defined]
+            copy = cur.copy(
                 f"COPY {GridHistory._meta.db_table} (grid_id, kind, summary, before, after, "
                 "actor_id, actor_repr, at, is_major, entity_id) FROM STDIN"
             )
@@ -464,7 +464,7 @@ def _validate_tree(nodes: list[_Node], errors: _Errors, actor: Any) -> dict[str,
         for i, j in zip(left.tolist(), right.tolist(), strict=True):
             if i >= j or not (group[i].in_file or group[j].in_file):
                 continue
-            area = overlap_area_m2(group[i].geom, group[j].geom)  # type: ignore[arg-type]
+            area = overlap_area_m2(group[i].geom, group[j].geom)
             if area > OVERLAP_TOLERANCE_M2:
                 # Name the feature that causes the overlap: the one the file adds or
                 # moves, not a grid it repeats unchanged nor one already stored.

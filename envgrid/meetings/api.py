@@ -408,7 +408,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     serializer_class = MeetingOut
     queryset = Meeting.objects.none()
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         p = self.request.query_params
         return meeting_list(
             user=self.request.user,
@@ -418,7 +418,7 @@ class MeetingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             unit_id=maybe_id(p.get("unit")),
         )
 
-    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+    def get_serializer_class(self):
         return MeetingDetailOut if self.action != "list" else MeetingOut
 
     def get_object(self) -> Meeting:
@@ -579,7 +579,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     serializer_class = DecisionOut
     queryset = Decision.objects.none()
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         p = self.request.query_params
         overdue = p.get("overdue", "")
         return decision_list(
@@ -595,7 +595,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             year=query_year(p),
         )
 
-    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+    def get_serializer_class(self):
         return DecisionDetailOut if self.action != "list" else DecisionOut
 
     def get_object(self) -> Decision:
@@ -684,7 +684,7 @@ class TaskReportScheduleViewSet(
     serializer_class = TaskReportScheduleOut
     queryset = TaskReportSchedule.objects.none()
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return task_report_schedule_list(user=self.request.user)
 
     @extend_schema(request=ScheduleIn, responses={201: TaskReportScheduleOut})
@@ -713,7 +713,7 @@ class TaskReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = TaskReportOut
     queryset = TaskReport.objects.none()
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         p = self.request.query_params
         return task_report_list(
             user=self.request.user,

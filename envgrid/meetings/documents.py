@@ -11,10 +11,10 @@ from docx.shared import Pt
 from .models import Attendance, Meeting, MeetingStatus
 
 
-def minutes_document(meeting: Meeting):  # type: ignore[no-untyped-def]
+def minutes_document(meeting: Meeting):
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.size = Pt(12)  # type: ignore[attr-defined]
+    style.font.size = Pt(12)
 
     head = doc.add_paragraph()
     head.alignment = WD_ALIGN_PARAGRAPH.CENTER

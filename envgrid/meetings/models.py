@@ -119,7 +119,7 @@ class Meeting(TimeStampedModel):
         return reverse("meetings:detail", args=[self.pk])
 
     @property
-    def local_day(self):  # type: ignore[no-untyped-def]
+    def local_day(self):
         return timezone.localtime(self.starts_at).date()
 
 

@@ -113,7 +113,7 @@ def obligation_complete(
     return ob
 
 
-def obligations_for(subject: models.Model, kind: str | None = None, live_only: bool = True):  # type: ignore[no-untyped-def]
+def obligations_for(subject: models.Model, kind: str | None = None, live_only: bool = True):
     qs = Obligation.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject), subject_id=str(subject.pk)
     )

@@ -52,7 +52,7 @@ class Actor:
                 groups.values_list("office_unit", flat=True)
             )
             ids.discard(None)
-            self._overseen_unit_ids = ids  # type: ignore[assignment]
+            self._overseen_unit_ids = ids
         return set(self._overseen_unit_ids or set())
 
     def visible_unit_ids(self) -> set[int]:

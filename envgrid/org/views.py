@@ -72,7 +72,7 @@ def _annotate_cert(people: Any) -> list[Person]:
     today = timezone.localdate()
     rows = list(people)
     for p in rows:
-        p.cert_status = person_cert_status(p, today)  # type: ignore[attr-defined]
+        p.cert_status = person_cert_status(p, today)
     return rows
 
 
@@ -136,10 +136,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
                     u.information_officer.name if u.information_officer else _("未指定"),
                     u.n_persons,
                     _("是") if u.is_active else _("否"),
-                    "；".join(
-                        f"{g.person.name}（{g.describe()}）"
-                        for g in u.proficiency_gaps  # type: ignore[attr-defined]
-                    ),
+                    "；".join(f"{g.person.name}（{g.describe()}）" for g in u.proficiency_gaps),
                 ]
                 for u in units
             ),
@@ -242,7 +239,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
             title=_("人员"),
         )
     page = Paginator(people, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = _annotate_cert(page.object_list)  # type: ignore[misc]
+    page.object_list = _annotate_cert(page.object_list)
     return render(
         request,
         "org/person_list.html",
@@ -261,7 +258,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, pk, Person.objects.select_related("unit", "user")
     )
     today = timezone.localdate()
-    person.cert_status = person_cert_status(person, today)  # type: ignore[attr-defined]
+    person.cert_status = person_cert_status(person, today)
     return render(
         request,
         "org/person_detail.html",
@@ -444,7 +441,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     today = timezone.localdate()
     for d in delegations:
-        d.live = d.covers(day=today, scope=d.scope)  # type: ignore[attr-defined]
+        d.live = d.covers(day=today, scope=d.scope)
     return render(
         request,
         "org/group_detail.html",

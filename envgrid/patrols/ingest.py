@@ -368,7 +368,7 @@ def _time_strings(t_us: np.ndarray, vendor: str) -> list[str]:
     text = np.char.replace(whole.astype(str), "T", " ")
     if vendor == "postgresql":
         text = np.char.add(text, "+00")
-    return text.tolist()  # type: ignore[no-any-return]
+    return text.tolist()
 
 
 def _insert(
@@ -682,7 +682,7 @@ def write_synthetic_csv(
                 for r, t, (x, y) in zip(refs, ts.tolist(), xy.tolist(), strict=True)
             ]
             blocks = [rows[i : i + 500] for i in range(0, len(rows), 500)]
-            rng.shuffle(blocks)  # type: ignore[arg-type]
+            rng.shuffle(blocks)
             for block in blocks:
                 w.writerows(block)
             written += take

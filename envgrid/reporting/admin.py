@@ -14,7 +14,7 @@ class ReportEventInline(admin.TabularInline):
     can_delete = False
     readonly_fields = ["at", "action", "from_status", "to_status", "actor", "actor_name", "note"]
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request, obj=None):
         return False
 
 
@@ -26,10 +26,10 @@ class ReportAdmin(EnvgridModelAdmin):
     inlines = [ReportEventInline]
     readonly_fields = [f.name for f in Report._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -39,10 +39,10 @@ class ReportScheduleAdmin(EnvgridModelAdmin):
     list_filter = ["report_type", "frequency", "is_active"]
     readonly_fields = [f.name for f in ReportSchedule._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -52,8 +52,8 @@ class ReportDueAdmin(EnvgridModelAdmin):
     list_filter = ["schedule"]
     readonly_fields = [f.name for f in ReportDue._meta.fields]
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

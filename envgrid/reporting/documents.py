@@ -16,7 +16,7 @@ from .models import Report, ReportType
 def report_docx(report: Report) -> HttpResponse:
     doc = Document()
     style = doc.styles["Normal"]
-    style.font.size = Pt(12)  # type: ignore[attr-defined]
+    style.font.size = Pt(12)
     doc.add_heading(report.title, level=1)
     meta = [
         (_("编号"), report.number or _("（未报送）")),

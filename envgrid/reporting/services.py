@@ -105,7 +105,7 @@ def _default_group(unit: Unit) -> LeadingGroup | None:
     )
 
 
-def _check_due(*, due: ReportDue | None, unit: Unit, report_type: str, report: Report | None):  # type: ignore[no-untyped-def]
+def _check_due(*, due: ReportDue | None, unit: Unit, report_type: str, report: Report | None):
     if due is None:
         return
     if due.unit_id != unit.pk:

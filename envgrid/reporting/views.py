@@ -270,7 +270,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     events = list(report.events.all())
     for e in events:
-        e.label = STEP_LABELS.get(e.action, e.action)  # type: ignore[attr-defined]
+        e.label = STEP_LABELS.get(e.action, e.action)
     return render(
         request,
         "reporting/report_detail.html",
@@ -354,8 +354,8 @@ def _schedule_rule(s: ReportSchedule) -> str:
 def schedule_list_view(request: HttpRequest) -> HttpResponse:
     schedules = list(schedule_list(user=request.user))
     for s in schedules:
-        s.rule_text = _schedule_rule(s)  # type: ignore[attr-defined]
-        s.can_change = schedule_policy.can_change(request.user, s)  # type: ignore[attr-defined]
+        s.rule_text = _schedule_rule(s)
+        s.can_change = schedule_policy.can_change(request.user, s)
     if _wants_xlsx(request):
         return xlsx_response(
             _("报送计划"),
@@ -377,11 +377,11 @@ def schedule_list_view(request: HttpRequest) -> HttpResponse:
                     s.name,
                     s.get_report_type_display(),
                     s.get_frequency_display(),
-                    s.rule_text,  # type: ignore[attr-defined]
+                    s.rule_text,
                     s.valid_from,
                     s.valid_to,
                     "、".join(u.short_name or u.name for u in s.units.all()) or _("全部成员单位"),
-                    s.n_dues,  # type: ignore[attr-defined]
+                    s.n_dues,
                     _("是") if s.is_active else _("否"),
                 ]
                 for s in schedules
@@ -547,7 +547,7 @@ def due_list_view(request: HttpRequest) -> HttpResponse:
                     d.obligation.due_at,
                     d.submitted_at,
                     d.report.number if d.report else "",
-                    labels[d.outcome],  # type: ignore[attr-defined]
+                    labels[d.outcome],
                 ]
                 for d in dues
             ),
@@ -556,9 +556,9 @@ def due_list_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(dues, PAGE_SIZE).get_page(request.GET.get("page"))
     actor = actor_for(request.user)
     for d in page.object_list:
-        d.outcome_label = labels[d.outcome]  # type: ignore[attr-defined]
-        d.is_mine = d.unit_id == actor.unit_id  # type: ignore[attr-defined]
-        d.can_waive = schedule_policy.can_change(request.user, d.schedule)  # type: ignore[attr-defined]
+        d.outcome_label = labels[d.outcome]
+        d.is_mine = d.unit_id == actor.unit_id
+        d.can_waive = schedule_policy.can_change(request.user, d.schedule)
     return render(
         request,
         "reporting/due_list.html",
@@ -654,14 +654,14 @@ def officers_view(request: HttpRequest) -> HttpResponse:
                     u.information_officer.name if u.information_officer else "",
                     u.information_officer.title if u.information_officer else "",
                     u.information_officer.phone if u.information_officer else "",
-                    _("缺位") if u.officer_gap else _("已明确"),  # type: ignore[attr-defined]
+                    _("缺位") if u.officer_gap else _("已明确"),
                 ]
                 for u in units
             ),
             title=_("信息工作负责人"),
         )
     rows = list(units)
-    gap_count = sum(1 for u in rows if u.officer_gap)  # type: ignore[attr-defined]
+    gap_count = sum(1 for u in rows if u.officer_gap)
     return render(
         request,
         "reporting/officers.html",

@@ -35,7 +35,7 @@ class TokenRequestSerializer(AuthTokenSerializer):
 
 def _locked(request: Request) -> Response:
     """The lockout answer of the login page, as a DRF response (429, same code)."""
-    page = lockout_response(request)  # type: ignore[arg-type]
+    page = lockout_response(request)
     headers = {"Retry-After": page["Retry-After"]} if page.has_header("Retry-After") else {}
     return Response(json.loads(page.content), status=page.status_code, headers=headers)
 

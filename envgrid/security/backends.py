@@ -16,7 +16,7 @@ from . import throttle
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> None:
         if request is None:

@@ -72,7 +72,7 @@ def late(world):
 
 
 @pytest.fixture(autouse=True)
-def _transfer_rules(db):  # type: ignore[no-untyped-def]
+def _transfer_rules(db):
     """The transfer time limits come from a data migration that a flushing test may undo."""
     import importlib
 

@@ -30,7 +30,7 @@ def square(lon0: float, lat0: float, lon1: float, lat1: float) -> dict:
     }
 
 
-def make_grid(code, name, level, owner, box, parent=None, leading_group=None):  # type: ignore[no-untyped-def]
+def make_grid(code, name, level, owner, box, parent=None, leading_group=None):
     """A Grid row with its materialised path and bbox; the point→grid index is told."""
     from envgrid.grids import models as gm
 
@@ -59,7 +59,7 @@ def make_grid(code, name, level, owner, box, parent=None, leading_group=None):  
 
 
 @pytest.fixture(autouse=True)
-def _source_language():  # type: ignore[no-untyped-def]
+def _source_language():
     """Each test starts in the source language (zh-hans): a request in another test may
     leave its language active on the thread."""
     from django.conf import settings
@@ -70,7 +70,7 @@ def _source_language():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _transfer_rules(db):  # type: ignore[no-untyped-def]
+def _transfer_rules(db):
     """The time limits come from a data migration; a transactional test elsewhere in the
     suite flushes the tables, so put the seeded rules back when they are gone."""
     import importlib
@@ -125,7 +125,7 @@ def tree(world):
     return t
 
 
-def complete_case(actor_person, *, point=None, evidence_count=1, **kw):  # type: ignore[no-untyped-def]
+def complete_case(actor_person, *, point=None, evidence_count=1, **kw):
     """A case with everything a transfer needs (T3), registered by `actor_person`."""
     from envgrid.cases.services import case_create
 

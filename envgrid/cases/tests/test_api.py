@@ -27,7 +27,7 @@ def counts() -> tuple[int, ...]:
     )
 
 
-def _refused(resp, status_code: int, code: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+def _refused(resp, status_code: int, code: str | None = None) -> dict:
     assert resp.status_code == status_code, resp.content
     body = resp.json()
     assert body["message"], body
@@ -83,7 +83,7 @@ def test_transfer_to_oneself_is_refused_and_writes_nothing(tree, api):
     assert counts() == before
 
 
-def _sent(tree, api):  # type: ignore[no-untyped-def]
+def _sent(tree, api):
     case = complete_case(tree.ca_staff, point=tree.p_cc)
     api.force_authenticate(tree.ca_staff.user)
     resp = api.post(

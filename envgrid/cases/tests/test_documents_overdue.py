@@ -74,7 +74,7 @@ def test_T3_register_xlsx_lists_number_date_sender_handler(tree, api):
     assert row[5] == tree.cc.name
 
 
-def _late_world(tree):  # type: ignore[no-untyped-def]
+def _late_world(tree):
     """社区甲 finds a case in 社区丙's grid on Mon 1 Sep 2025 and transfers it late;
     社区丙 accepts late, completes, and feeds back late."""
     with time_machine.travel(at(2025, 9, 1, 9, 0), tick=False):

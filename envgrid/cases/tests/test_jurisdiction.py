@@ -17,7 +17,7 @@ from .conftest import at, complete_case
 pytestmark = pytest.mark.django_db
 
 
-def _two_cases_same_matter(tree, *, ca_found, cb_found, cb_reported=None):  # type: ignore[no-untyped-def]
+def _two_cases_same_matter(tree, *, ca_found, cb_found, cb_reported=None):
     a = complete_case(tree.ca_staff, point=tree.p_ca, discovered_at=ca_found)
     b = complete_case(
         tree.cb_staff,

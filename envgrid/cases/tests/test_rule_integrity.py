@@ -29,13 +29,13 @@ pytestmark = pytest.mark.django_db
 CRIMINAL_MAKE = "transfer.make.criminal"
 
 
-def _flagged(tree):  # type: ignore[no-untyped-def]
+def _flagged(tree):
     case = complete_case(tree.ca_staff, point=tree.p_ca, suspected_crime=True)
     S.case_open(actor=tree.ca_staff.user, case=case)
     return case
 
 
-def _criminal_transfer(tree, case):  # type: ignore[no-untyped-def]
+def _criminal_transfer(tree, case):
     return S.transfer_create(
         actor=tree.ca_staff.user,
         case=case,
@@ -229,7 +229,7 @@ def test_T2a_government_proposal_goes_to_the_government_at_the_cases_own_level(a
 # ---- T5: the first discoverer holds a linked matter --------------------------------------
 
 
-def _linked(tree):  # type: ignore[no-untyped-def]
+def _linked(tree):
     """社区甲 found it first (08:15); 社区乙 later (09:30), linked as the same matter."""
     a = complete_case(tree.ca_staff, point=tree.p_ca, discovered_at=at(2025, 6, 3, 8, 15))
     b = complete_case(

@@ -105,7 +105,7 @@ def _ids() -> dict[str, set[int]]:
     return {m.__name__: set(m._default_manager.values_list("pk", flat=True)) for m in WATCHED}
 
 
-def _meeting(world):  # type: ignore[no-untyped-def]
+def _meeting(world):
     from envgrid.meetings.tests.factories import hold, schedule
 
     return hold(world, schedule(world, title="规则不变量测试会议"))

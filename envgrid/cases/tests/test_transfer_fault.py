@@ -18,7 +18,7 @@ from .conftest import complete_case
 pytestmark = pytest.mark.django_db
 
 
-def state(case: Case) -> tuple:  # type: ignore[type-arg]
+def state(case: Case) -> tuple:
     case.refresh_from_db()
     return (
         case.status,

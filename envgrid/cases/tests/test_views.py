@@ -14,7 +14,7 @@ from .conftest import complete_case
 pytestmark = pytest.mark.django_db
 
 
-def _client(person):  # type: ignore[no-untyped-def]
+def _client(person):
     c = Client()
     c.force_login(person.user)
     return c

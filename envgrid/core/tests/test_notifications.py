@@ -78,7 +78,7 @@ def test_notify_many_mail_failure_is_logged_not_raised(
     settings.ENVGRID_EMAIL_ENABLED = True
     (a,) = _users(1)
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise OSError("smtp down")
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", broken)

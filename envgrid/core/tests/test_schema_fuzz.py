@@ -48,7 +48,7 @@ def test_api_fuzz_no_5xx_and_responses_match_schema(live_server, capsys):
     counter = {"examples": 0}
     failures: dict[str, str] = {}
 
-    def runner(operation):  # type: ignore[no-untyped-def]
+    def runner(operation):
         label = operation.label
 
         @settings(
@@ -60,7 +60,7 @@ def test_api_fuzz_no_5xx_and_responses_match_schema(live_server, capsys):
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
-        def run(case):  # type: ignore[no-untyped-def]
+        def run(case):
             counter["examples"] += 1
             if label in failures:
                 return

@@ -226,7 +226,7 @@ def test_the_kernel_checks_the_actors_policy(ew):
 def test_actions_available_is_the_table_filtered_by_policy(ew):
     action = draft(ew)
 
-    def names(user):  # type: ignore[no-untyped-def]
+    def names(user):
         return {t.action for t in kernel.actions_available(action, user)}
 
     assert names(ew.org_leader.user) == {"approve", "cancel"}

@@ -25,7 +25,7 @@ def box(x0: float, y0: float, x1: float, y1: float) -> dict:
     }
 
 
-def make_grid(code, name, level, owner, boundary, parent=None, group=None, duties=""):  # type: ignore[no-untyped-def]
+def make_grid(code, name, level, owner, boundary, parent=None, group=None, duties=""):
     from shapely.geometry import shape
 
     from envgrid.grids.models import Grid
@@ -114,7 +114,7 @@ def submit(district):
     """Submit a petition through the service (as the public would)."""
     from envgrid.disclosure.petitions import petition_submit
 
-    def _submit(**kw):  # type: ignore[no-untyped-def]
+    def _submit(**kw):
         data = {
             "category": "air",
             "description": "夜间工厂排放刺鼻气体。",
@@ -127,6 +127,6 @@ def submit(district):
     return _submit
 
 
-def login(client, person):  # type: ignore[no-untyped-def]
+def login(client, person):
     assert client.login(username=person.user.username, password=PW)
     return client

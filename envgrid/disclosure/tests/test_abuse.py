@@ -15,7 +15,7 @@ from .conftest import WEST_POINT
 pytestmark = pytest.mark.django_db
 
 
-def _form(**kw):  # type: ignore[no-untyped-def]
+def _form(**kw):
     data = {
         "category": "air",
         "description": "烟囱冒黑烟",

@@ -32,7 +32,7 @@ REQUEST_FIELDS = {
 }
 
 
-def _is_error_array(r, code):  # type: ignore[no-untyped-def]
+def _is_error_array(r, code):
     body = r.json()
     assert r.status_code == code
     assert isinstance(body, list) and body and set(body[0]) == {"code", "description"}

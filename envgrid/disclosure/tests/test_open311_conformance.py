@@ -21,7 +21,7 @@ BASES = ["/open311", "/disclosure/open311"]
 FORMATS = ["json", "xml"]
 
 
-def _published(district, submit):  # type: ignore[no-untyped-def]
+def _published(district, submit):
     from envgrid.disclosure.petitions import petition_acknowledge, petition_reply
 
     w = district.world
@@ -37,7 +37,7 @@ def _published(district, submit):  # type: ignore[no-untyped-def]
     return p
 
 
-def _parse(r, fmt):  # type: ignore[no-untyped-def]
+def _parse(r, fmt):
     if fmt == "json":
         assert r["Content-Type"].startswith("application/json")
         return json.loads(r.content)
@@ -45,7 +45,7 @@ def _parse(r, fmt):  # type: ignore[no-untyped-def]
     return ET.fromstring(r.content)  # noqa: S314 - our own server's answer
 
 
-def _assert_error(r, fmt, status):  # type: ignore[no-untyped-def]
+def _assert_error(r, fmt, status):
     assert r.status_code == status
     body = _parse(r, fmt)
     if fmt == "json":
@@ -232,7 +232,7 @@ def test_georeport_every_error_is_an_error_array(client, district, settings, mon
     # 500: a bug is an error array too, not an HTML page.
     from envgrid.disclosure import open311
 
-    def boom(*a, **k):  # type: ignore[no-untyped-def]
+    def boom(*a, **k):
         raise RuntimeError("bug")
 
     monkeypatch.setattr(open311, "_service_json", boom)

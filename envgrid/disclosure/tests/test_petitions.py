@@ -29,7 +29,7 @@ from .conftest import EAST_POINT, WEST_POINT, at
 pytestmark = pytest.mark.django_db
 
 
-def _user(person):  # type: ignore[no-untyped-def]
+def _user(person):
     return person.user
 
 

@@ -86,7 +86,7 @@ class _Links(HTMLParser):
             self.links.append(str(d["action"]))
 
 
-def _body(r) -> str:  # type: ignore[no-untyped-def]
+def _body(r) -> str:
     raw = b"".join(r.streaming_content) if r.streaming else r.content
     text = raw.decode("utf-8-sig", errors="replace")
     try:  # JSON may escape non-ASCII: decode it before looking
@@ -99,7 +99,7 @@ def _body(r) -> str:  # type: ignore[no-untyped-def]
 SKIP = ("/disclosure/manage/", "/disclosure/staff/", "/static/", "/admin/", "/media/")
 
 
-def crawl(client, extra: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def crawl(client, extra: list[str]) -> dict[str, int]:
     """Every URL reachable from the portal home without logging in, plus `extra`.
     Returns {url: status}; fails on the first page that shows any form of an identity."""
     seen: dict[str, int] = {}
@@ -163,7 +163,7 @@ OPEN_DATA = [
 ]
 
 
-def _plant(client, district):  # type: ignore[no-untyped-def]
+def _plant(client, district):
     """Every write path, identity in varied forms. Returns the petitions."""
     w = district.world
     west, east = w.member_staff[0], w.member_staff[1]
@@ -302,7 +302,7 @@ def _stored_public_text() -> str:
     return "\n".join(parts)
 
 
-def _all_urls(client, petitions, artifacts_dir, name):  # type: ignore[no-untyped-def]
+def _all_urls(client, petitions, artifacts_dir, name):
     extra = _open311_urls(petitions) + OPEN_DATA
     extra += [f"/disclosure/petition/track/?code={p.tracking_code}" for p in petitions]
     extra += [f"/disclosure/p/{pub.pk}/" for pub in Publication.objects.filter(status="published")]

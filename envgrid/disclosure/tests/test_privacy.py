@@ -27,7 +27,7 @@ EMAIL = "planted.petitioner@example.invalid"
 PLANTED = (NAME, PHONE, EMAIL, "欧阳某某", "planted.petitioner")
 
 
-def _public_urls():  # type: ignore[no-untyped-def]
+def _public_urls():
     """Every URL of the disclosure app that needs no login, discovered from the URLconf."""
     out = []
     resolver = get_resolver()

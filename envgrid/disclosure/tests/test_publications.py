@@ -28,12 +28,12 @@ from .conftest import WEST_POINT
 pytestmark = pytest.mark.django_db
 
 
-def publish(pub, w):  # type: ignore[no-untyped-def]
+def publish(pub, w):
     services.publication_review(actor=w.director.user, publication=pub)
     return services.publication_publish(actor=w.director.user, publication=pub)
 
 
-def roster(district):  # type: ignore[no-untyped-def]
+def roster(district):
     from envgrid.grids.models import GridAssignment
 
     w = district.world
@@ -198,7 +198,7 @@ def test_I4_hazard_bad_input_writes_nothing(district):
     assert Hazard.objects.count() == 0
 
 
-def _csv(rows):  # type: ignore[no-untyped-def]
+def _csv(rows):
     head = "统一社会信用代码,监管对象,污染物,指标类型,数值,计量单位,限值,期间起,期间止,排放口\n"
     return (head + "\n".join(rows) + "\n").encode("utf-8")
 

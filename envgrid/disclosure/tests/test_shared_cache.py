@@ -39,7 +39,7 @@ def _redis_up() -> bool:
         return False
 
 
-def _post(data: dict) -> dict:  # type: ignore[type-arg]
+def _post(data: dict) -> dict:
     return {
         "service_code": "air",
         "lat": str(WEST_POINT[1]),
@@ -124,7 +124,7 @@ def test_redis_cache_when_url_is_set(client, district, settings):
 
         r = redis.Redis.from_url(REDIS_URL)
         keys = r.keys(f"{prefix}:*envgrid:rate:petition:127.0.0.1:*")
-        assert len(keys) == 1 and int(r.get(keys[0])) == 3  # type: ignore[arg-type]
+        assert len(keys) == 1 and int(r.get(keys[0])) == 3
         r.delete(*keys)
     finally:
         cache.close()

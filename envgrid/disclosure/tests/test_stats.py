@@ -19,7 +19,7 @@ OUTSIDE = (121.0, 39.0)
 
 
 @pytest.fixture
-def mixed(district, submit):  # type: ignore[no-untyped-def]
+def mixed(district, submit):
     """8 submissions: 1 unscreened, 1 accepted in progress, 1 concluded, 1 declined,
     2 spam, 1 outside the district, 1 duplicate of the unscreened one."""
     staff = district.world.member_staff[0].user

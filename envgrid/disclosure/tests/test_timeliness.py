@@ -32,12 +32,12 @@ def at(
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
-def publish(pub, w):  # type: ignore[no-untyped-def]
+def publish(pub, w):
     services.publication_review(actor=w.director.user, publication=pub)
     return services.publication_publish(actor=w.director.user, publication=pub)
 
 
-def _adjust(district):  # type: ignore[no-untyped-def]
+def _adjust(district):
     from envgrid.grids.models import MajorAdjustment
     from envgrid.grids.services import grid_assign
 

@@ -19,7 +19,7 @@ END = dt.date(2026, 3, 13)
 CERT = (dt.date(2025, 1, 1), dt.date(2027, 12, 31))
 
 
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):  # type: ignore[no-untyped-def]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):
     return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
@@ -30,7 +30,7 @@ def box(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any]:
     }
 
 
-def make_grid(code: str, name: str, level: int, owner: Any, parent: Grid | None = None, **kw):  # type: ignore[no-untyped-def]
+def make_grid(code: str, name: str, level: int, owner: Any, parent: Grid | None = None, **kw):
     bounds = kw.pop("bounds", (122.0, 40.0, 123.0, 41.0))
     g = Grid.objects.create(
         code=code,
@@ -94,7 +94,7 @@ class EW:
         return self.org_staff.user
 
 
-def draft(ew: EW, **kw: Any):  # type: ignore[no-untyped-def]
+def draft(ew: EW, **kw: Any):
     """A draft campaign on two lower-grid entities (joint: three units, two grids)."""
     from envgrid.enforcement.services import TargetSpec, action_create
 
@@ -152,7 +152,7 @@ def staff_up(ew: EW, action: Any, duties: bool = True, consult: bool = True) -> 
         )
 
 
-def deployed(ew: EW, **kw: Any):  # type: ignore[no-untyped-def]
+def deployed(ew: EW, **kw: Any):
     from envgrid.enforcement.services import action_approve, action_deploy
 
     action = draft(ew, **kw)

@@ -24,12 +24,12 @@ pytestmark = [
 ]
 
 
-def _race(calls):  # type: ignore[no-untyped-def]
+def _race(calls):
     barrier = threading.Barrier(len(calls))
     results: list[tuple[int, dict]] = []
     lock = threading.Lock()
 
-    def run(user, url, data):  # type: ignore[no-untyped-def]
+    def run(user, url, data):
         client = APIClient()
         client.force_authenticate(user)
         try:

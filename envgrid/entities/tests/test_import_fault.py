@@ -29,7 +29,7 @@ def test_import_failing_in_its_third_batch_leaves_nothing_half_written(world, tr
     real = services.audit_record
     calls = {"n": 0}
 
-    def failing_audit(**kwargs):  # type: ignore[no-untyped-def]
+    def failing_audit(**kwargs):
         if kwargs.get("action") == "entity.import":
             calls["n"] += 1
             if calls["n"] == 3:

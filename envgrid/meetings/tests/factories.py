@@ -34,7 +34,7 @@ def agenda(n: int = 1, **kw: Any) -> list[services.AgendaInput]:
     ]
 
 
-def schedule(world: Any, *, actor: Any = None, starts_at: dt.datetime | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+def schedule(world: Any, *, actor: Any = None, starts_at: dt.datetime | None = None, **kw: Any):
     kw.setdefault("title", "第一次联席会议")
     kw.setdefault("place", "区政府三楼会议室")
     kw.setdefault("agenda", agenda())
@@ -47,7 +47,7 @@ def schedule(world: Any, *, actor: Any = None, starts_at: dt.datetime | None = N
     )
 
 
-def hold(world: Any, meeting: Any, *, actor: Any = None):  # type: ignore[no-untyped-def]
+def hold(world: Any, meeting: Any, *, actor: Any = None):
     actor = actor or world.office_staff.user
     services.meeting_attendance_record(
         actor=actor,
@@ -68,7 +68,7 @@ def decide(
     due: dt.date | None = None,
     actor: Any = None,
     text: str = "限期完成辖区内散乱污企业整治",
-):  # type: ignore[no-untyped-def]
+):
     return services.decision_create(
         actor=actor or world.office_staff.user,
         meeting=meeting,

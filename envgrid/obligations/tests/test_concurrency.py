@@ -55,7 +55,7 @@ def test_sweep_racing_manual_completion_keeps_every_completion_and_notifies_once
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def sweeper(barrier=barrier, errors=errors) -> None:  # type: ignore[no-untyped-def]
+        def sweeper(barrier=barrier, errors=errors) -> None:
             try:
                 barrier.wait(timeout=10)
                 services.sweep(now=now, batch=2)
@@ -64,7 +64,7 @@ def test_sweep_racing_manual_completion_keeps_every_completion_and_notifies_once
             finally:
                 connection.close()
 
-        def completer(items=items, barrier=barrier, errors=errors) -> None:  # type: ignore[no-untyped-def]
+        def completer(items=items, barrier=barrier, errors=errors) -> None:
             try:
                 barrier.wait(timeout=10)
                 for ob in items:

@@ -43,7 +43,7 @@ def test_sweep_survives_a_connection_drop_mid_run_and_never_notifies_twice(monke
     real_notify_many = services.notify_many
     calls = {"n": 0}
 
-    def dropping_notify_many(messages):  # type: ignore[no-untyped-def]
+    def dropping_notify_many(messages):
         # The sweep writes a batch's notifications in one call, after resolving where
         # every item escalates and before its events: the second call is the middle of
         # the second batch of three.

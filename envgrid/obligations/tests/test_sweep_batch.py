@@ -191,10 +191,10 @@ def test_one_item_resolvers_still_work_in_order_and_a_failure_is_contained(
     monkeypatch.setattr(registry, "_adapted", {})
     special = world.members[2]
 
-    def broken_batch(obs):  # type: ignore[no-untyped-def]
+    def broken_batch(obs):
         raise RuntimeError("boom")
 
-    def picky(ob):  # type: ignore[no-untyped-def]
+    def picky(ob):
         if ob.title.endswith("坏"):
             raise RuntimeError("bad item")
         return special if ob.kind == "test.special" else None

@@ -22,7 +22,7 @@ T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=SH)
 pytestmark = pytest.mark.django_db
 
 
-def login(client: Client, username: str, password: str = PW):  # type: ignore[no-untyped-def]
+def login(client: Client, username: str, password: str = PW):
     return client.post("/accounts/login/", {"username": username, "password": password})
 
 
