@@ -122,8 +122,6 @@ FLAG_ROUTES: dict[str, str] = {
     "detention_needed": TransferType.DETENTION,
     "discipline_breach": TransferType.DISCIPLINE,
 }
-# Outcomes that are administrative handling alone (T2: 不得以行政处罚代替刑事处罚).
-ADMINISTRATIVE_OUTCOMES = {CaseOutcome.ADMINISTRATIVE_PENALTY, CaseOutcome.ORDER_CORRECTION}
 # Outcomes the system sets itself; nobody closes a case with them by hand.
 SYSTEM_OUTCOMES = {CaseOutcome.TRANSFERRED, CaseOutcome.DESIGNATED_ELSEWHERE}
 FINAL_CASE = {CaseStatus.CLOSED, CaseStatus.WITHDRAWN}
