@@ -41,9 +41,7 @@ ALLOWED = {
     ("obligations/services.py", "ob"): "obligations.Obligation",
     ("obligations/services.py", "update"): "obligations.Obligation",
     # Built in parallel with the kernel and not yet moved onto it (follow-up): the
-    # accountability proposal's own locked table function, and the crime-flag clearance
-    # request (pending → approved/rejected, locked row, audited).
-    ("accountability/workflow.py", "proposal"): "accountability.AccountabilityProposal",
+    # crime-flag clearance request (pending → approved/rejected, locked row, audited).
     ("cases/services.py", "locked"): "cases.CrimeFlagClearance",
 }
 
@@ -130,7 +128,7 @@ def test_secondary_statuses_have_tables():
     } <= tabled
 
 
-def test_eleven_status_histories_share_one_shape_and_protect_their_subject():
+def test_status_histories_share_one_shape_and_protect_their_subject():
     histories = [
         m for m in apps.get_models() if issubclass(m, StatusHistory) and not m._meta.abstract
     ]
@@ -143,6 +141,7 @@ def test_eleven_status_histories_share_one_shape_and_protect_their_subject():
         "MeetingStatusChange",
         "ObligationEvent",
         "PetitionEvent",
+        "ProposalEvent",
         "PublicationEvent",
         "ReportEvent",
         "TransferStatusChange",
