@@ -40,9 +40,6 @@ ALLOWED = {
     # Obligations are moved by obligations.services (issue 15 part 2 decides ownership).
     ("obligations/services.py", "ob"): "obligations.Obligation",
     ("obligations/services.py", "update"): "obligations.Obligation",
-    # Built in parallel with the kernel and not yet moved onto it (follow-up): the
-    # crime-flag clearance request (pending → approved/rejected, locked row, audited).
-    ("cases/services.py", "locked"): "cases.CrimeFlagClearance",
 }
 
 
@@ -137,6 +134,7 @@ def test_status_histories_share_one_shape_and_protect_their_subject():
         "AssessmentEvent",
         "AssignmentEvent",
         "CaseStatusChange",
+        "CrimeFlagClearanceEvent",
         "DecisionStatusChange",
         "MeetingStatusChange",
         "ObligationEvent",
