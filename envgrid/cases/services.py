@@ -1753,6 +1753,35 @@ def dispute_raise(
     return dispute
 
 
+def _designation_carry_crime_flag(
+    *, primary: Case, others: list[Case], actor: Any, at: dt.datetime
+) -> None:
+    """T2/T5: a suspected crime on any party's case of the matter stays a suspected crime
+    on the designated unit's case — the designation must not drop the flag with the cases
+    it closes. The designated unit owes the transfer decision, from the designation."""
+    carried = [c for c in others if c.suspected_crime]
+    if not (primary.suspected_crime or carried):
+        return
+    if not primary.suspected_crime:
+        before = snapshot(primary)
+        primary.suspected_crime = True
+        primary.save(update_fields=["suspected_crime", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="case.crime_flag_carry",
+            obj=primary,
+            before=before,
+            after=snapshot(primary) | {"from_cases": [c.pk for c in carried]},
+        )
+    if _has_live_transfer(primary, TransferType.CRIMINAL) or primary.criminal_decision:
+        return
+    # A duty the previous owner held moves to the designated unit, with a new start.
+    make = obligation_kind(TransferStep.MAKE, TransferType.CRIMINAL)
+    for ob in obligations_for(primary, make).exclude(unit_id=primary.owner_unit_id):
+        obligation_cancel(obligation=ob, actor=actor, reason=_("已指定管辖"))
+    _flag_obligation_open(case=primary, flag="suspected_crime", actor=actor, at=at)
+
+
 @transaction.atomic
 def dispute_designate(
     *, actor: Any, dispute: JurisdictionDispute, unit: Unit, reason: str
@@ -1834,6 +1863,10 @@ def dispute_designate(
                 },
             )
             _cancel(c, actor, _("已指定管辖"))
+    if primary is not None:
+        _designation_carry_crime_flag(
+            primary=primary, others=[c for c in cases if c is not primary], actor=actor, at=now
+        )
     for party in dispute.parties.all():
         _notify_unit(
             party.pk,
