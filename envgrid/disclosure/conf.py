@@ -29,4 +29,3 @@ def public_limits() -> PublicLimits:
         max_photo_bytes=int(getattr(settings, "ENVGRID_PETITION_MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
         allowed_mimes=("image/jpeg", "image/png", "image/webp"),
     )
-
