@@ -24,6 +24,7 @@ from .models import (
     ConsequenceLevel,
 )
 from .policies import finding_policy, proposal_policy
+from .workflow import proposal_actions_available
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -63,6 +64,14 @@ class ProposalSerializer(serializers.ModelSerializer):
     referral_transfer_number = serializers.CharField(
         source="referral_transfer.number", default=None, read_only=True
     )
+    # The steps the caller may take now: the kernel's table filtered by policy.
+    actions = serializers.SerializerMethodField()
+
+    def get_actions(self, obj: AccountabilityProposal) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return sorted(proposal_actions_available(obj, request.user))
 
     class Meta:
         model = AccountabilityProposal
@@ -86,6 +95,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "referral_transfer",
             "referral_transfer_number",
             "withdraw_reason",
+            "actions",
         ]
         read_only_fields = fields
 
@@ -167,7 +177,10 @@ class ProposalViewSet(
         return ProposalCreateSerializer if self.action == "create" else ProposalSerializer
 
     def _out(self, proposal: AccountabilityProposal, code: int = 200) -> Response:
-        return Response(ProposalSerializer(self.get_queryset().get(pk=proposal.pk)).data, code)
+        out = ProposalSerializer(
+            self.get_queryset().get(pk=proposal.pk), context=self.get_serializer_context()
+        )
+        return Response(out.data, code)
 
     @extend_schema(request=ProposalCreateSerializer, responses={201: ProposalSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

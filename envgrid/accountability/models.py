@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.workflow import StatusHistory
 
 
 class ConsequenceLevel(models.TextChoices):
@@ -180,23 +181,16 @@ class AccountabilityProposal(TimeStampedModel):
         return reverse("accountability:proposal_detail", args=[self.pk])
 
 
-class ProposalEvent(models.Model):
-    """Append-only history of a proposal (STYLE rule 4)."""
+class ProposalEvent(StatusHistory):
+    """Append-only history of a proposal (STYLE rule 4), written by the workflow kernel."""
 
     proposal = models.ForeignKey(
         AccountabilityProposal, on_delete=models.PROTECT, related_name="events"
     )
-    at = models.DateTimeField(default=timezone.now)
-    action = models.CharField(max_length=20)
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["at", "id"]
+    class Meta(StatusHistory.Meta):
+        verbose_name = _("问责建议办理记录")
+        verbose_name_plural = _("问责建议办理记录")
 
     def __str__(self) -> str:
         return f"{self.proposal_id} {self.action}"

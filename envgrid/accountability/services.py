@@ -43,7 +43,7 @@ from .models import (
 )
 from .policies import finding_policy, proposal_policy
 from .rules import rule
-from .workflow import proposal_transition
+from .workflow import proposal_refusal, proposal_transition
 
 LIVE_PROPOSAL = (ProposalStatus.PROPOSED, ProposalStatus.DECIDED, ProposalStatus.REFERRED)
 
@@ -418,8 +418,9 @@ def proposal_refer(
         raise PermissionDeniedError(_("移送由领导小组办公室办理。"), code="office_required")
     if proposal.decision != AccountabilityDecision.REFERRAL or proposal.referral_case_id is None:
         raise ConflictError(_("领导小组未决定移送纪检监察机关。"), code="referral_not_decided")
-    if proposal.status != ProposalStatus.DECIDED:
-        raise ConflictError(_("该问责建议已移送。"), code="proposal_state_invalid")
+    refused = proposal_refusal(proposal, "refer")
+    if refused is not None:  # refused before the transfer is made
+        raise refused
     transfer = transfer_create(
         actor=actor,
         case=proposal.referral_case,  # type: ignore[arg-type]

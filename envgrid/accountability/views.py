@@ -36,6 +36,7 @@ from .models import (
 )
 from .policies import finding_policy, proposal_policy
 from .selectors import finding_list, proposal_list
+from .workflow import proposal_actions_available
 
 PAGE_SIZE = 50
 
@@ -249,8 +250,8 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
 def _proposal_page(
     request: HttpRequest, p: AccountabilityProposal, status: int = 200, error: Any = None
 ) -> HttpResponse:
-    live = p.status == ProposalStatus.PROPOSED
-    is_office = proposal_policy.is_office(request.user, p)
+    # The buttons are the kernel's table filtered by the caller's policy (issue 15 part 1).
+    steps = proposal_actions_available(p, request.user)
     return render(
         request,
         "accountability/proposal_detail.html",
@@ -261,15 +262,13 @@ def _proposal_page(
             "findings": p.findings.select_related("obligation"),
             "events": p.events.select_related("actor"),
             "decisions": AccountabilityDecision.choices,
-            "can_decide": live and proposal_policy.can_decide(request.user, p),
-            "can_withdraw": live and is_office,
-            "can_refer": is_office
-            and p.status == ProposalStatus.DECIDED
-            and p.decision == AccountabilityDecision.REFERRAL,
+            "can_decide": "decide" in steps,
+            "can_withdraw": "withdraw" in steps,
+            "can_refer": "refer" in steps,
             "discipline_units": unit_policy.scope(request.user).filter(
                 kind=UnitKind.DISCIPLINE, is_active=True
             )
-            if is_office
+            if "refer" in steps
             else [],
             "error": error,
         },

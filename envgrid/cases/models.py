@@ -597,3 +597,19 @@ class CrimeFlagClearance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.get_status_display()}"
+
+
+class CrimeFlagClearanceEvent(StatusHistory):
+    """Append-only history of a request to clear the crime flag (STYLE rule 4), written by
+    the workflow kernel: filed, approved or refused, by whom and why."""
+
+    clearance = models.ForeignKey(
+        CrimeFlagClearance, on_delete=models.PROTECT, related_name="events"
+    )
+
+    class Meta(StatusHistory.Meta):
+        verbose_name = _("取消涉嫌犯罪标记申请记录")
+        verbose_name_plural = _("取消涉嫌犯罪标记申请记录")
+
+    def __str__(self) -> str:
+        return f"{self.clearance_id}: {self.from_status} → {self.to_status}"

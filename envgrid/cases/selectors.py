@@ -287,6 +287,7 @@ AUDIT_LABELS = {
     "case.link_same_matter": gettext_lazy("关联同一事项案件"),
     "case.dispute_raise": gettext_lazy("报请指定管辖"),
     "case.move": gettext_lazy("经指定管辖，案件移交被指定单位"),
+    "case.crime_flag_carry": gettext_lazy("经指定管辖，沿用同一事项案件的涉嫌犯罪标记"),
 }
 
 

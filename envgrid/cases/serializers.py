@@ -228,6 +228,9 @@ class CrimeFlagClearanceDecideSerializer(serializers.Serializer):
 class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
     """A request to clear the "suspected crime" flag and the office's decision (T2)."""
 
+    # The steps the caller may take now: the kernel's table filtered by policy.
+    actions = serializers.SerializerMethodField()
+
     class Meta:
         model = CrimeFlagClearance
         fields = [
@@ -239,8 +242,17 @@ class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
             "requested_at",
             "decided_at",
             "decision_note",
+            "actions",
         ]
         read_only_fields = fields
+
+    def get_actions(self, obj: CrimeFlagClearance) -> list[str]:
+        from .workflow import clearance_actions_available
+
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return sorted(clearance_actions_available(obj, request.user))
 
 
 class LinkSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envgrid.core import workflow as kernel
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.documents import document_number_next
@@ -73,7 +74,12 @@ from .models import (
     TransferType,
 )
 from .policies import case_policy, dispute_policy, transfer_policy
-from .workflow import case_transition, dispute_transition, transfer_transition
+from .workflow import (
+    case_transition,
+    clearance_refusal,
+    dispute_transition,
+    transfer_transition,
+)
 
 # ---- rules as data -----------------------------------------------------------------
 
@@ -122,8 +128,6 @@ FLAG_ROUTES: dict[str, str] = {
     "detention_needed": TransferType.DETENTION,
     "discipline_breach": TransferType.DISCIPLINE,
 }
-# Outcomes that are administrative handling alone (T2: 不得以行政处罚代替刑事处罚).
-ADMINISTRATIVE_OUTCOMES = {CaseOutcome.ADMINISTRATIVE_PENALTY, CaseOutcome.ORDER_CORRECTION}
 # Outcomes the system sets itself; nobody closes a case with them by hand.
 SYSTEM_OUTCOMES = {CaseOutcome.TRANSFERRED, CaseOutcome.DESIGNATED_ELSEWHERE}
 FINAL_CASE = {CaseStatus.CLOSED, CaseStatus.WITHDRAWN}
@@ -770,12 +774,18 @@ def _crime_flag_clearance_file(
 ) -> CrimeFlagClearance:
     if CrimeFlagClearance.objects.filter(case=case, status=ClearanceStatus.PENDING).exists():
         raise ConflictError(_("已有待办公室审批的取消标记申请。"), code="clearance_pending")
-    clearance = CrimeFlagClearance.objects.create(
-        case=case,
-        reason=reason,
-        requested_unit=case.owner_unit,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
-        requested_at=at,
+    clearance = kernel.transition(
+        CrimeFlagClearance(
+            case=case,
+            reason=reason,
+            requested_unit=case.owner_unit,
+            requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+            requested_at=at,
+        ),
+        action="request",
+        actor=actor,
+        note=reason,
+        at=at,
     )
     audit_record(
         actor=actor,
@@ -856,9 +866,11 @@ def case_crime_flag_clear_decide(
         raise ApplicationError(
             _("不予批准须写明理由。"), code="reason_required", fields={"note": [_("必填")]}
         )
+    move = "approve" if approve else "reject"
     locked = CrimeFlagClearance.objects.select_for_update().get(pk=clearance.pk)
-    if locked.status != ClearanceStatus.PENDING:
-        raise ConflictError(_("该申请已审批。"), code="clearance_decided")
+    refused = clearance_refusal(locked, move)
+    if refused is not None:  # already decided: refused before the case is touched
+        raise refused
     case = _lock_case(case)
     _require_not_final(case)
     if approve and _has_live_transfer(case, TransferType.CRIMINAL):
@@ -866,18 +878,16 @@ def case_crime_flag_clear_decide(
             _("已移送司法机关的案件不能取消“涉嫌犯罪”标记。"), code="criminal_transfer_exists"
         )
     now = timezone.now()
-    before = snapshot(locked)
-    locked.status = ClearanceStatus.APPROVED if approve else ClearanceStatus.REJECTED
-    locked.decided_by = actor if getattr(actor, "is_authenticated", False) else None
-    locked.decided_at = now
-    locked.decision_note = note
-    locked.save()
-    audit_record(
+    locked = kernel.transition(
+        locked,
+        action=move,
         actor=actor,
-        action="crime_flag_clearance.decide",
-        obj=locked,
-        before=before,
-        after=snapshot(locked),
+        note=note,
+        at=now,
+        fields={
+            "decided_by": actor if getattr(actor, "is_authenticated", False) else None,
+            "decision_note": note,
+        },
     )
     obligation_complete_for(subject=locked, kind=CRIME_FLAG_REVIEW_KIND, actor=actor, at=now)
     if approve:
@@ -1743,6 +1753,35 @@ def dispute_raise(
     return dispute
 
 
+def _designation_carry_crime_flag(
+    *, primary: Case, others: list[Case], actor: Any, at: dt.datetime
+) -> None:
+    """T2/T5: a suspected crime on any party's case of the matter stays a suspected crime
+    on the designated unit's case — the designation must not drop the flag with the cases
+    it closes. The designated unit owes the transfer decision, from the designation."""
+    carried = [c for c in others if c.suspected_crime]
+    if not (primary.suspected_crime or carried):
+        return
+    if not primary.suspected_crime:
+        before = snapshot(primary)
+        primary.suspected_crime = True
+        primary.save(update_fields=["suspected_crime", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="case.crime_flag_carry",
+            obj=primary,
+            before=before,
+            after=snapshot(primary) | {"from_cases": [c.pk for c in carried]},
+        )
+    if _has_live_transfer(primary, TransferType.CRIMINAL) or primary.criminal_decision:
+        return
+    # A duty the previous owner held moves to the designated unit, with a new start.
+    make = obligation_kind(TransferStep.MAKE, TransferType.CRIMINAL)
+    for ob in obligations_for(primary, make).exclude(unit_id=primary.owner_unit_id):
+        obligation_cancel(obligation=ob, actor=actor, reason=_("已指定管辖"))
+    _flag_obligation_open(case=primary, flag="suspected_crime", actor=actor, at=at)
+
+
 @transaction.atomic
 def dispute_designate(
     *, actor: Any, dispute: JurisdictionDispute, unit: Unit, reason: str
@@ -1824,6 +1863,10 @@ def dispute_designate(
                 },
             )
             _cancel(c, actor, _("已指定管辖"))
+    if primary is not None:
+        _designation_carry_crime_flag(
+            primary=primary, others=[c for c in cases if c is not primary], actor=actor, at=now
+        )
     for party in dispute.parties.all():
         _notify_unit(
             party.pk,

@@ -40,7 +40,12 @@ from .models import (
     TransferType,
 )
 from .policies import case_policy, dispute_policy, transfer_policy
-from .workflow import TRANSFER_TRANSITIONS, case_actions_available, transfer_actions_available
+from .workflow import (
+    TRANSFER_TRANSITIONS,
+    case_actions_available,
+    clearance_actions_available,
+    transfer_actions_available,
+)
 
 EXPORT_LIMIT = 50_000
 PAGE_SIZE = 50
@@ -252,6 +257,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get(request.user, selectors.case_get, pk)
     can_change = case_policy.can_change(request.user, case)
     transfers = list(selectors.case_transfers(case))
+    clearance = case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).first()
     return render(
         request,
         "cases/case_detail.html",
@@ -268,8 +274,11 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "criminal_form": CriminalDecisionForm(),
             "final": case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN),
             # T2: the request to clear the crime flag, and whether this user decides it.
-            "clearance": case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).first(),
-            "can_decide_clearance": services.can_decide_crime_flag_clearance(request.user, case),
+            "clearance": clearance,
+            # Its approve/reject buttons: the kernel's table filtered by the caller's policy.
+            "clearance_steps": clearance_actions_available(clearance, request.user)
+            if clearance is not None
+            else set(),
         },
     )
 

@@ -16,6 +16,9 @@ from .models import (
     Case,
     CaseStatus,
     CaseStatusChange,
+    ClearanceStatus,
+    CrimeFlagClearance,
+    CrimeFlagClearanceEvent,
     DisputeStatus,
     JurisdictionDispute,
     Transfer,
@@ -129,6 +132,71 @@ DISPUTE_WORKFLOW = register(
         audit_prefix="dispute",
     )
 )
+
+
+# T2: a request to clear the "suspected crime" flag. The owning unit files it; the office
+# (or a leader) overseeing the unit — never the unit itself — approves or refuses it once.
+C = ClearanceStatus
+_CLEARANCE_STEPS = (
+    step(
+        "request",
+        {NEW},
+        C.PENDING,
+        gettext_lazy("提交取消标记申请"),
+        audit_action="crime_flag_clearance.request",
+    ),
+    step(
+        "approve",
+        {C.PENDING},
+        C.APPROVED,
+        gettext_lazy("批准取消标记"),
+        audit_action="crime_flag_clearance.decide",
+        who="office",
+        stamp="decided_at",
+    ),
+    step(
+        "reject",
+        {C.PENDING},
+        C.REJECTED,
+        gettext_lazy("不予批准"),
+        audit_action="crime_flag_clearance.decide",
+        who="office",
+        note_required=True,
+        stamp="decided_at",
+    ),
+)
+
+
+def _may_clear(clearance: CrimeFlagClearance, actor: Any, t: Transition) -> bool:
+    from .services import can_decide_crime_flag_clearance
+
+    return bool(can_decide_crime_flag_clearance(actor, clearance.case))
+
+
+CLEARANCE_WORKFLOW = register(
+    Workflow(
+        model=CrimeFlagClearance,
+        transitions=_CLEARANCE_STEPS,
+        audit_prefix="crime_flag_clearance",
+        history=CrimeFlagClearanceEvent,
+        history_subject="clearance",
+        may=_may_clear,
+    )
+)
+
+
+def clearance_actions_available(clearance: CrimeFlagClearance, actor: Any) -> set[str]:
+    """The buttons `actor` has on a clearance request now (page and API)."""
+    return {t.action for t in kernel.actions_available(clearance, actor)}
+
+
+def clearance_refusal(clearance: CrimeFlagClearance, action: str) -> Exception | None:
+    """The kernel's refusal (409 `transition_not_allowed`) of `action` from the request's
+    stored status, or None: checked before the decision touches the case."""
+    current = CLEARANCE_WORKFLOW.status_of(clearance)
+    if CLEARANCE_WORKFLOW.find(current, action=action, to=None) is not None:
+        return None
+    return kernel.refuse(CLEARANCE_WORKFLOW, current, action=action, to=None)
 
 
 def case_actions_available(case: Case, actor: Any = None) -> set[str]:

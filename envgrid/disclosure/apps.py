@@ -18,6 +18,13 @@ class DisclosureConfig(AppConfig):
         from envgrid.obligations.registry import register_workflow_kind
 
         register_workflow_kind("petition", instead=_("请在信访件页面办理"), app=self.label)
+        # I4 timeliness: publishing the adjustment notice, or the item, discharges these.
+        register_workflow_kind(
+            "adjustment.publish", instead=_("请在信息公开页面发布网格调整公告"), app=self.label
+        )
+        register_workflow_kind(
+            "disclosure.refresh", instead=_("请在信息公开页面发布更新后的公开信息"), app=self.label
+        )
         register_sweep_hook(refresh_sync)
         # Errors raised before an Open311 view (the request parser) answer as GeoReport.
         from envgrid.core.error_views import register_error_format

@@ -29,11 +29,3 @@ def public_limits() -> PublicLimits:
         max_photo_bytes=int(getattr(settings, "ENVGRID_PETITION_MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
         allowed_mimes=("image/jpeg", "image/png", "image/webp"),
     )
-
-
-def trusted_proxy_count() -> int:
-    """Kept for callers of the old name: the proxies are now configured once, in
-    envgrid.core.clientaddr (ENVGRID_TRUSTED_PROXIES, a count or networks)."""
-    from envgrid.core.clientaddr import trusted_proxies
-
-    return trusted_proxies().count

@@ -14,6 +14,10 @@ class ReportingConfig(AppConfig):
 
         # I2/I3: a report due is discharged by sending the report.
         register_workflow_kind("report.due", instead=_("请在信息报送页面报送信息"), app=self.label)
+        # G5/I4: a major adjustment's report is discharged by sending that report.
+        register_workflow_kind(
+            "adjustment.report", instead=_("请在信息报送页面报送重大调整报告"), app=self.label
+        )
 
         # The overview's figures for every area that is installed (reporting.metric_defs).
         register_all()

@@ -37,6 +37,10 @@ WORKFLOW_KINDS = [
     ("petition.handle", "信访"),
     ("petition.reroute", "信访"),
     ("supervision.respond", "督办"),  # M5 / D
+    ("adjustment.report", "重大调整报告"),  # G5 / I4
+    ("adjustment.publish", "网格调整公告"),  # I4
+    ("disclosure.refresh.plan", "发布更新"),  # I4 (one per public item kind)
+    ("disclosure.refresh.hazard", "发布更新"),
 ]
 
 
