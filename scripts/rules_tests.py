@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from envgrid.core.tests.test_rules_doc import id_index  # noqa: E402
+from envgrid.core.tests.test_rules_doc import id_index
 
 
 def main(ids: list[str]) -> None:

@@ -46,6 +46,7 @@ def id_index(root: Path = ROOT) -> dict[str, dict[str, list[str]]]:
                         index[word][rel].append(node.name)
     return index
 
+
 # SPEC.md's requirement IDs (SPEC lives beside the repository, so its list is restated here).
 SPEC_IDS = (
     [f"G{n}" for n in range(1, 6)]
