@@ -12,22 +12,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import AccountabilityProposal, ConsequenceFinding
 
 
-class FindingPolicy(Policy):
+class FindingPolicy(ActorScopedPolicy):
     model = ConsequenceFinding
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = ConsequenceFinding.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         visible = Q(unit_id=actor.unit_id)
         if actor.overseen_group_ids:
             visible |= Q(leading_group_id__in=sorted(actor.overseen_group_ids))
@@ -44,18 +38,12 @@ class FindingPolicy(Policy):
         return self.can_record(user, obj.unit_id)
 
 
-class ProposalPolicy(Policy):
+class ProposalPolicy(ActorScopedPolicy):
     model = AccountabilityProposal
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = AccountabilityProposal.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         named = AccountabilityProposal.units.through.objects.filter(
-            unit_id=actor.person.unit_id
+            unit_id=self.person_of(actor).unit_id
         ).values("accountabilityproposal_id")
         visible = Q(pk__in=named)
         if actor.overseen_group_ids:

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
-from envgrid.org.selectors import actor_for
+from envgrid.core.policies import ChildPolicy, own_or_overseen
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import (
     Assessment,
@@ -34,17 +35,13 @@ def is_overseer_of(user: Any, leading_group_id: int) -> bool:
     return actor.is_admin or leading_group_id in actor.overseen_group_ids
 
 
-class AssessmentPolicy(Policy):
+class AssessmentPolicy(ActorScopedPolicy):
     model = Assessment
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Assessment.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        own = UnitEvaluation.objects.filter(unit_id=actor.person.unit_id).values("assessment_id")
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        own = UnitEvaluation.objects.filter(unit_id=self.person_of(actor).unit_id).values(
+            "assessment_id"
+        )
         return qs.filter(Q(leading_group_id__in=actor.overseen_group_ids) | Q(pk__in=own))
 
     def can_change(self, user: Any, obj: Any) -> bool:
@@ -56,19 +53,11 @@ class AssessmentPolicy(Policy):
         return obj.status == AssessmentStatus.FINALISED and self.can_view(user, obj)
 
 
-class EvaluationPolicy(Policy):
+class EvaluationPolicy(ActorScopedPolicy):
     model = UnitEvaluation
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = UnitEvaluation.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        return qs.filter(
-            Q(assessment__leading_group_id__in=actor.overseen_group_ids) | Q(unit_id=actor.unit_id)
-        )
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        return qs.filter(own_or_overseen(actor, group="assessment__leading_group_id"))
 
     def can_change(self, user: Any, obj: Any) -> bool:
         """The office reviews (adjusts, finalises)."""
@@ -86,18 +75,12 @@ class EvaluationPolicy(Policy):
         )
 
 
-class PlanPolicy(Policy):
+class PlanPolicy(ActorScopedPolicy):
     model = AssessmentPlan
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = AssessmentPlan.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         # A unit sees the plan it is assessed under, so it knows the indicators.
-        used = Assessment.objects.filter(evaluations__unit_id=actor.person.unit_id).values(
+        used = Assessment.objects.filter(evaluations__unit_id=self.person_of(actor).unit_id).values(
             "plan_id"
         )
         return qs.filter(Q(leading_group_id__in=actor.overseen_group_ids) | Q(pk__in=used))
@@ -106,29 +89,25 @@ class PlanPolicy(Policy):
         return is_office_of(user, obj.leading_group_id)
 
 
-class EvidencePolicy(Policy):
+evaluation_policy = EvaluationPolicy()
+
+
+class EvidencePolicy(ChildPolicy):
     model = EvidenceFile
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = EvidenceFile.objects.all() if qs is None else qs
-        visible = evaluation_policy.scope(user).values("pk")
-        return qs.filter(evaluation_id__in=visible)
+    parent_field = "evaluation"
+    parent_policy = evaluation_policy
 
 
-class ObjectionPolicy(Policy):
+class ObjectionPolicy(ChildPolicy):
     model = Objection
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Objection.objects.all() if qs is None else qs
-        visible = evaluation_policy.scope(user).values("pk")
-        return qs.filter(evaluation_id__in=visible)
+    parent_field = "evaluation"
+    parent_policy = evaluation_policy
 
     def can_change(self, user: Any, obj: Any) -> bool:
         return is_office_of(user, obj.evaluation.assessment.leading_group_id)
 
 
 assessment_policy = AssessmentPolicy()
-evaluation_policy = EvaluationPolicy()
 plan_policy = PlanPolicy()
 evidence_policy = EvidencePolicy()
 objection_policy = ObjectionPolicy()

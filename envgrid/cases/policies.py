@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
+from envgrid.org.policies import ActorScopedPolicy
 from envgrid.org.selectors import Actor, actor_for
 
 from .models import Case, JurisdictionDispute, Transfer
@@ -33,16 +33,12 @@ def _in(field: str, ids: set[int]) -> Q:
     return Q(**{f"{field}__in": sorted(ids)})
 
 
-class CasePolicy(Policy):
+class CasePolicy(ActorScopedPolicy):
     model = Case
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Case.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         ids = _unit_ids(actor)
-        if actor.person is None or not ids:
+        if not ids:
             return qs.none()
         # The few cases of disputes this unit must decide, as literal ids: a subquery
         # inside the OR would stop PostgreSQL from OR-ing the two unit indexes.
@@ -61,16 +57,12 @@ class CasePolicy(Policy):
         return actor.is_admin or (actor.unit_id is not None and obj.owner_unit_id == actor.unit_id)
 
 
-class TransferPolicy(Policy):
+class TransferPolicy(ActorScopedPolicy):
     model = Transfer
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Transfer.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         ids = _unit_ids(actor)
-        if actor.person is None or not ids:
+        if not ids:
             return qs.none()
         return qs.filter(
             _in("sender_unit_id", ids) | _in("receiver_unit_id", ids) | _in("copy_to_unit_id", ids)
@@ -90,16 +82,12 @@ class TransferPolicy(Policy):
         return self.can_send(user, obj) or self.can_receive(user, obj)
 
 
-class DisputePolicy(Policy):
+class DisputePolicy(ActorScopedPolicy):
     model = JurisdictionDispute
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = JurisdictionDispute.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         ids = _unit_ids(actor)
-        if actor.person is None or not ids:
+        if not ids:
             return qs.none()
         party = JurisdictionDispute.parties.through.objects.filter(_in("unit_id", ids)).values(
             "jurisdictiondispute_id"

@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from envgrid.core.errors import NotFoundError, PermissionDeniedError
-from envgrid.core.policies import Policy
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import EmissionBatch, Hazard, Petition, Publication
 
@@ -50,13 +50,13 @@ def visible_units(user: Any) -> set[int]:
     return ids
 
 
-def _unit_scoped(user: Any, qs: QuerySet, field: str) -> QuerySet:
-    actor = actor_for(user)
-    if actor.is_admin:
-        return qs
-    if actor.person is None:
-        return qs.none()
-    return qs.filter(**{f"{field}__in": visible_units(user)})
+class _UnitScopedPolicy(ActorScopedPolicy):
+    """Seen by the unit in `unit_field` and by the offices and leaders overseeing it."""
+
+    unit_field = "unit_id"
+
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        return qs.filter(**{f"{self.unit_field}__in": visible_units(actor.user)})
 
 
 def _oversees(user: Any, unit_id: int | None) -> bool:
@@ -66,12 +66,8 @@ def _oversees(user: Any, unit_id: int | None) -> bool:
     return actor.is_office and unit_id in overseen_units(user)
 
 
-class PublicationPolicy(Policy):
+class PublicationPolicy(_UnitScopedPolicy):
     model = Publication
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Publication.objects.all() if qs is None else qs
-        return _unit_scoped(user, qs, "unit_id")
 
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)
@@ -93,17 +89,11 @@ class PublicationPolicy(Policy):
             raise PermissionDeniedError("仅领导小组办公室可审核、发布或撤回公开信息。")
 
 
-class PetitionPolicy(Policy):
+class PetitionPolicy(ActorScopedPolicy):
     model = Petition
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Petition.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        overseen = overseen_units(user)
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        overseen = overseen_units(actor.user)
         cond = Q(unit_id=actor.unit_id)
         if overseen:
             cond |= Q(unit_id__in=overseen) | Q(office_unit_id__in=overseen)
@@ -135,12 +125,9 @@ class PetitionPolicy(Policy):
             )
 
 
-class HazardPolicy(Policy):
+class HazardPolicy(_UnitScopedPolicy):
     model = Hazard
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Hazard.objects.all() if qs is None else qs
-        return _unit_scoped(user, qs, "responsible_unit_id")
+    unit_field = "responsible_unit_id"
 
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)
@@ -151,12 +138,8 @@ class HazardPolicy(Policy):
         )
 
 
-class EmissionBatchPolicy(Policy):
+class EmissionBatchPolicy(_UnitScopedPolicy):
     model = EmissionBatch
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = EmissionBatch.objects.all() if qs is None else qs
-        return _unit_scoped(user, qs, "unit_id")
 
 
 publication_policy = PublicationPolicy()

@@ -11,9 +11,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from envgrid.core.errors import PermissionDeniedError
-from envgrid.core.policies import Policy
+from envgrid.core.policies import ChildPolicy
 from envgrid.org.models import PersonRole
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import (
     ActionOfficer,
@@ -27,17 +28,11 @@ from .models import (
 )
 
 
-class ActionPolicy(Policy):
+class ActionPolicy(ActorScopedPolicy):
     model = EnforcementAction
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = EnforcementAction.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        unit_id = actor.person.unit_id
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        unit_id = self.person_of(actor).unit_id
         joined = ActionParticipant.objects.filter(unit_id=unit_id).values("action_id")
         cond = Q(organiser_unit_id=unit_id) | Q(pk__in=joined)
         if actor.overseen_group_ids:
@@ -104,60 +99,44 @@ class ActionPolicy(Policy):
         return self.get_visible(user, pk)
 
 
-def _scoped_children(user: Any, qs: QuerySet) -> QuerySet:
-    return qs.filter(action__in=action_policy.scope(user))
+action_policy = ActionPolicy()
 
 
-class AssignmentPolicy(Policy):
+class _ActionChildPolicy(ChildPolicy):
+    """Seen with its action."""
+
+    parent_field = "action"
+    parent_policy = action_policy
+
+
+class AssignmentPolicy(_ActionChildPolicy):
     model = Assignment
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, Assignment.objects.all() if qs is None else qs)
 
-
-class InspectionPolicy(Policy):
+class InspectionPolicy(_ActionChildPolicy):
     model = Inspection
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, Inspection.objects.all() if qs is None else qs)
 
-
-class FindingPolicy(Policy):
+class FindingPolicy(_ActionChildPolicy):
     model = Finding
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, Finding.objects.all() if qs is None else qs)
 
-
-class ParticipantPolicy(Policy):
+class ParticipantPolicy(_ActionChildPolicy):
     model = ActionParticipant
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, ActionParticipant.objects.all() if qs is None else qs)
 
-
-class TargetPolicy(Policy):
+class TargetPolicy(_ActionChildPolicy):
     model = ActionTarget
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, ActionTarget.objects.all() if qs is None else qs)
 
-
-class OfficerPolicy(Policy):
+class OfficerPolicy(_ActionChildPolicy):
     model = ActionOfficer
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, ActionOfficer.objects.all() if qs is None else qs)
 
-
-class ConsultationPolicy(Policy):
+class ConsultationPolicy(_ActionChildPolicy):
     model = Consultation
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        return _scoped_children(user, Consultation.objects.all() if qs is None else qs)
 
-
-action_policy = ActionPolicy()
 participant_policy = ParticipantPolicy()
 target_policy = TargetPolicy()
 officer_policy = OfficerPolicy()

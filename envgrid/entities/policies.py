@@ -8,25 +8,19 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
 from envgrid.grids.models import Grid
 from envgrid.grids.policies import grid_policy
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import SupervisedEntity
 
 
-class EntityPolicy(Policy):
+class EntityPolicy(ActorScopedPolicy):
     model = SupervisedEntity
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = SupervisedEntity.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        q = Q(grid__in=grid_policy.scope(user, Grid.objects.all()).values("pk"))
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        q = Q(grid__in=grid_policy.scope(actor.user, Grid.objects.all()).values("pk"))
         if actor.is_office:
             q |= Q(grid__isnull=True)
         return qs.filter(q)

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import Grid
 
@@ -39,16 +39,10 @@ def _oversight_roots(actor: Any) -> list[tuple[int, str]]:
     )
 
 
-class GridPolicy(Policy):
+class GridPolicy(ActorScopedPolicy):
     model = Grid
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Grid.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         roots = _oversight_roots(actor)
         if actor.unit_id:
             roots += list(

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from envgrid.core.policies import Policy
+from envgrid.core.policies import own_or_overseen
+from envgrid.org.policies import ActorScopedPolicy
 from envgrid.org.selectors import Actor, actor_for
 
 from .models import (
@@ -38,17 +39,11 @@ def can_manage_meeting(actor: Actor, meeting: Meeting) -> bool:
     return actor.unit_id == meeting.organiser_unit_id
 
 
-class MeetingPolicy(Policy):
+class MeetingPolicy(ActorScopedPolicy):
     model = Meeting
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Meeting.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        unit_id = actor.person.unit_id
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        unit_id = self.person_of(actor).unit_id
         return qs.filter(
             Q(leading_group_id__in=actor.overseen_group_ids)
             | Q(organiser_unit_id=unit_id)
@@ -62,21 +57,17 @@ class MeetingPolicy(Policy):
         return can_manage_meeting(actor_for(user), obj)
 
 
-class DecisionPolicy(Policy):
+class DecisionPolicy(ActorScopedPolicy):
     model = Decision
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Decision.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(
             Q(meeting__leading_group_id__in=actor.overseen_group_ids)
             | Q(meeting__organiser_unit_id=actor.unit_id)
             | Exists(
-                DecisionOwner.objects.filter(decision=OuterRef("pk"), unit_id=actor.person.unit_id)
+                DecisionOwner.objects.filter(
+                    decision=OuterRef("pk"), unit_id=self.person_of(actor).unit_id
+                )
             )
         )
 
@@ -88,16 +79,10 @@ class DecisionPolicy(Policy):
         return actor.unit_id is not None and obj.owners.filter(unit_id=actor.unit_id).exists()
 
 
-class TaskReportSchedulePolicy(Policy):
+class TaskReportSchedulePolicy(ActorScopedPolicy):
     model = TaskReportSchedule
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = TaskReportSchedule.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(
             Q(leading_group_id__in=actor.overseen_group_ids) | Q(reports__unit_id=actor.unit_id)
         ).distinct()
@@ -107,19 +92,11 @@ class TaskReportSchedulePolicy(Policy):
         return actor.is_admin or obj.leading_group_id in actor.office_group_ids
 
 
-class TaskReportPolicy(Policy):
+class TaskReportPolicy(ActorScopedPolicy):
     model = TaskReport
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = TaskReport.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        return qs.filter(
-            Q(schedule__leading_group_id__in=actor.overseen_group_ids) | Q(unit_id=actor.unit_id)
-        )
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        return qs.filter(own_or_overseen(actor, group="schedule__leading_group_id"))
 
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)

@@ -6,22 +6,16 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import Obligation
 
 
-class ObligationPolicy(Policy):
+class ObligationPolicy(ActorScopedPolicy):
     model = Obligation
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Obligation.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         units = actor.visible_unit_ids()
         return qs.filter(Q(unit_id__in=units) | Q(escalated_to_id=actor.unit_id))
 

@@ -6,22 +6,31 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
+from envgrid.core.policies import ChildPolicy, ScopedPolicy
 
 from .models import Delegation, LeadingGroup, Person, TrainingRecord, Unit
-from .selectors import actor_for
+from .selectors import Actor, actor_for
 
 
-class UnitPolicy(Policy):
+class ActorScopedPolicy(ScopedPolicy):
+    """core's scope prelude (administrator: all; no person: nothing) with the
+    organisation's Actor; a subclass writes `visible(actor, qs)` for the rest."""
+
+    def actor(self, user: Any) -> Actor:
+        return actor_for(user)
+
+    @staticmethod
+    def person_of(actor: Actor) -> Person:
+        """The actor's person: inside `visible` there always is one (the prelude has
+        answered for logins without a person)."""
+        assert actor.person is not None
+        return actor.person
+
+
+class UnitPolicy(ActorScopedPolicy):
     model = Unit
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Unit.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         # A unit sees its own record and the directory of the groups it belongs to
         # (it must be able to name a receiver for a transfer); overseers see their groups.
         group_ids = (
@@ -41,16 +50,10 @@ class UnitPolicy(Policy):
         return actor.is_admin or (actor.is_office and obj.pk in actor.overseen_unit_ids())
 
 
-class PersonPolicy(Policy):
+class PersonPolicy(ActorScopedPolicy):
     model = Person
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Person.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(unit_id__in=actor.visible_unit_ids())
 
     def can_change(self, user: Any, obj: Any) -> bool:
@@ -58,16 +61,10 @@ class PersonPolicy(Policy):
         return actor.is_admin or (actor.is_office and obj.unit_id in actor.overseen_unit_ids())
 
 
-class LeadingGroupPolicy(Policy):
+class LeadingGroupPolicy(ActorScopedPolicy):
     model = LeadingGroup
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = LeadingGroup.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(
             Q(pk__in=actor.overseen_group_ids) | Q(member_units=actor.unit_id)
         ).distinct()
@@ -76,14 +73,12 @@ class LeadingGroupPolicy(Policy):
         return actor_for(user).is_admin
 
 
-class DelegationPolicy(Policy):
+class DelegationPolicy(ActorScopedPolicy):
+    # The prelude's "no person: nothing" changes nothing here: a login without a person
+    # oversees no group, so the filter below was already empty for it.
     model = Delegation
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Delegation.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(leading_group_id__in=actor.overseen_group_ids)
 
     def can_change(self, user: Any, obj: Any) -> bool:
@@ -91,15 +86,16 @@ class DelegationPolicy(Policy):
         return actor.is_admin or obj.leading_group_id in actor.led_group_ids
 
 
-class TrainingRecordPolicy(Policy):
+person_policy = PersonPolicy()
+
+
+class TrainingRecordPolicy(ChildPolicy):
     """Training and assessment records (E5) are seen with the person; they are kept by the
     office (for the units it oversees), the officer's own unit, or an administrator."""
 
     model = TrainingRecord
-
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = TrainingRecord.objects.all() if qs is None else qs
-        return qs.filter(person__in=person_policy.scope(user))
+    parent_field = "person"
+    parent_policy = person_policy
 
     def can_record_for(self, user: Any, person: Person) -> bool:
         actor = actor_for(user)
@@ -114,7 +110,6 @@ class TrainingRecordPolicy(Policy):
 
 
 unit_policy = UnitPolicy()
-person_policy = PersonPolicy()
 leading_group_policy = LeadingGroupPolicy()
 delegation_policy = DelegationPolicy()
 training_record_policy = TrainingRecordPolicy()

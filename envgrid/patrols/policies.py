@@ -12,26 +12,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
 from envgrid.grids.policies import grid_policy
 from envgrid.org.models import PersonRole
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import Patrol
 
 
-class PatrolPolicy(Policy):
+class PatrolPolicy(ActorScopedPolicy):
     model = Patrol
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Patrol.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        grids = grid_policy.scope(user).values("pk")
-        return qs.filter(Q(staff_id=actor.person.pk) | Q(grid_id__in=grids))
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        grids = grid_policy.scope(actor.user).values("pk")
+        return qs.filter(Q(staff_id=self.person_of(actor).pk) | Q(grid_id__in=grids))
 
     def can_change(self, user: Any, obj: Any) -> bool:
         actor = actor_for(user)

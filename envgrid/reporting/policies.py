@@ -11,9 +11,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from envgrid.core.policies import Policy
+from envgrid.core.policies import own_or_overseen
 from envgrid.org.models import LeadingGroup
-from envgrid.org.selectors import actor_for
+from envgrid.org.policies import ActorScopedPolicy
+from envgrid.org.selectors import Actor, actor_for
 
 from .models import SENT_STATUSES, Report, ReportDue, ReportSchedule
 
@@ -24,16 +25,10 @@ def member_group_ids(unit_id: int | None) -> set[int]:
     return set(LeadingGroup.objects.filter(member_units=unit_id).values_list("id", flat=True))
 
 
-class ReportPolicy(Policy):
+class ReportPolicy(ActorScopedPolicy):
     model = Report
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = Report.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         return qs.filter(
             Q(unit_id=actor.unit_id)
             | Q(leading_group_id__in=actor.overseen_group_ids, status__in=SENT_STATUSES)
@@ -55,16 +50,10 @@ class ReportPolicy(Policy):
         return self.is_author(user, obj)
 
 
-class SchedulePolicy(Policy):
+class SchedulePolicy(ActorScopedPolicy):
     model = ReportSchedule
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = ReportSchedule.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
         groups = actor.overseen_group_ids | member_group_ids(actor.unit_id)
         return qs.filter(leading_group_id__in=groups)
 
@@ -77,19 +66,11 @@ class SchedulePolicy(Policy):
         return actor.is_admin or group.pk in actor.office_group_ids
 
 
-class DuePolicy(Policy):
+class DuePolicy(ActorScopedPolicy):
     model = ReportDue
 
-    def scope(self, user: Any, qs: QuerySet | None = None) -> QuerySet:
-        qs = ReportDue.objects.all() if qs is None else qs
-        actor = actor_for(user)
-        if actor.is_admin:
-            return qs
-        if actor.person is None:
-            return qs.none()
-        return qs.filter(
-            Q(unit_id=actor.unit_id) | Q(schedule__leading_group_id__in=actor.overseen_group_ids)
-        )
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        return qs.filter(own_or_overseen(actor, group="schedule__leading_group_id"))
 
 
 report_policy = ReportPolicy()
