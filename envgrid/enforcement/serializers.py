@@ -222,7 +222,10 @@ class EnfAssignmentSerializer(serializers.ModelSerializer):
         source="ack_obligation.provisional", read_only=True, default=False
     )
     ack_provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="ack_obligation.provisional_years", read_only=True, default=list
+        child=serializers.IntegerField(),
+        source="ack_obligation.provisional_years",
+        read_only=True,
+        default=list,
     )
 
     class Meta:

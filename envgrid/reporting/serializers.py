@@ -189,7 +189,10 @@ class DueSerializer(serializers.ModelSerializer):
     # Computed across a placeholder calendar year: provisional (暂定) until the official one.
     provisional = serializers.BooleanField(source="obligation.provisional", read_only=True)
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="obligation.provisional_years", read_only=True, default=list
+        child=serializers.IntegerField(),
+        source="obligation.provisional_years",
+        read_only=True,
+        default=list,
     )
     outcome = serializers.CharField(read_only=True)
 
