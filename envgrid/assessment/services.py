@@ -1139,6 +1139,8 @@ def objection_deadlines_recompute(*, years: Iterable[int], actor: Any = None) ->
         .select_related("plan")
     )
     for assessment in found:
+        if assessment.finalised_at is None:  # the window filter already requires it
+            continue
         try:
             new = objection_deadline_for(
                 assessment.finalised_at, assessment.plan.objection_workdays

@@ -276,7 +276,10 @@ class TaskReportOut(serializers.ModelSerializer):
         source="obligation.provisional", read_only=True, default=False
     )
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="obligation.provisional_years", read_only=True, default=list
+        child=serializers.IntegerField(),
+        source="obligation.provisional_years",
+        read_only=True,
+        default=list,
     )
     late = serializers.SerializerMethodField()
 

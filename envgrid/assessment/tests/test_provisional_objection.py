@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_A3_objection_deadline_across_a_placeholder_year_is_provisional_then_recomputed(
-    world, finalised, api, client  # noqa: F811
+    world,
+    finalised,  # noqa: F811
+    api,
+    client,
 ):
     CalendarYear.objects.create(year=2027, notice_ref="（演示占位，非国务院通知）", official=False)
     # Finalised Tue 29 Dec 2026: 5 working days are 30, 31 Dec, then (placeholder: weekdays)
