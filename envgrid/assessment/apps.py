@@ -22,3 +22,13 @@ class AssessmentConfig(AppConfig):
         register_workflow_kind(
             "assessment.objection", instead=_("请在考核页面答复异议"), app=self.label
         )
+        # Issue 15 part 5: entering the official calendar year recomputes objection deadlines.
+        from envgrid.core.calendar import calendar_changed
+
+        calendar_changed.connect(_recompute_objections, dispatch_uid="assessment-objections")
+
+
+def _recompute_objections(sender: object, *, years: list[int], actor: object, **kw: object) -> None:
+    from .services import objection_deadlines_recompute
+
+    objection_deadlines_recompute(years=years, actor=actor)

@@ -243,6 +243,19 @@ class Assessment(TimeStampedModel):
     def is_finalised(self) -> bool:
         return self.status == AssessmentStatus.FINALISED
 
+    @property
+    def provisional_years(self) -> list[int]:
+        """Placeholder calendar years the objection deadline was counted across: the
+        deadline is provisional (暂定) while any is not an official notice (issue 15, part 5)."""
+        if not (self.finalised_at and self.objection_deadline):
+            return []
+        from envgrid.core.calendar import WorkCalendar
+        from envgrid.core.deadlines import local_date
+
+        return WorkCalendar().provisional_in(
+            local_date(self.finalised_at), local_date(self.objection_deadline)
+        )
+
     def objection_open(self, now=None) -> bool:
         now = now or timezone.now()
         return bool(

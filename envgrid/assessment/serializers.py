@@ -133,6 +133,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
     leading_group_name = serializers.CharField(source="leading_group.name", read_only=True)
     plan_name = serializers.CharField(source="plan.__str__", read_only=True)
     objection_open = serializers.SerializerMethodField()
+    # The objection deadline counted across a placeholder calendar year is provisional (暂定).
+    objection_provisional = serializers.SerializerMethodField()
+    objection_provisional_years = serializers.ListField(
+        child=serializers.IntegerField(), source="provisional_years", read_only=True
+    )
 
     class Meta:
         model = Assessment
@@ -148,6 +153,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "review_started_at",
             "finalised_at",
             "objection_deadline",
+            "objection_provisional",
+            "objection_provisional_years",
             "objection_open",
             "document_number",
         ]
@@ -155,6 +162,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
     def get_objection_open(self, obj: Assessment) -> bool:
         return obj.objection_open()
+
+    def get_objection_provisional(self, obj: Assessment) -> bool:
+        return bool(obj.provisional_years)
 
 
 class AssessmentOpenSerializer(serializers.Serializer):

@@ -1107,3 +1107,71 @@ def objection_decide(
         link=evaluation.get_absolute_url(),
     )
     return objection
+
+
+@transaction.atomic
+def objection_deadlines_recompute(*, years: Iterable[int], actor: Any = None) -> int:
+    """An administrator entered or corrected the calendar of `years`: the objection deadline
+    of every finalised assessment counted across one of them is recomputed (issue 15, part
+    5), audited, and the assessed units told of a changed date. A new deadline in a year the
+    calendar does not know is left as it was and logged (no calendar-day fallback)."""
+    import logging
+
+    from django.db.models import Q
+
+    from envgrid.core.calendar import UnknownCalendarYear
+    from envgrid.obligations.services import users_of_units
+
+    log = logging.getLogger(__name__)
+    tz = timezone.get_current_timezone()
+    window = Q()
+    for year in sorted(set(years)):
+        window |= Q(
+            finalised_at__lt=dt.datetime(year + 1, 1, 1, tzinfo=tz),
+            objection_deadline__gte=dt.datetime(year, 1, 1, tzinfo=tz),
+        )
+    if not window:
+        return 0
+    moved = 0
+    found = (
+        Assessment.objects.select_for_update(of=("self",))
+        .filter(window, status=AssessmentStatus.FINALISED)
+        .select_related("plan")
+    )
+    for assessment in found:
+        if assessment.finalised_at is None:  # the window filter already requires it
+            continue
+        try:
+            new = objection_deadline_for(
+                assessment.finalised_at, assessment.plan.objection_workdays
+            )
+        except UnknownCalendarYear as exc:
+            log.warning("assessment %s objection deadline not recomputed: %s", assessment.pk, exc)
+            continue
+        if new == assessment.objection_deadline:
+            continue
+        before = snapshot(assessment)
+        old = assessment.objection_deadline
+        assessment.objection_deadline = new
+        assessment.save(update_fields=["objection_deadline"])
+        audit_record(
+            actor=actor,
+            action="assessment.objection_recompute",
+            obj=assessment,
+            before=before,
+            after={**snapshot(assessment), "calendar_years": sorted(set(years))},
+        )
+        moved += 1
+        unit_ids = set(assessment.evaluations.values_list("unit_id", flat=True))
+        fmt = "%Y-%m-%d %H:%M"
+        notify(
+            users=[u for users in users_of_units(unit_ids).values() for u in users],
+            subject=_("期限调整：%(title)s") % {"title": str(assessment)},
+            body=_("工作日历已由管理员录入或更正，异议截止时间由 %(old)s 调整为 %(new)s。")
+            % {
+                "old": f"{timezone.localtime(old):{fmt}}" if old else "—",
+                "new": f"{timezone.localtime(new):{fmt}}",
+            },
+            link=assessment.get_absolute_url(),
+        )
+    return moved

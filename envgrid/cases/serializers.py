@@ -522,6 +522,10 @@ class OverdueRowSerializer(serializers.Serializer):
     person = serializers.IntegerField(source="person.pk", allow_null=True, default=None)
     person_name = serializers.CharField(source="person.name", allow_null=True, default=None)
     due_at = serializers.DateTimeField()
+    provisional = serializers.BooleanField(source="obligation.provisional")
+    provisional_years = serializers.ListField(
+        child=serializers.IntegerField(), source="obligation.provisional_years"
+    )
     completed_at = serializers.DateTimeField(allow_null=True)
     still_open = serializers.BooleanField()
     days_late = serializers.FloatField()

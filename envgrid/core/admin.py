@@ -240,6 +240,17 @@ class CalendarYearAdmin(AuditedModelAdmin):
     # save_model runs on every save and bumps updated_at, which is what tells every
     # process's calendar cache (core.calendar) to reload, even when only a day changed.
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the year and its days are saved: the live deadlines computed across the
+        year (and across the year it was renumbered from) are recomputed (issue 15, part 5)."""
+        super().save_related(request, form, formsets, change)
+        from .calendar import calendar_changed
+
+        years = {form.instance.year}
+        if change and isinstance(form.initial.get("year"), int):
+            years.add(form.initial["year"])
+        calendar_changed.send(sender=CalendarYear, years=sorted(years), actor=request.user)
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(EnvgridModelAdmin):

@@ -38,6 +38,9 @@ class CalendarYearSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=1949, max_value=2200)
     notice_ref = serializers.CharField(max_length=200)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+    # False records a placeholder (deadlines in it are answered as 暂定); entering the
+    # State Council notice is official (the default).
+    official = serializers.BooleanField(required=False, default=True)
     days = CalendarDaySerializer(many=True)
 
 
@@ -50,6 +53,7 @@ def _year_data(record: CalendarYear) -> dict[str, Any]:
         "year": record.year,
         "notice_ref": record.notice_ref,
         "note": record.note,
+        "official": record.official,
         "updated_at": record.updated_at,
         "days": [
             {"date": d.date, "kind": d.kind, "name": d.name} for d in record.days.order_by("date")

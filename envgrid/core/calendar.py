@@ -13,9 +13,15 @@ import threading
 from functools import lru_cache
 
 from django.db.models import Count, Max, Q
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError
+
+# Sent after an administrator entered, corrected or marked (un)official a calendar year,
+# with `years` (the years whose working days may have changed) and `actor`. Obligations
+# recompute the live deadlines computed across those years (issue 15, part 5).
+calendar_changed = Signal()
 
 
 class UnknownCalendarYear(ApplicationError):
@@ -59,8 +65,10 @@ class _Overrides:
         y = CalendarYear.objects.aggregate(
             n=Count("id"), m=Max("updated_at"), p=Count("id", filter=Q(official=False))
         )
-        d = CalendarDay.objects.aggregate(n=Count("id"), m=Max("id"))
-        return (y["n"], y["m"], y["p"], d["n"], d["m"])
+        d = CalendarDay.objects.aggregate(
+            n=Count("id"), m=Max("id"), w=Count("id", filter=Q(kind=CalendarDay.Kind.WORKDAY))
+        )
+        return (y["n"], y["m"], y["p"], d["n"], d["m"], d["w"])
 
     def load(self) -> tuple[set[int], dict[dt.date, bool], set[int]]:
         from .models import CalendarDay, CalendarYear

@@ -69,6 +69,7 @@ def _calendar_state(year: Any) -> dict[str, Any]:
         "year": year.year,
         "notice_ref": year.notice_ref,
         "note": year.note,
+        "official": year.official,
         "days": [
             {"date": d.date.isoformat(), "kind": d.kind, "name": d.name}
             for d in year.days.order_by("date")
@@ -85,13 +86,16 @@ def calendar_year_save(
     days: list[dict[str, Any]],
     note: str = "",
     replace: bool = True,
+    official: bool = True,
 ) -> Any:
     """Add or correct one year of the State Council holiday notice (SPEC "Calendar").
 
     `days` is the whole list of exceptions for the year — holidays (rest days) and make-up
     working days (调休) — and replaces what was recorded before, so a correction is one call
     (replace=False refuses a year already recorded). Administrators only: every deadline
-    in the system moves with this table."""
+    in the system moves with this table. `official` is False for a placeholder entered
+    before the notice is out (its deadlines are answered as 暂定); entering the year sends
+    `calendar_changed`, which recomputes the live deadlines computed across it."""
     import datetime as dt
 
     from django.utils.translation import gettext as _
@@ -148,6 +152,7 @@ def calendar_year_save(
         record = CalendarYear(year=year)
     record.notice_ref = notice_ref.strip()
     record.note = note
+    record.official = official
     record.save()  # bumps updated_at: every process's calendar cache reloads
     record.days.all().delete()
     CalendarDay.objects.bulk_create(
@@ -163,4 +168,7 @@ def calendar_year_save(
         before=before,
         after=_calendar_state(record),
     )
+    from .calendar import calendar_changed
+
+    calendar_changed.send(sender=CalendarYear, years=[year], actor=actor)
     return record

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record
-from envgrid.core.deadlines import compute_due
+from envgrid.core.deadlines import Due, compute_due_detail
 from envgrid.core.errors import ApplicationError, ConflictError
 from envgrid.core.notifications import notify
 from envgrid.obligations.services import (
@@ -474,8 +474,14 @@ def petition_extend(
     return p
 
 
+def objection_deadline_detail(p: Petition) -> Due:
+    """The objection deadline with the placeholder years it crossed (暂定 if any); a year
+    the calendar does not know raises UnknownCalendarYear."""
+    return compute_due_detail(PetitionRules.current().objection_rule, p.routed_at)
+
+
 def objection_deadline(p: Petition) -> dt.datetime:
-    return compute_due(PetitionRules.current().objection_rule, p.routed_at)
+    return objection_deadline_detail(p).at
 
 
 @transaction.atomic

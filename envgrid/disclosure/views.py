@@ -387,12 +387,28 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_route": petition_policy.can_route(request.user, p),
             "approvers": Person.objects.filter(unit_id=p.unit_id, is_active=True),
             "units": Unit.objects.filter(is_active=True).order_by("code"),
-            "objection_due": petition_services.objection_deadline(p),
+            **_objection_due(p),
             "error": error,
             "now": timezone.now(),
         },
         status=status,
     )
+
+
+def _objection_due(p: Any) -> dict[str, Any]:
+    """The objection deadline for the page; a year the calendar does not know is said on
+    the page (the refusal naming the year), not a 500 and not a guessed date."""
+    from envgrid.core.calendar import UnknownCalendarYear
+
+    try:
+        due = petition_services.objection_deadline_detail(p)
+    except UnknownCalendarYear as exc:
+        return {
+            "objection_due": None,
+            "objection_due_detail": None,
+            "objection_refused": exc.message,
+        }
+    return {"objection_due": due.at, "objection_due_detail": due, "objection_refused": ""}
 
 
 def _int(value: Any) -> int:

@@ -344,7 +344,7 @@ class AssignmentViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin)
     way to decline: `decline` and `move` to an unlisted status answer 400."""
 
     policy = assignment_policy
-    queryset = Assignment.objects.select_related("action", "unit")
+    queryset = Assignment.objects.select_related("action", "unit", "ack_obligation")
     serializer_class = EnfAssignmentSerializer
     filterset_fields = ["action", "unit", "status"]
     ordering_fields = ["issued_at", "ack_due_at"]

@@ -26,3 +26,9 @@ class EnforcementConfig(AppConfig):
             REPORT_KIND, instead=_("请在联合执法任务页面报送执法情况"), app=self.label
         )
         register_overdue_handler(ACK_KIND, on_assignments_overdue)
+        # Issue 15 part 5: the assignment's copy of the deadline follows a calendar recompute.
+        from envgrid.obligations.registry import register_due_moved_handler
+
+        from .services import on_ack_due_moved
+
+        register_due_moved_handler(ACK_KIND, on_ack_due_moved)

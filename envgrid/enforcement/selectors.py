@@ -69,7 +69,7 @@ def my_pending_assignments(*, user: Any) -> QuerySet:
             status__in=[AssignmentStatus.PENDING, AssignmentStatus.ACKNOWLEDGED],
             action__status__in=["deployed", "in_progress"],
         )
-        .select_related("action")
+        .select_related("action", "ack_obligation")
         .order_by("ack_due_at")
     )
 

@@ -217,6 +217,16 @@ class EnfAssignmentSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     ack_late = serializers.BooleanField(read_only=True)
+    # The acknowledgement deadline computed across a placeholder calendar year (暂定).
+    ack_provisional = serializers.BooleanField(
+        source="ack_obligation.provisional", read_only=True, default=False
+    )
+    ack_provisional_years = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="ack_obligation.provisional_years",
+        read_only=True,
+        default=list,
+    )
 
     class Meta:
         model = Assignment
@@ -232,6 +242,8 @@ class EnfAssignmentSerializer(serializers.ModelSerializer):
             "status_display",
             "issued_at",
             "ack_due_at",
+            "ack_provisional",
+            "ack_provisional_years",
             "acknowledged_at",
             "ack_late",
             "ack_note",

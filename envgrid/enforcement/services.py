@@ -1679,3 +1679,19 @@ def finding_to_case(*, actor: Any, finding: Finding) -> Any:
         fields={"case": case, "case_number": case.number, "case_created_at": timezone.now()},
     )
     return case
+
+
+def on_ack_due_moved(ob: Any) -> None:
+    """The calendar recompute moved an acknowledgement deadline: the assignment's copy
+    (签收截止, shown and filtered on) follows it, audited (issue 15, part 5)."""
+    for assignment in Assignment.objects.select_for_update().filter(ack_obligation=ob):
+        before = snapshot(assignment)
+        assignment.ack_due_at = ob.due_at
+        assignment.save(update_fields=["ack_due_at"])
+        audit_record(
+            actor=None,
+            action="assignment.ack_due_recomputed",
+            obj=assignment,
+            before=before,
+            after=snapshot(assignment),
+        )

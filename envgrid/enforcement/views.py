@@ -214,7 +214,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for p in participants:
         p.can_staff = action.is_open and action_policy.can_staff_participant(user, p)  # type: ignore[attr-defined]
         p.candidates = persons_of(p.unit_id) if p.can_staff else []  # type: ignore[attr-defined]
-    assignments = list(action.assignments.select_related("unit", "grid", "escalated_to"))
+    assignments = list(
+        action.assignments.select_related("unit", "grid", "escalated_to", "ack_obligation")
+    )
     for a in assignments:
         a.mine = action_policy.can_act_on_assignment(user, a) and action.is_running  # type: ignore[attr-defined]
     inspections = action.inspections.select_related("entity").prefetch_related(

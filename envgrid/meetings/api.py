@@ -272,6 +272,15 @@ class TaskReportOut(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     schedule_title = serializers.CharField(source="schedule.title", read_only=True)
     due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True, default=None)
+    provisional = serializers.BooleanField(
+        source="obligation.provisional", read_only=True, default=False
+    )
+    provisional_years = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="obligation.provisional_years",
+        read_only=True,
+        default=list,
+    )
     late = serializers.SerializerMethodField()
 
     class Meta:
@@ -285,6 +294,8 @@ class TaskReportOut(serializers.ModelSerializer):
             "period_start",
             "period_end",
             "due_at",
+            "provisional",
+            "provisional_years",
             "content",
             "submitted_at",
             "late",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,6 +51,17 @@ class Obligation(models.Model):
     started_at = models.DateTimeField(_("起算时间"))
     due_at = models.DateTimeField(_("截止时间"), db_index=True)
     paused_since = models.DateTimeField(_("暂停自"), null=True, blank=True)
+    # The due time was computed across a placeholder calendar year (no State Council
+    # notice entered yet): shown as 暂定 with the years, recomputed when the official
+    # year is entered (issue 15, part 5).
+    # Database defaults too, so the bulk loaders' raw INSERTs (bench) need not name them.
+    provisional = models.BooleanField(_("暂定期限"), default=False, db_default=False)
+    provisional_years = models.JSONField(
+        _("暂定年度"),
+        default=list,
+        blank=True,
+        db_default=Value([], output_field=models.JSONField()),
+    )
 
     status = models.CharField(
         _("状态"), max_length=10, choices=ObligationStatus.choices, default=ObligationStatus.OPEN

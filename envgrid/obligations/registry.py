@@ -17,6 +17,10 @@
 - Sweep hooks: `register_sweep_hook(fn)`; fn(now) runs at the start of every sweep, for
   periodic work that must not wait for a separate cron entry (meetings open the next
   period's task-report obligations this way). Hooks must be idempotent.
+- Due-moved handlers: `register_due_moved_handler(kind_prefix, fn)`; fn(obligation) runs
+  when the calendar recompute (an administrator entering or correcting a year) moves the
+  due time of an obligation whose kind starts with the prefix, so a workflow that keeps a
+  copy of the due time (an assignment's 签收截止, a due report's 截止时间) follows it.
 """
 
 from __future__ import annotations
@@ -93,6 +97,20 @@ def register_sweep_hook(fn: SweepHook) -> SweepHook:
 
 def sweep_hooks() -> list[SweepHook]:
     return list(_sweep_hooks)
+
+
+DueMovedHandler = Callable[[Any], None]
+_due_moved: list[tuple[str, DueMovedHandler]] = []
+
+
+def register_due_moved_handler(kind_prefix: str, fn: DueMovedHandler) -> DueMovedHandler:
+    if (kind_prefix, fn) not in _due_moved:
+        _due_moved.append((kind_prefix, fn))
+    return fn
+
+
+def due_moved_handlers() -> list[tuple[str, DueMovedHandler]]:
+    return list(_due_moved)
 
 
 # ---- workflow-owned kinds -----------------------------------------------------------------

@@ -36,6 +36,8 @@ class ObligationSerializer(serializers.ModelSerializer):
             "start_event",
             "started_at",
             "due_at",
+            "provisional",
+            "provisional_years",
             "paused_since",
             "is_paused",
             "status",

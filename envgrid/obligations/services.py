@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
+from envgrid.core.deadlines import DeadlineRule, Due, RuleKind, compute_due_detail
 from envgrid.core.errors import ApplicationError, ConflictError
-from envgrid.core.notifications import Message, notify_many
+from envgrid.core.notifications import Message, notify, notify_many
 
 from .models import (
     Obligation,
@@ -39,10 +39,10 @@ def _event(ob: Obligation, action: str, actor: Any = None, note: str = "") -> No
     )
 
 
-def _recompute_due(ob: Obligation) -> dt.datetime:
+def _recompute_due(ob: Obligation) -> Due:
     pauses = [(p.started_at, p.ended_at) for p in ob.pauses.all() if p.ended_at is not None]
     extra = sum(e.amount for e in ob.extensions.all())
-    return compute_due(
+    return compute_due_detail(
         ob.rule,
         ob.started_at,
         pauses=pauses,
@@ -50,6 +50,15 @@ def _recompute_due(ob: Obligation) -> dt.datetime:
         extra_days=extra if ob.rule_kind == RuleKind.DAYS else 0,
         extra_hours=extra if ob.rule_kind == RuleKind.HOURS else 0,
     )
+
+
+DUE_FIELDS = ("due_at", "provisional", "provisional_years")
+
+
+def _set_due(ob: Obligation, due: Due) -> None:
+    ob.due_at = due.at
+    ob.provisional = due.provisional
+    ob.provisional_years = list(due.provisional_years)
 
 
 @transaction.atomic
@@ -69,7 +78,7 @@ def obligation_open(
     """Open an obligation whose due time follows `rule` from `start_at`."""
     if rule.amount < 0:
         raise ApplicationError(_("时限不能为负数。"), code="rule_invalid")
-    due = compute_due(rule, start_at)
+    due = compute_due_detail(rule, start_at)
     ob = Obligation.objects.create(
         kind=kind,
         title=title[:300],
@@ -82,7 +91,9 @@ def obligation_open(
         rule_amount=rule.amount,
         start_event=start_event,
         started_at=start_at,
-        due_at=due,
+        due_at=due.at,
+        provisional=due.provisional,
+        provisional_years=list(due.provisional_years),
     )
     _event(ob, "opened", actor)
     audit_record(actor=actor, action="obligation.open", obj=ob, after=snapshot(ob))
@@ -190,10 +201,10 @@ def obligation_resume(
     pause.ended_at = at or timezone.now()
     pause.save(update_fields=["ended_at"])
     ob.paused_since = None
-    ob.due_at = _recompute_due(ob)
+    _set_due(ob, _recompute_due(ob))
     if ob.status == ObligationStatus.OVERDUE and ob.due_at >= timezone.now():
         ob.status = ObligationStatus.OPEN
-    ob.save(update_fields=["paused_since", "due_at", "status"])
+    ob.save(update_fields=["paused_since", *DUE_FIELDS, "status"])
     _event(ob, "resumed", actor)
     audit_record(actor=actor, action="obligation.resume", obj=ob, before=before, after=snapshot(ob))
     return ob
@@ -218,10 +229,10 @@ def obligation_extend(
     ObligationExtension.objects.create(
         obligation=ob, amount=amount, reason=reason, approver=approver
     )
-    ob.due_at = _recompute_due(ob)
+    _set_due(ob, _recompute_due(ob))
     if ob.status == ObligationStatus.OVERDUE and ob.due_at >= timezone.now():
         ob.status = ObligationStatus.OPEN
-    ob.save(update_fields=["due_at", "status"])
+    ob.save(update_fields=[*DUE_FIELDS, "status"])
     _event(ob, "extended", actor, reason)
     audit_record(actor=actor, action="obligation.extend", obj=ob, before=before, after=snapshot(ob))
     return ob
@@ -430,3 +441,108 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                 if chosen:
                     handler(chosen)
     return SweepResult(marked=marked, escalated=escalated, notified=notified)
+
+
+# --------------------------------------------------------------------- calendar recompute
+
+
+@dataclass
+class RecomputeResult:
+    checked: int = 0
+    moved: int = 0
+    confirmed: int = 0  # due time unchanged, provisional flag cleared or changed
+    notified: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def _year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        dt.datetime(year, 1, 1, tzinfo=tz),
+        dt.datetime(year + 1, 1, 1, tzinfo=tz),
+    )
+
+
+def _owners(ob: Obligation) -> list[Any]:
+    if ob.person_id and ob.person and ob.person.user_id:
+        return [ob.person.user]
+    return users_of_unit(ob.unit_id)
+
+
+@transaction.atomic
+def obligations_recompute_for_calendar(
+    *, years: Iterable[int], actor: Any = None
+) -> RecomputeResult:
+    """An administrator entered, corrected or marked (un)official the calendar of `years`:
+    every live working-day obligation whose deadline was computed across one of them is
+    recomputed from its rule, pauses and extensions (issue 15, part 5).
+
+    Each change is audited and kept in the obligation's history; a moved due time is
+    notified to its owners (the responsible person, else the unit's people); the
+    provisional flag follows the calendar (cleared once the years are official). Status is
+    not touched here: an item whose due time moved into the past goes overdue at the next
+    sweep. An item whose new deadline would fall in a year the calendar does not know is
+    left as it was and logged (no calendar-day fallback)."""
+    from envgrid.core.calendar import UnknownCalendarYear
+
+    from .registry import due_moved_handlers
+
+    result = RecomputeResult()
+    years = sorted(set(years))
+    if not years:
+        return result
+    window = models.Q()
+    for year in years:
+        lo, hi = _year_bounds(year)
+        window |= models.Q(started_at__lt=hi, due_at__gte=lo)
+    items = list(
+        Obligation.objects.select_for_update(of=("self",))
+        .filter(window, status__in=LIVE, rule_kind=RuleKind.WORKDAYS)
+        .select_related("person__user")
+        .order_by("id")
+    )
+    listed = "、".join(str(y) for y in years)
+    for ob in items:
+        result.checked += 1
+        try:
+            due = _recompute_due(ob)
+        except UnknownCalendarYear as exc:
+            log.warning("obligation %s not recomputed: %s", ob.pk, exc.message)
+            result.skipped.append(f"{ob.pk}: {exc.message}")
+            continue
+        old_due, old_years = ob.due_at, list(ob.provisional_years)
+        if due.at == old_due and list(due.provisional_years) == old_years:
+            continue
+        before = snapshot(ob)
+        _set_due(ob, due)
+        ob.save(update_fields=list(DUE_FIELDS))
+        note = _("%(years)s 年工作日历变更，期限重算。") % {"years": listed}
+        _event(ob, "recomputed", actor, note)
+        audit_record(
+            actor=actor,
+            action="obligation.recompute",
+            obj=ob,
+            before=before,
+            after={**snapshot(ob), "calendar_years": years},
+        )
+        if due.at == old_due:
+            result.confirmed += 1
+            continue
+        result.moved += 1
+        for prefix, handler in due_moved_handlers():
+            if ob.kind.startswith(prefix):
+                handler(ob)
+        fmt = "%Y-%m-%d %H:%M"
+        result.notified += notify(
+            users=_owners(ob),
+            subject=_("期限调整：%(title)s") % {"title": ob.title},
+            body=_("%(years)s 年工作日历已由管理员录入或更正，截止时间由 %(old)s 调整为 %(new)s。")
+            % {
+                "years": listed,
+                "old": f"{timezone.localtime(old_due):{fmt}}",
+                "new": f"{timezone.localtime(ob.due_at):{fmt}}",
+            }
+            + (_("（仍为暂定）") if ob.provisional else ""),
+            link=ob.link,
+        )
+    return result

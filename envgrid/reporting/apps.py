@@ -18,6 +18,12 @@ class ReportingConfig(AppConfig):
         register_workflow_kind(
             "adjustment.report", instead=_("请在信息报送页面报送重大调整报告"), app=self.label
         )
+        # Issue 15 part 5: the due's copy of the deadline follows a calendar recompute.
+        from envgrid.obligations.registry import register_due_moved_handler
+
+        from .services import on_due_moved
+
+        register_due_moved_handler("report.due", on_due_moved)
 
         # The overview's figures for every area that is installed (reporting.metric_defs).
         register_all()

@@ -186,6 +186,14 @@ class DueSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     obligation_due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True)
     obligation_status = serializers.CharField(source="obligation.status", read_only=True)
+    # Computed across a placeholder calendar year: provisional (暂定) until the official one.
+    provisional = serializers.BooleanField(source="obligation.provisional", read_only=True)
+    provisional_years = serializers.ListField(
+        child=serializers.IntegerField(),
+        source="obligation.provisional_years",
+        read_only=True,
+        default=list,
+    )
     outcome = serializers.CharField(read_only=True)
 
     class Meta:
@@ -203,6 +211,8 @@ class DueSerializer(serializers.ModelSerializer):
             "obligation",
             "obligation_due_at",
             "obligation_status",
+            "provisional",
+            "provisional_years",
             "report",
             "submitted_at",
             "outcome",

@@ -721,3 +721,19 @@ def major_adjustments_sync() -> int:
         report_from_major_adjustment(adjustment=adjustment)
         made += 1
     return made
+
+
+def on_due_moved(ob: Any) -> None:
+    """The calendar recompute moved a report-due deadline: the due's copy of it follows,
+    audited (issue 15, part 5)."""
+    for due in ReportDue.objects.select_for_update().filter(obligation=ob):
+        before = snapshot(due)
+        due.due_at = ob.due_at
+        due.save(update_fields=["due_at"])
+        audit_record(
+            actor=None,
+            action="report_due.due_recomputed",
+            obj=due,
+            before=before,
+            after=snapshot(due),
+        )
