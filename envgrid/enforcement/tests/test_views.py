@@ -187,3 +187,19 @@ def test_finding_case_is_linked_only_for_viewers_who_may_open_the_case(ew):
     page = participant.get(url).content.decode()
     assert case.number in page and link not in page
     assert participant.get(case.get_absolute_url()).status_code == 404
+
+
+def test_action_and_inspection_forms_have_no_ascii_colons_in_labels(ew):
+    """Issue 20: the enforcement forms' labels ended in ASCII ":" unlike every other form."""
+    import re
+
+    action = deployed(ew)
+    c = client_for(ew.org_user)
+    for url in (
+        reverse("enforcement:create"),
+        reverse("enforcement:inspection_create", args=[action.pk]),
+    ):
+        page = c.get(url).content.decode()
+        labels = re.findall(r"<label[^>]*>(.*?)</label>", page, flags=re.S)
+        assert len(labels) > 3, url
+        assert [x for x in labels if ":" in x] == [], url

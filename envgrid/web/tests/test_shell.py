@@ -162,3 +162,26 @@ def test_pages_are_chinese_for_an_english_browser_until_english_is_chosen(client
     anon = client.__class__()
     r = anon.get("/api/cases/?year=x", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code in (401, 403) and r.json()["message"].isascii()
+
+
+def test_export_sheet_is_named_after_the_list_in_the_users_language(client, world):
+    """Issue 20: every export's sheet was named "Sheet1"."""
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(world.member_staff[0].user)
+    book = load_workbook(io.BytesIO(client.get("/?format=xlsx").content))
+    assert book.sheetnames == ["我的待办"]
+    assert next(book.active.values)[0] == "事项"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    book = load_workbook(io.BytesIO(client.get("/?format=xlsx").content))
+    assert book.sheetnames == ["My tasks"]
+    assert next(book.active.values)[0] == "Item"
+
+
+def test_sheet_title_drops_characters_excel_refuses():
+    from envgrid.core.exports import sheet_title
+
+    assert sheet_title("报送情况 2026/01:[草稿].xlsx") == "报送情况 2026-01--草稿-"
+    assert len(sheet_title("很" * 40)) == 31
