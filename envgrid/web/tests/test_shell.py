@@ -185,3 +185,15 @@ def test_sheet_title_drops_characters_excel_refuses():
 
     assert sheet_title("报送情况 2026/01:[草稿].xlsx") == "报送情况 2026-01--草稿-"
     assert len(sheet_title("很" * 40)) == 31
+
+
+def test_case_form_styles_live_in_the_shared_stylesheet():
+    """Issue 20: the case, transfer and dispute forms were unstyled because their CSS sat in
+    cases/_subnav.html, which the form pages do not include."""
+    from pathlib import Path
+
+    css = Path(finders.find("web/envgrid.css")).read_text()
+    for rule in (".form-grid{", ".form-grid input[type=text]", ".checklist li.missing::before"):
+        assert rule in css, rule
+    templates = Path(__file__).resolve().parents[2] / "cases" / "templates" / "cases"
+    assert [p.name for p in templates.glob("*.html") if "<style" in p.read_text()] == []
