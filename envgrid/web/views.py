@@ -18,6 +18,14 @@ from envgrid.obligations.selectors import my_obligations
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Leaders (the district head, the deputies) open on the overview, not on every unit's
+    # overdue reports; their own task list stays one menu click away (issue 20, part 6).
+    if request.GET.get("view") != "tasks" and "format" not in request.GET:
+        from envgrid.org.selectors import actor_for
+
+        actor = actor_for(request.user)
+        if actor.is_leader and not actor.is_office:
+            return redirect("reporting:dashboard")
     items = my_obligations(user=request.user)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(

@@ -197,3 +197,29 @@ def test_case_form_styles_live_in_the_shared_stylesheet():
         assert rule in css, rule
     templates = Path(__file__).resolve().parents[2] / "cases" / "templates" / "cases"
     assert [p.name for p in templates.glob("*.html") if "<style" in p.read_text()] == []
+
+
+def test_leader_opens_on_the_overview_and_keeps_a_task_list(client, world):
+    """Issue 20, part 6: the district head landed on every unit's overdue reports."""
+    client.force_login(world.leader.user)
+    r = client.get("/")
+    assert r.status_code == 302 and r["Location"] == reverse("reporting:dashboard")
+    page = client.get("/?view=tasks").content.decode()
+    assert "我的待办" in page and 'href="/?view=tasks"' in page
+
+
+def test_office_and_unit_homes_stay_on_their_tasks_with_portal_and_api_links(client, world):
+    for person in (world.director, world.member_staff[0]):
+        client.force_login(person.user)
+        r = client.get("/")
+        assert r.status_code == 200, person.name
+        page = r.content.decode()
+        assert f'href="{reverse("disclosure:portal")}"' in page
+        assert f'href="{reverse("api-docs")}"' in page
+        assert 'href="/admin/"' not in page
+
+
+def test_administrator_home_links_the_admin_site(client, world):
+    client.force_login(world.admin)
+    page = client.get("/").content.decode()
+    assert 'href="/admin/"' in page and "管理后台" in page
