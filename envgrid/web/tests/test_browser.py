@@ -137,3 +137,21 @@ def test_404_page_in_the_layout_at_desktop_and_phone_width(
     with page.expect_navigation():
         page.get_by_role("link", name="返回上一页").click()
     assert page.url.rstrip("/") == page.base.rstrip("/")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_leader_lands_on_the_overview_and_office_on_its_tasks(
+    browser_page, world, item, artifacts_dir, width
+):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, world.leader.user.username)
+    assert urlparse(page.url).path == "/reporting/"
+    page.screenshot(path=str(artifacts_dir / f"home-leader-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.context.clear_cookies()
+    browser_login(page, world.office_staff.user.username)
+    assert page.locator("h1").inner_text() == "我的待办"
+    assert page.get_by_role("link", name="信息公开门户").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"home-office-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
