@@ -1,5 +1,9 @@
 # envgrid — `make run` serves the synthetic demo; `make test` runs the whole suite.
 SHELL := /bin/bash
+# `make run` says what it is doing: a line per stage and, for the slow ones, how long it took.
+STEP = @echo "==> $(1)"
+T0 = t0=$$(date +%s)
+TOOK = echo "    ($(1): $$(( $$(date +%s) - t0 )) s)"
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,28 +14,37 @@ PORT ?= 8000
 .PHONY: install messages run serve test test-fast lint format bench chromium migrate demo clean
 
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	rm -f $(VENV)/.installed-*; touch $(STAMP)
+	$(call STEP,install: Python packages into $(VENV) (first run: about 2 minutes))
+	@$(T0); set -e; \
+	test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	$(PY) -m pip install --quiet --upgrade pip; \
+	$(PY) -m pip install --quiet -e '.[dev]'; \
+	rm -f $(VENV)/.installed-*; touch $(STAMP); \
+	$(call TOOK,install)
 
 install: $(STAMP)
 
 # Compile translations (Chinese is the source language; English is the catalogue).
 messages: install
+	$(call STEP,translations: compiling the English catalogues)
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext >/dev/null)
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
 
 migrate: install
-	mkdir -p var
-	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py createcachetable
+	$(call STEP,migrate: creating or updating the database tables)
+	@$(T0); set -e; mkdir -p var; \
+	$(PY) manage.py migrate --noinput -v 0; \
+	$(PY) manage.py createcachetable; \
+	$(call TOOK,migrate)
 
 demo: migrate
-	$(PY) manage.py demo --if-empty
+	$(call STEP,demo: loading the synthetic district (each step with its time))
+	@$(T0); $(PY) manage.py demo --if-empty && $(call TOOK,demo)
 
 run: messages migrate demo
-	$(PY) manage.py collectstatic --noinput -v 0
+	$(call STEP,collectstatic: gathering CSS and scripts and images)
+	@$(T0); $(PY) manage.py collectstatic --noinput -v 0 && $(call TOOK,collectstatic)
+	$(call STEP,serve: starting gunicorn and the deadline sweep on http://$(HOST):$(PORT)/)
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser.

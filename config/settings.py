@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "envgrid.core.middleware.AdminOnlyMiddleware",
+    # A GET on a POST-only page: the 405 error page, not an empty answer (issue 20).
+    "envgrid.core.error_views.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked login into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -347,17 +347,17 @@ def case_timeline(case: Case) -> list[TimelineItem]:
                 if ch.action in TRANSFER_TRANSITIONS
                 else ch.action
             )
+            # A return and a feedback go from the receiver back to the sender (issue 20:
+            # the timeline showed a return in the direction of the transfer).
+            ends = (t.sender_unit.name, t.receiver_unit.name)
+            if ch.action in ("return", "feedback"):
+                ends = ends[::-1]
             items.append(
                 TimelineItem(
                     at=ch.at,
                     kind="transfer",
                     text=_("移送 %(n)s：%(a)s（%(from)s → %(to)s）")
-                    % {
-                        "n": t.number,
-                        "a": label,
-                        "from": t.sender_unit.name,
-                        "to": t.receiver_unit.name,
-                    },
+                    % {"n": t.number, "a": label, "from": ends[0], "to": ends[1]},
                     detail=ch.note,
                     link=t.get_absolute_url(),
                 )

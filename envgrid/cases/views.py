@@ -283,6 +283,34 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _case_done(action: str, number: str) -> str:
+    """The confirmation names what happened to which case (issue 20: every step said
+    "已办理。")."""
+    done = {
+        "open": _("案件 %(n)s 已立案调查。"),
+        "complete": _("案件 %(n)s 已记录查处完成。"),
+        "close": _("案件 %(n)s 已结案。"),
+        "withdraw": _("案件 %(n)s 已撤销。"),
+        "criminal": _("已记录案件 %(n)s 的涉嫌犯罪研判结论。"),
+        "crime_flag_clearance": _("已提交取消案件 %(n)s 涉嫌犯罪标记的申请。"),
+        "crime_flag_clearance_decide": _("已审批取消案件 %(n)s 涉嫌犯罪标记的申请。"),
+        "link": _("已将案件 %(n)s 关联为同一事项。"),
+    }
+    return done.get(action, _("案件 %(n)s 已办理。")) % {"n": number}
+
+
+def _transfer_done(action: str, number: str) -> str:
+    done = {
+        "accept": _("已受理移送 %(n)s。"),
+        "return": _("已退回移送 %(n)s。"),
+        "withdraw": _("已撤回移送 %(n)s。"),
+        "complete": _("已记录移送 %(n)s 查处完成。"),
+        "feedback": _("已反馈移送 %(n)s 的查处结果。"),
+        "dispute": _("已就移送 %(n)s 提出管辖争议。"),
+    }
+    return done.get(action, _("移送 %(n)s 已办理。")) % {"n": number}
+
+
 @login_required
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -333,7 +361,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已办理。"))
+        messages.success(request, _case_done(action, case.number))
     return redirect(case)
 
 
@@ -563,7 +591,7 @@ def transfer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已办理。"))
+        messages.success(request, _transfer_done(action, t.number))
     return redirect(t)
 
 

@@ -11,7 +11,8 @@ pages get the error page. Another format can be hooked in per path prefix with
         status=error.status))
 
 ``config/urls.py`` names these views as ``handler400``/``handler403``/``handler404``/
-``handler500``.
+``handler500``; :class:`MethodNotAllowedPageMiddleware` gives a GET on a POST-only page the
+same page (a 405 in the site's layout) instead of Django's empty answer (issue 20, part 2).
 """
 
 from __future__ import annotations
@@ -19,17 +20,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import (
-    PermissionDenied,
     RequestDataTooBig,
     SuspiciousOperation,
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.utils.translation import gettext_lazy as _lazy
 
 from .errors import ApplicationError
 
@@ -62,7 +67,24 @@ def as_application_error(exc: BaseException | None, status: int) -> ApplicationE
         return ApplicationError(_("无权访问。"), code="permission_denied", status=403)
     if status == 404:
         return ApplicationError(_("未找到，或无权查看。"), code="not_found", status=404)
+    if status == 405:
+        return ApplicationError(
+            _("此地址不接受这种请求方式：请使用页面上的按钮或表单提交。"),
+            code="method_not_allowed",
+            status=405,
+        )
     return ApplicationError(_("服务器内部错误，请稍后重试。"), code="server_error", status=500)
+
+
+# The page's heading per status; the message below it says why.
+_HEADINGS = {
+    400: _lazy("请求无效"),
+    403: _lazy("无权访问"),
+    404: _lazy("页面不存在"),
+    405: _lazy("请求方式不正确"),
+    413: _lazy("请求数据过大"),
+    500: _lazy("系统出错了"),
+}
 
 
 def error_response(request: HttpRequest, error: ApplicationError) -> HttpResponse:
@@ -74,7 +96,12 @@ def error_response(request: HttpRequest, error: ApplicationError) -> HttpRespons
             error.as_dict(), status=error.status, json_dumps_params={"ensure_ascii": False}
         )
     try:
-        return render(request, "web/error.html", {"error": error}, status=error.status)
+        return render(
+            request,
+            "web/error.html",
+            {"error": error, "heading": _HEADINGS.get(error.status, _("操作未完成"))},
+            status=error.status,
+        )
     except Exception:  # the error page must not fail (a 500 inside the 500 handler)
         return HttpResponse(error.message, status=error.status, content_type="text/plain")
 
@@ -88,20 +115,36 @@ def _formatted(request: HttpRequest) -> bool:
 
 
 def permission_denied(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
-    if not _formatted(request):  # pages keep Django's own 403 page
-        denied = exception if isinstance(exception, Exception) else PermissionDenied()
-        return defaults.permission_denied(request, denied)
     if isinstance(exception, ApplicationError):
         return error_response(request, exception)
     return error_response(request, as_application_error(None, 403))
 
 
 def page_not_found(request: HttpRequest, exception: BaseException | None = None) -> HttpResponse:
-    if not _formatted(request):
-        missing = exception if isinstance(exception, Exception) else Http404()
-        return defaults.page_not_found(request, missing)
     return error_response(request, as_application_error(None, 404))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_response(request, as_application_error(None, 500))
+
+
+class MethodNotAllowedPageMiddleware:
+    """Django's ``require_POST`` answers a GET with an empty 405; a person who followed an
+    old link or reloaded after a POST sees a blank page. Outside ``/api/`` (and the
+    formats registered above) that empty answer becomes the 405 error page; its ``Allow``
+    header is kept."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            isinstance(response, HttpResponseNotAllowed)
+            and not response.content
+            and not _formatted(request)
+        ):
+            page = error_response(request, as_application_error(None, 405))
+            page["Allow"] = response["Allow"]
+            return page
+        return response

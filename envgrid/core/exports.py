@@ -53,10 +53,23 @@ def xlsx_bytes(
     return buf.getvalue()
 
 
+def sheet_title(name: str) -> str:
+    """A worksheet name from the list's (translated) name: Excel refuses []:*?/\\ and more
+    than 31 characters (issue 20: every export's sheet was "Sheet1")."""
+    stem = name.removesuffix(".xlsx")
+    for ch in "[]:*?/\\":
+        stem = stem.replace(ch, "-")
+    return stem.strip("' ")[:31] or "Sheet1"
+
+
 def xlsx_response(
-    filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1"
+    filename: str,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    title: str | None = None,
 ) -> HttpResponse:
-    response = HttpResponse(xlsx_bytes(headers, rows, title), content_type=XLSX_MIME)
+    sheet = sheet_title(str(title if title is not None else filename))
+    response = HttpResponse(xlsx_bytes(headers, rows, sheet), content_type=XLSX_MIME)
     if not filename.endswith(".xlsx"):
         filename += ".xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"

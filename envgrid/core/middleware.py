@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from .errors import ApplicationError
+from .errors import ApplicationError, PermissionDeniedError
 
 
 class AdminOnlyMiddleware:
@@ -21,7 +22,12 @@ class AdminOnlyMiddleware:
         if request.path.startswith("/admin/") and not request.path.startswith("/admin/login"):
             user = getattr(request, "user", None)
             if user is not None and user.is_authenticated and not user.is_superuser:
-                return HttpResponseForbidden("仅系统管理员可访问管理后台。")
+                from .error_views import error_response
+
+                return error_response(
+                    request,
+                    PermissionDeniedError(_("仅系统管理员可访问管理后台。")),
+                )
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

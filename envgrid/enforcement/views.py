@@ -201,6 +201,15 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _visible_case_ids(user: Any, action: EnforcementAction) -> set[int]:
+    from envgrid.cases.policies import case_policy
+
+    linked = Finding.objects.filter(inspection__action=action, case__isnull=False)
+    return set(
+        case_policy.scope(user).filter(pk__in=linked.values("case_id")).values_list("pk", flat=True)
+    )
+
+
 @login_required
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = _visible(request, pk)
@@ -255,6 +264,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "grids": reachable_grids(user) if is_organiser and action.status == "draft" else [],
         "my_unit_id": actor.unit_id,
         "now": timezone.now(),
+        # A finding's case is linked only for a viewer who may open it (issue 20: a police
+        # user saw a link that led to a 404); others see its number.
+        "visible_case_ids": _visible_case_ids(user, action),
     }
     context["steps_visible"] = action.is_open and (
         is_organiser or context["can_approve"] or context["can_inspect"] or context["can_cancel"]

@@ -28,13 +28,15 @@ NAV: list[tuple[str, Any]] = [
 ]
 
 
-def _nav(request: HttpRequest) -> list[dict[str, Any]]:
+def _nav(request: HttpRequest, leader: bool = False) -> list[dict[str, Any]]:
     items = []
     for name, label in NAV:
         try:
             url = reverse(name)
         except NoReverseMatch:
             continue
+        if name == "home" and leader:  # a leader's "/" is the overview
+            url += "?view=tasks"
         active = request.path == url or (url != "/" and request.path.startswith(url))
         items.append({"url": url, "label": label, "active": active})
     return items
@@ -46,7 +48,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is not None and user.is_authenticated:
         from envgrid.org.selectors import actor_for
 
-        ctx["nav"] = _nav(request)
-        ctx["actor"] = actor_for(user)
+        actor = actor_for(user)
+        ctx["nav"] = _nav(request, leader=actor.is_leader and not actor.is_office)
+        ctx["actor"] = actor
         ctx["unread_count"] = user.notifications.filter(read_at__isnull=True).count()
     return ctx

@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from envgrid.core.exports import xlsx_response
 from envgrid.core.models import Notification
@@ -17,11 +18,27 @@ from envgrid.obligations.selectors import my_obligations
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    # Leaders (the district head, the deputies) open on the overview, not on every unit's
+    # overdue reports; their own task list stays one menu click away (issue 20, part 6).
+    if request.GET.get("view") != "tasks" and "format" not in request.GET:
+        from envgrid.org.selectors import actor_for
+
+        actor = actor_for(request.user)
+        if actor.is_leader and not actor.is_office:
+            return redirect("reporting:dashboard")
     items = my_obligations(user=request.user)
     if request.GET.get("format") == "xlsx":
         return xlsx_response(
-            "我的待办",
-            ["事项", "责任单位", "责任人", "起算事件", "时限", "截止时间", "状态"],
+            _("我的待办"),
+            [
+                _("事项"),
+                _("责任单位"),
+                _("责任人"),
+                _("起算事件"),
+                _("时限"),
+                _("截止时间"),
+                _("状态"),
+            ],
             (
                 [
                     o.title,

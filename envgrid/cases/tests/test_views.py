@@ -150,3 +150,38 @@ def test_pages_in_english_from_the_catalogue(tree):
         f"/cases/{case.pk}/action/close/", {"outcome": "administrative_penalty"}, follow=True
     )
     assert "an administrative penalty may not replace criminal punishment" in r.content.decode()
+
+
+def test_transfer_confirmations_say_what_happened_with_the_number(tree):
+    """Issue 20: accept and return both said "已办理。"."""
+    case = complete_case(tree.ca_staff, point=tree.p_cc)
+    t = S.transfer_create(
+        actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
+    rc = _client(tree.cc_staff)
+    page = rc.post(f"/cases/transfers/{t.pk}/action/accept/", {}, follow=True).content.decode()
+    assert f"已受理移送 {t.number}。" in page and "已办理。" not in page
+    other = complete_case(tree.ca_staff, point=tree.p_cc)
+    t2 = S.transfer_create(
+        actor=tree.ca_staff.user, case=other, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
+    page = rc.post(
+        f"/cases/transfers/{t2.pk}/action/return/", {"explanation": "不属本单位管辖"}, follow=True
+    ).content.decode()
+    assert f"已退回移送 {t2.number}。" in page
+
+
+def test_case_timeline_shows_a_return_from_the_receiver_to_the_sender(tree):
+    """Issue 20: the timeline said a return went sender → receiver."""
+    from envgrid.cases.selectors import case_timeline
+
+    case = complete_case(tree.ca_staff, point=tree.p_cc)
+    t = S.transfer_create(
+        actor=tree.ca_staff.user, case=case, transfer_type="jurisdiction", receiver_unit=tree.cc
+    )
+    S.transfer_return(actor=tree.cc_staff.user, transfer=t, explanation="不属本单位管辖")
+    texts = [i.text for i in case_timeline(case) if i.kind == "transfer"]
+    sent = f"（{tree.ca.name} → {tree.cc.name}）"
+    back = f"（{tree.cc.name} → {tree.ca.name}）"
+    assert [x for x in texts if "退回" in x] == [f"移送 {t.number}：退回{back}"]
+    assert [x for x in texts if "退回" not in x] == [f"移送 {t.number}：移送{sent}"]

@@ -155,3 +155,51 @@ def test_inspection_form_rejects_a_fake_photo_and_writes_nothing(ew):
         )
     assert r.status_code == 200 and "不是允许的图片格式" in r.content.decode()
     assert not Inspection.objects.exists()
+
+
+def test_finding_case_is_linked_only_for_viewers_who_may_open_the_case(ew):
+    """Issue 20: a participant unit (the police in the report) saw the finding's case as a
+    link that led to a 404; it now sees the case number without a link."""
+    from envgrid.cases.policies import case_policy
+    from envgrid.enforcement.services import FindingSpec
+
+    action = deployed(ew)
+    with time_machine.travel(at(2026, 3, 3, 12, 0), tick=True):
+        inspection = services.inspection_create(
+            actor=ew.north_staff.user,
+            action=action,
+            entity=ew.plant_n,
+            inspected_at=at(2026, 3, 3, 10, 0),
+            officers=list(action.officers.filter(person__in=ew.north_officers)),
+            summary="现场检查发现废水直排",
+            photos=[upload()],
+            findings=[FindingSpec(title="废水直排", description="经暗管直排雨水管网")],
+        )
+        case = services.finding_to_case(actor=ew.org_user, finding=inspection.findings.get())
+    url = reverse("enforcement:detail", args=[action.pk])
+    link = f'href="{case.get_absolute_url()}"'
+    organiser = client_for(ew.org_user)
+    assert link in organiser.get(url).content.decode()
+    assert organiser.get(case.get_absolute_url()).status_code == 200
+    south = ew.south_staff.user
+    assert not case_policy.scope(south).filter(pk=case.pk).exists()
+    participant = client_for(south)
+    page = participant.get(url).content.decode()
+    assert case.number in page and link not in page
+    assert participant.get(case.get_absolute_url()).status_code == 404
+
+
+def test_action_and_inspection_forms_have_no_ascii_colons_in_labels(ew):
+    """Issue 20: the enforcement forms' labels ended in ASCII ":" unlike every other form."""
+    import re
+
+    action = deployed(ew)
+    c = client_for(ew.org_user)
+    for url in (
+        reverse("enforcement:create"),
+        reverse("enforcement:inspection_create", args=[action.pk]),
+    ):
+        page = c.get(url).content.decode()
+        labels = re.findall(r"<label[^>]*>(.*?)</label>", page, flags=re.S)
+        assert len(labels) > 3, url
+        assert [x for x in labels if ":" in x] == [], url

@@ -116,3 +116,42 @@ def test_phone_width_menu_folds_behind_one_button(browser_page, world, item, art
     page.screenshot(path=str(artifacts_dir / "home-phone-menu.png"), full_page=True)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 390
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_404_page_in_the_layout_at_desktop_and_phone_width(
+    browser_page, world, artifacts_dir, width
+):
+    """Issue 20: an unknown URL shows the site's 404 page with a way back, not Django's
+    bare English "Not Found"; nothing overflows sideways on a phone."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 800})
+    browser_login(page, world.office_staff.user.username)
+    response = page.goto(page.base + "/no/such/page/")
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == "页面不存在"
+    assert page.get_by_role("link", name="返回上一页").is_visible()
+    assert page.locator("header.top").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"error-404-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    with page.expect_navigation():
+        page.get_by_role("link", name="返回上一页").click()
+    assert page.url.rstrip("/") == page.base.rstrip("/")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_leader_lands_on_the_overview_and_office_on_its_tasks(
+    browser_page, world, item, artifacts_dir, width
+):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, world.leader.user.username)
+    assert urlparse(page.url).path == "/reporting/"
+    page.screenshot(path=str(artifacts_dir / f"home-leader-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.context.clear_cookies()
+    browser_login(page, world.office_staff.user.username)
+    assert page.locator("h1").inner_text() == "我的待办"
+    assert page.get_by_role("link", name="信息公开门户").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"home-office-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width

@@ -162,3 +162,64 @@ def test_pages_are_chinese_for_an_english_browser_until_english_is_chosen(client
     anon = client.__class__()
     r = anon.get("/api/cases/?year=x", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code in (401, 403) and r.json()["message"].isascii()
+
+
+def test_export_sheet_is_named_after_the_list_in_the_users_language(client, world):
+    """Issue 20: every export's sheet was named "Sheet1"."""
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(world.member_staff[0].user)
+    book = load_workbook(io.BytesIO(client.get("/?format=xlsx").content))
+    assert book.sheetnames == ["我的待办"]
+    assert next(book.active.values)[0] == "事项"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    book = load_workbook(io.BytesIO(client.get("/?format=xlsx").content))
+    assert book.sheetnames == ["My tasks"]
+    assert next(book.active.values)[0] == "Item"
+
+
+def test_sheet_title_drops_characters_excel_refuses():
+    from envgrid.core.exports import sheet_title
+
+    assert sheet_title("报送情况 2026/01:[草稿].xlsx") == "报送情况 2026-01--草稿-"
+    assert len(sheet_title("很" * 40)) == 31
+
+
+def test_case_form_styles_live_in_the_shared_stylesheet():
+    """Issue 20: the case, transfer and dispute forms were unstyled because their CSS sat in
+    cases/_subnav.html, which the form pages do not include."""
+    from pathlib import Path
+
+    css = Path(finders.find("web/envgrid.css")).read_text()
+    for rule in (".form-grid{", ".form-grid input[type=text]", ".checklist li.missing::before"):
+        assert rule in css, rule
+    templates = Path(__file__).resolve().parents[2] / "cases" / "templates" / "cases"
+    assert [p.name for p in templates.glob("*.html") if "<style" in p.read_text()] == []
+
+
+def test_leader_opens_on_the_overview_and_keeps_a_task_list(client, world):
+    """Issue 20, part 6: the district head landed on every unit's overdue reports."""
+    client.force_login(world.leader.user)
+    r = client.get("/")
+    assert r.status_code == 302 and r["Location"] == reverse("reporting:dashboard")
+    page = client.get("/?view=tasks").content.decode()
+    assert "我的待办" in page and 'href="/?view=tasks"' in page
+
+
+def test_office_and_unit_homes_stay_on_their_tasks_with_portal_and_api_links(client, world):
+    for person in (world.director, world.member_staff[0]):
+        client.force_login(person.user)
+        r = client.get("/")
+        assert r.status_code == 200, person.name
+        page = r.content.decode()
+        assert f'href="{reverse("disclosure:portal")}"' in page
+        assert f'href="{reverse("api-docs")}"' in page
+        assert 'href="/admin/"' not in page
+
+
+def test_administrator_home_links_the_admin_site(client, world):
+    client.force_login(world.admin)
+    page = client.get("/").content.decode()
+    assert 'href="/admin/"' in page and "管理后台" in page
