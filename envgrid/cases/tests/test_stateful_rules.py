@@ -616,7 +616,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
             """A step on the action: half the draws take the next step of the table by the
             actor it names ("right"), the rest a random step by a random actor."""
             action.refresh_from_db()
-            following = {
+            following: dict[str, str] = {
                 ActionStatus.DRAFT: "approve",
                 ActionStatus.APPROVED: "deploy",
                 ActionStatus.DEPLOYED: "start",
@@ -771,7 +771,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                 assert n == 1, f"decision {owner.decision_id} owner {owner.unit_id}: {n} live"
             # E4: while the action runs, a pending assignment owes its sign-off (签收) and
             # its report; a signed one owes the report only; a reported one owes nothing.
-            owed = {
+            owed: dict[str, dict[str, int]] = {
                 AssignmentStatus.PENDING: {E.ACK_KIND: 1, E.REPORT_KIND: 1},
                 AssignmentStatus.ACKNOWLEDGED: {E.ACK_KIND: 0, E.REPORT_KIND: 1},
                 AssignmentStatus.COMPLETED: {E.ACK_KIND: 0, E.REPORT_KIND: 0},
