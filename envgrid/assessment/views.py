@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import xlsx_response
 from envgrid.core.params import maybe_id, maybe_int, query_year
+from envgrid.core.workflow import actions_available
 from envgrid.obligations.services import obligations_for
 from envgrid.org.policies import leading_group_policy
 from envgrid.org.selectors import actor_for
@@ -205,6 +206,8 @@ def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment": assessment,
         "board": board,
         "is_office": is_office,
+        # The step buttons come from the workflow table and its policy (core.workflow).
+        "steps": {t.action for t in actions_available(assessment, request.user) if t.who},
         "status_counts": _evaluation_status_counts(board),
         "drafts": sum(1 for r in board if r.evaluation.status == EvaluationStatus.DRAFT),
         # Switching versions is possible only before any unit has submitted.
@@ -534,6 +537,9 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     editable = (
         is_self and evaluation.status == EvaluationStatus.DRAFT and not assessment.is_finalised
     )
+    objections = list(
+        evaluation.objections.select_related("evaluation__assessment").order_by("-filed_at")
+    )
     ctx = {
         "evaluation": evaluation,
         "assessment": assessment,
@@ -546,7 +552,11 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviewing": is_office and assessment.status == AssessmentStatus.REVIEWING,
         "obligation": obligation,
         "general_evidence": evidence_by_ind.get(None, []),
-        "objections": evaluation.objections.order_by("-filed_at"),
+        "objections": objections,
+        # Objections the viewer may answer now, from the workflow table and its policy.
+        "decidable": {
+            o.pk for o in objections if any(t.who for t in actions_available(o, request.user))
+        },
         "can_object": is_self and assessment.objection_open(),
         "events": evaluation.events.select_related("actor"),
         "can_see_ranking": assessment_policy.can_see_ranking(request.user, assessment),

@@ -50,11 +50,26 @@ TABLES: dict[type[models.Model], dict[tuple[str, str], str]] = {
 }
 
 
-def _steps(table: dict[tuple[str, str], str]) -> tuple[Transition, ...]:
+# The office takes the assessment's and the objections' steps (its pages ask
+# `actions_available` for their buttons; the kernel checks it again). An evaluation's steps
+# are the unit's submission and the batch finalisation, a plan's its adoption: those stay
+# the services' to check (kernel.SYSTEM).
+OFFICE_STEPS: set[type[models.Model]] = {Assessment, Objection}
+
+
+def _steps(table: dict[tuple[str, str], str], who: str = "") -> tuple[Transition, ...]:
     """One kernel step per (from, to) row, named (in history and audit) by its action."""
     return tuple(
-        step(action, {frm}, to, audit_action=action) for (frm, to), action in table.items()
+        step(action, {frm}, to, audit_action=action, who=who) for (frm, to), action in table.items()
     )
+
+
+def _may_office(obj: Any, actor: Any, t: Transition) -> bool:
+    from .policies import assessment_policy, objection_policy
+
+    if isinstance(obj, Assessment):
+        return bool(assessment_policy.can_change(actor, obj))
+    return bool(objection_policy.can_change(actor, obj))
 
 
 def _ids(obj: Any, actor: Any) -> dict[str, Any]:
@@ -73,13 +88,14 @@ for _model, _table in TABLES.items():
     register(
         Workflow(
             model=_model,
-            transitions=_steps(_table),
+            transitions=_steps(_table, "office" if _model in OFFICE_STEPS else ""),
             audit_prefix=_model._meta.model_name or "",
             # A plan belongs to no assessment yet: its moves are audited only.
             history=None if _model is AssessmentPlan else AssessmentEvent,
             history_subject="",  # _ids names the rows it belongs to
             history_extra=_ids,
             audit_fields=["status"],
+            may=_may_office if _model in OFFICE_STEPS else None,
         )
     )
 

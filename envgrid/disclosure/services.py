@@ -206,6 +206,7 @@ def publication_publish(*, actor: Any, publication: Publication) -> Publication:
             publication_transition(
                 old,
                 PublicationStatus.WITHDRAWN,
+                action="superseded",
                 actor=actor,
                 note=reason,
                 withdrawn_at=now,

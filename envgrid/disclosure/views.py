@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from envgrid.core.errors import ApplicationError
 from envgrid.core.exports import xlsx_bytes, xlsx_response
 from envgrid.core.params import maybe_id
+from envgrid.core.workflow import actions_available
 from envgrid.obligations.services import obligations_for
 from envgrid.org.models import Person, Unit
 from envgrid.org.selectors import actor_for
@@ -195,6 +196,8 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": pub.events.select_related("actor"),
             "can_change": publication_policy.can_change(request.user, pub),
             "can_review": publication_policy.can_review(request.user, pub),
+            # The step buttons come from the workflow table and its policy (core.workflow).
+            "steps": _steps(pub, request.user),
             "error": error,
         },
         status=status,
@@ -385,6 +388,8 @@ def petition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pending_notes": petition_services.notes_pending_review(p),
             "can_handle": petition_policy.can_handle(request.user, p),
             "can_route": petition_policy.can_route(request.user, p),
+            # The step buttons come from the workflow table and its policy (core.workflow).
+            "steps": _steps(p, request.user),
             "approvers": Person.objects.filter(unit_id=p.unit_id, is_active=True),
             "units": Unit.objects.filter(is_active=True).order_by("code"),
             **_objection_due(p),
@@ -409,6 +414,11 @@ def _objection_due(p: Any) -> dict[str, Any]:
             "objection_refused": exc.message,
         }
     return {"objection_due": due.at, "objection_due_detail": due, "objection_refused": ""}
+
+
+def _steps(obj: Any, user: Any) -> set[str]:
+    """The steps `user` may take on `obj` now; cascades (no `who`) are no one's button."""
+    return {t.action for t in actions_available(obj, user) if t.who}
 
 
 def _int(value: Any) -> int:

@@ -21,12 +21,25 @@ from .models import (
     PublicationStatus,
 )
 
+# Who may take a step (the services check it with their own messages; the kernel checks
+# it again and the staff pages ask `actions_available` for their buttons): "reviewer" (the
+# office overseeing the issuing unit), "handler" (the unit a petition is routed to),
+# "router" (the office that routed it). Cascades have no `who` (kernel.SYSTEM).
 P = PublicationStatus
 _PUBLICATION_STEPS = (
-    step("reviewed", {P.DRAFT}, P.REVIEWED, gettext_lazy("审核")),
-    step("draft", {P.REVIEWED}, P.DRAFT, gettext_lazy("退回修改")),
-    step("published", {P.REVIEWED}, P.PUBLISHED, gettext_lazy("发布")),
-    step("withdrawn", {P.DRAFT, P.REVIEWED, P.PUBLISHED}, P.WITHDRAWN, gettext_lazy("撤回")),
+    step("reviewed", {P.DRAFT}, P.REVIEWED, gettext_lazy("审核"), who="reviewer"),
+    step("draft", {P.REVIEWED}, P.DRAFT, gettext_lazy("退回修改"), who="reviewer"),
+    step("published", {P.REVIEWED}, P.PUBLISHED, gettext_lazy("发布"), who="reviewer"),
+    step(
+        "withdrawn",
+        {P.DRAFT, P.REVIEWED, P.PUBLISHED},
+        P.WITHDRAWN,
+        gettext_lazy("撤回"),
+        who="reviewer",
+    ),
+    # Publishing a new version withdraws the older one of the same kind and topic, which
+    # may belong to another unit: a cascade of the publish step, not a reviewer's button.
+    step("superseded", {P.PUBLISHED}, P.WITHDRAWN, gettext_lazy("被新版本替代")),
 )
 PUBLICATION_TRANSITIONS: dict[str, set[str]] = {
     str(s): {t.target for t in _PUBLICATION_STEPS if s in t.sources} for s in P.values
@@ -36,12 +49,13 @@ S = PetitionStatus
 # A petition's steps are named by the service that takes them (accept, reply, link...);
 # the table lists the moves, the caller's `action` names the step in history and audit.
 _PETITION_STEPS = (
-    step("accepted", {S.RECEIVED}, S.ACCEPTED, gettext_lazy("受理")),
-    step("declined", {S.RECEIVED}, S.DECLINED, gettext_lazy("不予受理")),
-    step("objected", {S.RECEIVED}, S.OBJECTED, gettext_lazy("退回")),
+    step("accepted", {S.RECEIVED}, S.ACCEPTED, gettext_lazy("受理"), who="handler"),
+    step("declined", {S.RECEIVED}, S.DECLINED, gettext_lazy("不予受理"), who="handler"),
+    step("objected", {S.RECEIVED}, S.OBJECTED, gettext_lazy("退回"), who="handler"),
+    # A duplicate is linked when it is submitted (a cascade of the submission).
     step("linked", {S.RECEIVED, S.ACCEPTED, S.OBJECTED}, S.LINKED, gettext_lazy("并案")),
-    step("replied", {S.ACCEPTED}, S.REPLIED, gettext_lazy("答复办结")),
-    step("received", {S.OBJECTED}, S.RECEIVED, gettext_lazy("重新交办")),
+    step("replied", {S.ACCEPTED}, S.REPLIED, gettext_lazy("答复办结"), who="handler"),
+    step("received", {S.OBJECTED}, S.RECEIVED, gettext_lazy("重新交办"), who="router"),
 )
 PETITION_TRANSITIONS: dict[str, set[str]] = {
     str(s): {t.target for t in _PETITION_STEPS if s in t.sources} for s in S.values
@@ -49,12 +63,39 @@ PETITION_TRANSITIONS: dict[str, set[str]] = {
 
 
 def publication_transition(
-    publication: Publication, to: str, *, actor: Any, note: str = "", **fields: Any
+    publication: Publication,
+    to: str,
+    *,
+    actor: Any,
+    note: str = "",
+    action: str | None = None,
+    **fields: Any,
 ) -> Publication:
-    """Move a (locked) publication to `to`, setting `fields`; refuse moves not in the table."""
+    """Move a (locked) publication to `to` (by the table's step `action`, where two steps
+    lead there), setting `fields`; refuse moves not in the table."""
     return kernel.transition(
-        publication, to=to, actor=actor, note=note, fields=fields, verb=str(to)
+        publication,
+        to=None if action else to,
+        action=action,
+        actor=actor,
+        note=note,
+        fields=fields,
+        verb=str(to),
     )
+
+
+def _may_publication(publication: Publication, actor: Any, t: kernel.Transition) -> bool:
+    from .policies import publication_policy
+
+    return bool(publication_policy.can_review(actor, publication))
+
+
+def _may_petition(petition: Petition, actor: Any, t: kernel.Transition) -> bool:
+    from .policies import petition_policy
+
+    if t.who == "router":
+        return bool(petition_policy.can_route(actor, petition))
+    return bool(petition_policy.can_handle(actor, petition))
 
 
 _AUDITED_PUB = [
@@ -155,6 +196,7 @@ PUBLICATION_WORKFLOW = register(
         history=PublicationEvent,
         history_subject="publication",
         audit_fields=_AUDITED_PUB,
+        may=_may_publication,
     )
 )
 PETITION_WORKFLOW = register(
@@ -166,5 +208,6 @@ PETITION_WORKFLOW = register(
         history_subject="petition",
         history_extra=lambda petition, actor: {"unit_id": petition.unit_id},
         audit_fields=_AUDITED_PETITION,
+        may=_may_petition,
     )
 )

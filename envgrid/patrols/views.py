@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.exports import xlsx_response
 from envgrid.core.params import maybe_id
+from envgrid.core.workflow import actions_available
 from envgrid.entities.models import EntityCategory, SupervisedEntity
 from envgrid.grids.policies import grid_policy
 from envgrid.org.models import Person
@@ -130,6 +131,8 @@ def patrol_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": sum(1 for c in checks if c.result == CheckResult.FINDING),
             "photos": patrol.photos.filter(check_item__isnull=True),
             "can_change": can_change,
+            # The step buttons come from the workflow table and its policy (core.workflow).
+            "steps": {t.action for t in actions_available(patrol, request.user) if t.who},
             "entities": entities,
             "results": CheckResult.choices,
             "track": json.dumps(track_geojson(patrol)),

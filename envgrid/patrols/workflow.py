@@ -12,13 +12,28 @@ from envgrid.core.workflow import Workflow, register, step
 
 from .models import Patrol, PatrolStatus
 
+
+def _may(patrol: Patrol, actor: Any, t: kernel.Transition) -> bool:
+    from .policies import patrol_policy
+
+    return bool(patrol_policy.can_change(actor, patrol))
+
+
+# Only the patroller finishes the patrol (the page asks `actions_available` for the button).
 PATROL_WORKFLOW = register(
     Workflow(
         model=Patrol,
         transitions=(
-            step("finish", {PatrolStatus.OPEN}, PatrolStatus.FINISHED, gettext_lazy("结束巡查")),
+            step(
+                "finish",
+                {PatrolStatus.OPEN},
+                PatrolStatus.FINISHED,
+                gettext_lazy("结束巡查"),
+                who="patroller",
+            ),
         ),
         audit_prefix="patrol",
+        may=_may,
     )
 )
 

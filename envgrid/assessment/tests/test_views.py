@@ -225,3 +225,35 @@ def test_pages_in_english_from_the_catalogue(world, running):
     r = c.post(ev.get_absolute_url(), {"op": "adjust", "indicator": p.pk, "score": "5"})
     assert r.status_code == 400
     assert "A score adjustment needs a written reason." in r.content.decode()
+
+
+def _ops(html: str) -> set[str]:
+    """The assessment's step forms on the page, by their hidden `op` value."""
+    import re
+
+    return set(re.findall(r'name="op" value="(review|finalise)"', html))
+
+
+def test_assessment_page_buttons_are_the_tables_and_a_forbidden_step_is_refused_409(world, running):
+    """Issue 15 part 1: the review/finalise buttons come from `actions_available` (table
+    and policy); a step the table forbids is not shown and is refused 409 if posted."""
+    from envgrid.core.workflow import actions_available
+
+    assessment, _ev = running
+    url = f"/assessment/{assessment.pk}/"
+    office, unit = client_for(world.director), client_for(world.member_staff[0])
+    assert _ops(office.get(url).content.decode()) == {"review"}
+    assert {t.action for t in actions_available(assessment, world.director.user)} == {
+        "assessment.review_start"
+    }
+    assert _ops(unit.get(url).content.decode()) == set()
+    assert actions_available(assessment, world.member_staff[0].user) == []
+    r = office.post(url, {"op": "finalise"})
+    assert r.status_code == 409
+    assessment.refresh_from_db()
+    assert assessment.status == "self_evaluation"
+    assert office.post(url, {"op": "review"}).status_code == 302
+    assert _ops(office.get(url).content.decode()) == {"finalise"}
+    assert office.post(url, {"op": "review"}).status_code == 409
+    assessment.refresh_from_db()
+    assert assessment.status == "reviewing"

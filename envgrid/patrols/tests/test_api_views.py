@@ -168,3 +168,34 @@ def test_pages_in_english(patrol_world, client, api):
     )
     assert r.status_code == 400
     assert r.json()["message"].startswith("Invalid track file: the geometry must be")
+
+
+def test_finish_button_is_the_tables_and_a_finished_patrol_refuses_409(patrol_world, client, api):
+    """Issue 15 part 1: the page's finish button comes from `actions_available` (table and
+    policy): shown to the patroller while the patrol is open, never to the grid's unit, and
+    finishing again is refused (409 on the API; the page says why and changes nothing)."""
+    from envgrid.core.workflow import actions_available
+
+    w = patrol_world
+    client.force_login(w.staff.user)
+    client.post("/patrols/start/")
+    patrol = Patrol.objects.get(staff=w.staff)
+    url = f"/patrols/{patrol.pk}/"
+    finish = f'action="/patrols/{patrol.pk}/finish/"'
+    assert finish in client.get(url).content.decode()
+    assert [t.action for t in actions_available(patrol, w.staff.user)] == ["finish"]
+    client.force_login(w.a1_unit_person.user)
+    assert finish not in client.get(url).content.decode()
+    assert actions_available(patrol, w.a1_unit_person.user) == []
+    client.force_login(w.staff.user)
+    assert client.post(f"/patrols/{patrol.pk}/finish/").status_code == 302
+    patrol.refresh_from_db()
+    assert patrol.status == "finished"
+    assert finish not in client.get(url).content.decode()
+    ended = patrol.ended_at
+    r = client.post(f"/patrols/{patrol.pk}/finish/", follow=True)
+    assert "巡查已结束。" in r.content.decode()
+    api.force_authenticate(w.staff.user)
+    assert api.post(f"/api/patrols/{patrol.pk}/finish/", {}, format="json").status_code == 409
+    patrol.refresh_from_db()
+    assert patrol.ended_at == ended
