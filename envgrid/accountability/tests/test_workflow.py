@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PROPOSAL = "accountability.accountabilityproposal"
 
 
-def _proposal(api, world, late):  # type: ignore[no-untyped-def]
+def _proposal(api, world, late):
     api.force_authenticate(world.director.user)
     r = api.post(
         "/api/accountability/findings/",
@@ -40,7 +40,7 @@ def _proposal(api, world, late):  # type: ignore[no-untyped-def]
     return r.json()
 
 
-def _writes(pid):  # type: ignore[no-untyped-def]
+def _writes(pid):
     return (
         ProposalEvent.objects.filter(proposal_id=pid).count(),
         AuditEvent.objects.filter(object_type=PROPOSAL, object_id=str(pid)).count(),

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 CLEARANCE = "cases.crimeflagclearance"
 
 
-def _requested(api, tree):  # type: ignore[no-untyped-def]
+def _requested(api, tree):
     case = complete_case(tree.ca_staff, point=tree.p_ca, suspected_crime=True)
     S.case_open(actor=tree.ca_staff.user, case=case)
     api.force_authenticate(tree.ca_staff.user)
@@ -28,7 +28,7 @@ def _requested(api, tree):  # type: ignore[no-untyped-def]
     return case, CrimeFlagClearance.objects.get(pk=r.json()["id"])
 
 
-def _writes(clearance):  # type: ignore[no-untyped-def]
+def _writes(clearance):
     return (
         CrimeFlagClearanceEvent.objects.filter(clearance=clearance).count(),
         AuditEvent.objects.filter(object_type=CLEARANCE, object_id=str(clearance.pk)).count(),

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 CRIMINAL_MAKE = "transfer.make.criminal"
 
 
-def _matter(tree, *, a_flagged, b_flagged):  # type: ignore[no-untyped-def]
+def _matter(tree, *, a_flagged, b_flagged):
     """社区甲 found it at 08:15, 社区乙 at 09:30; linked as the same matter, disputed."""
     with time_machine.travel(at(2025, 11, 3, 10, 0), tick=False):  # Monday
         a = complete_case(

@@ -40,7 +40,7 @@ def _forms(html: str, known: dict[str, str]) -> set[str]:
     return found & set(known)
 
 
-def _allowed(obj, person, known: dict[str, str]) -> set[str]:  # type: ignore[no-untyped-def]
+def _allowed(obj, person, known: dict[str, str]) -> set[str]:
     steps = {t.action for t in actions_available(obj, person.user) if t.who}
     return {form for form, step in known.items() if step in steps}
 
@@ -97,7 +97,7 @@ def test_petition_step_the_table_forbids_is_not_shown_and_is_refused_409(client,
     assert p.unit == w.members[0]
 
 
-def _draft(w):  # type: ignore[no-untyped-def]
+def _draft(w):
     return services.publication_create(
         actor=w.member_staff[0].user,
         kind=PublicationKind.PLAN,
