@@ -9,72 +9,28 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
-from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 
-from envgrid.core.documents import DOCX_MIME, docx_response
+from envgrid.core.documents import (
+    DOCX_MIME,
+    HEADING_FONTS,
+    OfficialDocument,
+    document_date,
+    docx_response,
+    set_run_font,
+)
 from envgrid.core.exports import XLSX_MIME, xlsx_response
 
 from .models import Case, Transfer, TransferType
 
 __all__ = ["DOCX_MIME", "XLSX_MIME"]
 
-BODY_FONT = "仿宋"
-TITLE_FONT = "宋体"
-
 
 def _fmt(moment: Any, with_time: bool = False) -> str:
     if not moment:
         return ""
     local = timezone.localtime(moment)
-    return local.strftime("%Y年%m月%d日 %H:%M" if with_time else "%Y年%m月%d日")
-
-
-def _font(run: Any, name: str, size: float, bold: bool = False) -> None:
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    # East Asian text takes its font from w:eastAsia, not from w:ascii.
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
-
-
-def _para(
-    doc: Any,
-    text: str,
-    *,
-    size: float = 14,
-    bold: bool = False,
-    center: bool = False,
-    right: bool = False,
-    font: str = BODY_FONT,
-    indent: bool = False,
-) -> Any:
-    p = doc.add_paragraph()
-    if center:
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    elif right:
-        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    if indent:
-        p.paragraph_format.first_line_indent = Pt(size * 2)
-    _font(p.add_run(text), font, size, bold)
-    return p
-
-
-def _new_document() -> Any:
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = BODY_FONT
-    style.font.size = Pt(14)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), BODY_FONT)
-    return doc
+    day = document_date(local)
+    return f"{day} {local:%H:%M}" if with_time else day
 
 
 ROUTE_SENTENCES: dict[str, str] = {
@@ -86,70 +42,63 @@ ROUTE_SENTENCES: dict[str, str] = {
 }
 
 
-def transfer_letter(transfer: Transfer) -> Any:
+def transfer_letter(transfer: Transfer) -> OfficialDocument:
     """移送函: addressed to the receiver, with the facts, the route's sentence, the list of
-    materials (names and SHA-256) and the feedback requirement (T3, T4)."""
+    materials (names and SHA-256) and the feedback requirement (T3, T4), laid out as an
+    official letter (GB/T 9704: 发文机关标志, 文号, 主送机关, 落款)."""
     snap = transfer.case_snapshot or {}
-    doc = _new_document()
-    _para(doc, transfer.sender_unit.name, size=22, bold=True, center=True, font=TITLE_FONT)
-    _para(doc, "案件移送函", size=22, bold=True, center=True, font=TITLE_FONT)
-    _para(doc, transfer.number, size=14, center=True)
-    _para(doc, f"{transfer.receiver_unit.name}：")
-    _para(
-        doc,
+    doc = OfficialDocument(
+        issuer=transfer.sender_unit.name,
+        number=transfer.number,
+        title="案件移送函",
+        addressee=transfer.receiver_unit.name,
+    )
+    doc.paragraph(
         f"我单位于{_fmt(transfer.case.discovered_at)}发现（接报）{snap.get('entity_name') or transfer.entity_name}"
         f"涉嫌环境违法一案（案件编号 {snap.get('number', transfer.case.number)}，"
-        f"地点：{snap.get('address') or '—'}）。",
-        indent=True,
+        f"地点：{snap.get('address') or '—'}）。"
     )
-    _para(doc, f"违法事实：{transfer.facts}", indent=True)
-    _para(
-        doc,
-        f"违法主体：{transfer.entity_name}"
+    doc.paragraph(transfer.facts, label="违法事实：")
+    doc.paragraph(
+        transfer.entity_name
         + (f"（统一社会信用代码 {snap['entity_uscc']}）" if snap.get("entity_uscc") else "")
         + f"；违法责任人：{transfer.responsible_person}。",
-        indent=True,
+        label="违法主体：",
     )
-    _para(doc, ROUTE_SENTENCES.get(transfer.transfer_type, ""), indent=True)
+    doc.paragraph(ROUTE_SENTENCES.get(transfer.transfer_type, ""))
     if transfer.reason:
-        _para(doc, f"移送理由：{transfer.reason}", indent=True)
+        doc.paragraph(transfer.reason, label="移送理由：")
     if transfer.proposal:
-        _para(doc, f"处理建议：{transfer.proposal}", indent=True)
+        doc.paragraph(transfer.proposal, label="处理建议：")
     if transfer.feedback_required:
-        _para(
-            doc,
+        doc.paragraph(
             "请你单位接收后依法查处，并在查处完成后十五个工作日内将处理结果反馈我单位；"
-            "如不属于你单位管辖，请及时退回并书面说明理由。",
-            indent=True,
+            "如不属于你单位管辖，请及时退回并书面说明理由。"
         )
     else:
-        _para(doc, "如不属于你单位管辖，请及时退回并书面说明理由。", indent=True)
+        doc.paragraph("如不属于你单位管辖，请及时退回并书面说明理由。")
     evidence = list(transfer.evidence.all())
-    _para(doc, f"附件：案件材料副本 {len(evidence)} 份", indent=True)
+    doc.blank()
+    doc.paragraph(f"附件：案件材料副本 {len(evidence)} 份")
     for i, e in enumerate(evidence, 1):
-        _para(doc, f"{i}. {e.original_name}（SHA-256：{e.sha256}）", size=10.5, indent=True)
-    _para(doc, "")
-    _para(doc, transfer.sender_unit.name, right=True)
-    _para(doc, _fmt(transfer.sent_at), right=True)
+        doc.paragraph(f"{i}. {e.original_name}（SHA-256：{e.sha256}）", size=10.5)
+    doc.signature(transfer.sender_unit.name, transfer.sent_at)
     handler = transfer.sender_handler
-    _para(
-        doc,
-        f"经办人：{handler.name if handler else '—'}"
-        + (f"    联系电话：{handler.phone}" if handler and handler.phone else ""),
-        size=12,
+    doc.note(
+        f"（经办人：{handler.name if handler else '—'}"
+        + (f"；联系电话：{handler.phone}" if handler and handler.phone else "")
+        + "）"
     )
     if transfer.copy_to_unit_id:
-        _para(doc, f"抄送：{transfer.copy_to_unit.name}", size=12)  # type: ignore[union-attr]
+        doc.imprint([f"抄送：{transfer.copy_to_unit.name}"])  # type: ignore[union-attr]
     return doc
 
 
-def transfer_form(transfer: Transfer) -> Any:
+def transfer_form(transfer: Transfer) -> OfficialDocument:
     """移送登记表: one table with the registration (number, date, sender, handler) and
     what became of the transfer."""
     snap = transfer.case_snapshot or {}
-    doc = _new_document()
-    _para(doc, "案件移送登记表", size=20, bold=True, center=True, font=TITLE_FONT)
-    _para(doc, f"编号：{transfer.number}", size=12, right=True)
+    doc = OfficialDocument(title="案件移送登记表", number=f"编号：{transfer.number}")
     rows = [
         ("移送编号", transfer.number),
         ("移送日期", _fmt(transfer.sent_at, True)),
@@ -186,17 +135,12 @@ def transfer_form(transfer: Transfer) -> Any:
         ("反馈时间", _fmt(transfer.fed_back_at, True)),
         ("反馈内容", transfer.feedback_text),
     ]
-    table = doc.add_table(rows=len(rows), cols=2)
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, (label, value) in enumerate(rows):
-        left, right = table.rows[i].cells
-        left.text = ""
-        right.text = ""
-        _font(left.paragraphs[0].add_run(label), BODY_FONT, 12, bold=True)
-        _font(right.paragraphs[0].add_run(str(value or "")), BODY_FONT, 12)
-    _para(doc, "")
-    _para(doc, "登记人（签字）：                登记日期：", size=12)
+    table = doc.table(None, [(label, value or "") for label, value in rows])
+    for row in table.rows:
+        for run in row.cells[0].paragraphs[0].runs:
+            set_run_font(run, HEADING_FONTS)
+    doc.blank()
+    doc.paragraph("登记人（签字）：　　　　　　　　登记日期：　　年　　月　　日", indent=False)
     return doc
 
 
