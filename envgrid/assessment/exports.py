@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from envgrid.core.documents import docx_response
+from envgrid.core.documents import OfficialDocument, docx_response
 from envgrid.core.exports import xlsx_response
 
 from .models import Assessment, IndicatorCategory, UnitEvaluation
@@ -56,77 +56,74 @@ def ranking_xlsx(assessment: Assessment, rows: list[BoardRow]) -> HttpResponse:
     )
 
 
-def result_docx_file(evaluation: UnitEvaluation) -> HttpResponse:
-    """考核结果告知书: totals, rank, grade, every indicator with its basis and adjustments."""
-    from docx import Document
-    from docx.shared import Pt
-
+def result_document(evaluation: UnitEvaluation) -> OfficialDocument:
+    """考核结果告知书: totals, rank, grade, every indicator with its basis and adjustments,
+    as a letter from the leading group's office to the unit (GB/T 9704)."""
     assessment = evaluation.assessment
     row = evaluation_lines(evaluation)
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(11)
-    doc.add_heading(
-        _("%(year)s年度网格化环境监管考核结果告知书") % {"year": assessment.year}, level=1
+    office = _("%(group)s办公室") % {"group": assessment.leading_group.name}
+    doc = OfficialDocument(
+        issuer=office,
+        number=assessment.document_number,
+        title=_("%(year)s年度网格化环境监管考核结果告知书") % {"year": assessment.year},
+        addressee=evaluation.unit.name,
     )
-    if assessment.document_number:
-        doc.add_paragraph(assessment.document_number)
-    doc.add_paragraph(_("%(unit)s：") % {"unit": evaluation.unit.name})
-    doc.add_paragraph(
+    doc.paragraph(
         _("根据%(plan)s，经单位自评、领导小组办公室审核，你单位%(year)s年度考核结果如下。")
         % {"plan": str(assessment.plan), "year": assessment.year}
     )
-    facts = doc.add_table(rows=0, cols=2)
-    facts.style = "Table Grid"
-    for label, value in [
-        (_("考核得分"), f"{evaluation.total} / {row.max_total}"),
-        (_("得分率"), f"{evaluation.percent}%"),
-        (_("名次"), f"{evaluation.rank} / {assessment.evaluations.count()}"),
-        (_("等次"), evaluation.get_grade_display()),
-        (_("自评总分"), str(evaluation.self_total if evaluation.self_total is not None else "—")),
-        (
-            _("定档时间"),
-            f"{timezone.localtime(assessment.finalised_at):%Y-%m-%d}"
-            if assessment.finalised_at
-            else "",
-        ),
-    ]:
-        cells = facts.add_row().cells
-        cells[0].text = str(label)
-        cells[1].text = str(value)
-    doc.add_heading(_("分项得分"), level=2)
-    table = doc.add_table(rows=1, cols=6)
-    table.style = "Table Grid"
-    for cell, text in zip(
-        table.rows[0].cells,
-        [_("指标"), _("分值"), _("计算依据"), _("自评分"), _("得分"), _("调整理由")],
-        strict=True,
-    ):
-        cell.text = str(text)
+    doc.table(
+        None,
+        [
+            (_("考核得分"), f"{evaluation.total} / {row.max_total}"),
+            (_("得分率"), f"{evaluation.percent}%"),
+            (_("名次"), f"{evaluation.rank} / {assessment.evaluations.count()}"),
+            (_("等次"), evaluation.get_grade_display()),
+            (
+                _("自评总分"),
+                str(evaluation.self_total if evaluation.self_total is not None else "—"),
+            ),
+            (
+                _("定档时间"),
+                f"{timezone.localtime(assessment.finalised_at):%Y-%m-%d}"
+                if assessment.finalised_at
+                else "",
+            ),
+        ],
+    )
+    doc.heading(_("分项得分"))
+    lines = []
     for ln in row.lines:
         basis = ""
         if ln.metric is not None and ln.metric.value is not None:
             basis = f"{ln.metric.numerator}/{ln.metric.denominator}（{ln.metric.value * 100:.1f}%）"
         elif ln.metric is not None:
             basis = _("无应办事项")
-        cells = table.add_row().cells
-        cells[0].text = f"{ln.indicator.code} {ln.indicator.name}"
-        cells[1].text = str(ln.indicator.weight)
-        cells[2].text = basis
-        cells[3].text = str(ln.self_score if ln.self_score is not None else "—")
-        cells[4].text = str(ln.effective if ln.effective is not None else "—")
-        cells[5].text = ln.adjust_reason
+        lines.append(
+            [
+                f"{ln.indicator.code} {ln.indicator.name}",
+                str(ln.indicator.weight),
+                basis,
+                str(ln.self_score if ln.self_score is not None else "—"),
+                str(ln.effective if ln.effective is not None else "—"),
+                ln.adjust_reason,
+            ]
+        )
+    doc.table(
+        [_("指标"), _("分值"), _("计算依据"), _("自评分"), _("得分"), _("调整理由")],
+        lines,
+        size=10.5,
+    )
     objections = list(evaluation.objections.order_by("filed_at"))
     if objections:
-        doc.add_heading(_("异议及答复"), level=2)
+        doc.heading(_("异议及答复"))
         for o in objections:
-            doc.add_paragraph(
+            doc.paragraph(
                 _("%(at)s 提出异议：%(reason)s")
                 % {"at": f"{timezone.localtime(o.filed_at):%Y-%m-%d}", "reason": o.reason}
             )
             if o.decided_at:
-                doc.add_paragraph(
+                doc.paragraph(
                     _("%(at)s 答复（%(status)s）：%(decision)s")
                     % {
                         "at": f"{timezone.localtime(o.decided_at):%Y-%m-%d}",
@@ -135,12 +132,17 @@ def result_docx_file(evaluation: UnitEvaluation) -> HttpResponse:
                     }
                 )
     elif assessment.objection_deadline:
-        doc.add_paragraph(
+        doc.paragraph(
             _("如对考核结果有异议，请于 %(deadline)s 前向领导小组办公室提出。")
             % {"deadline": f"{timezone.localtime(assessment.objection_deadline):%Y-%m-%d %H:%M}"}
         )
-    doc.add_paragraph("")
-    doc.add_paragraph(_("%(group)s办公室") % {"group": assessment.leading_group.name})
+    doc.signature(office, assessment.finalised_at)
+    return doc
+
+
+def result_docx_file(evaluation: UnitEvaluation) -> HttpResponse:
+    assessment = evaluation.assessment
+    doc = result_document(evaluation)
     return docx_response(
         doc,
         _("%(year)s年度考核结果-%(unit)s")

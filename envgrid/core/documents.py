@@ -145,7 +145,7 @@ def fontconfig_conf() -> str:
             )
     return (
         '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
-        "<include ignore_missing=\"yes\">/etc/fonts/fonts.conf</include>"
+        '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
         + "".join(rules)
         + "</fontconfig>\n"
     )

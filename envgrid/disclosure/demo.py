@@ -10,7 +10,6 @@ and skips what it cannot build otherwise.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -34,21 +33,22 @@ def _publish(pub: Publication, reviewer: Any) -> Publication:
 
 
 def _plan_docx() -> ContentFile:
-    from docx import Document
+    from envgrid.core.documents import OfficialDocument, docx_bytes
 
-    doc = Document()
-    doc.add_heading("站前区网格化环境监管体系建设方案（演示）", level=1)
-    doc.add_paragraph("本文件为合成演示数据。")
+    doc = OfficialDocument(
+        issuer="站前区人民政府办公室",
+        number="营站政办发〔2016〕6号",
+        title="站前区网格化环境监管体系建设方案（演示）",
+    )
+    doc.paragraph("本文件为合成演示数据。")
     for title, text in (
         ("一、总体要求", "建立区、街道（园区）、社区三级网格，实行主要行政领导负责制，责任到人。"),
         ("二、网格划分", "以行政区划为基础划定三级网格，网格之间不重叠、不留空白。"),
         ("三、配套制度", "联席会议、联合执法、移送、信息报告和信息公开、考核五项制度。"),
     ):
-        doc.add_heading(title, level=2)
-        doc.add_paragraph(text)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return ContentFile(buf.getvalue(), name="网格化环境监管体系建设方案.docx")
+        doc.heading(title)
+        doc.paragraph(text)
+    return ContentFile(docx_bytes(doc), name="网格化环境监管体系建设方案.docx")
 
 
 def _inside(grid: Any) -> tuple[float, float]:

@@ -7,24 +7,15 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from envgrid.core.documents import OfficialDocument, document_date
 from envgrid.core.exports import _cell
 
 from .models import ActionCategory, EnforcementAction
-
-
-def _font(doc: Any) -> None:
-    style = doc.styles["Normal"]
-    style.font.name = "SimSun"
-    style.font.size = Pt(12)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
 
 
 def category_details(action: EnforcementAction) -> list[tuple[str, str]]:
@@ -50,115 +41,109 @@ def category_details(action: EnforcementAction) -> list[tuple[str, str]]:
     return rows
 
 
-def plan_docx(action: EnforcementAction) -> Any:
+def plan_docx(action: EnforcementAction) -> OfficialDocument:
     """行动方案: number, objectives, targets, schedule, division of labour, liaisons,
-    consultations (E5)."""
-    doc = Document()
-    _font(doc)
-    number = action.number or _("（草稿，批准后编号）")
-    p = doc.add_paragraph(number)
-    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    title = doc.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(_("%(t)s行动方案") % {"t": action.title})
-    run.bold = True
-    run.font.size = Pt(18)
-    doc.add_paragraph(
-        _("组织单位：%(u)s%(g)s")
-        % {
-            "u": action.organiser_unit.name,
-            "g": f"（{action.organiser_grid.name}）" if action.organiser_grid else "",
-        }
+    consultations (E5), laid out by GB/T 9704 under the organiser's mark."""
+    doc = OfficialDocument(
+        issuer=action.organiser_unit.name,
+        number=action.number or _("（草稿，批准后编号）"),
+        title=_("%(t)s行动方案") % {"t": action.title},
     )
-    for label, value in category_details(action):
-        doc.add_paragraph(f"{label}：{value}")
+    doc.fields(
+        [
+            (
+                _("组织单位"),
+                action.organiser_unit.name
+                + (f"（{action.organiser_grid.name}）" if action.organiser_grid else ""),
+            ),
+            *category_details(action),
+        ]
+    )
 
-    doc.add_heading(_("一、行动目标"), level=2)
-    doc.add_paragraph(action.objectives)
+    doc.heading(_("一、行动目标"))
+    doc.paragraphs(action.objectives)
 
-    doc.add_heading(_("二、行动对象"), level=2)
+    doc.heading(_("二、行动对象"))
     targets = list(action.targets.select_related("entity", "grid__owner_unit"))
-    table = doc.add_table(rows=1, cols=4)
-    table.style = "Table Grid"
-    for cell, text in zip(
-        table.rows[0].cells, [_("对象"), _("类型"), _("所在网格"), _("网格主体")], strict=True
-    ):
-        cell.text = text
-    for t in targets:
-        cells = table.add_row().cells
-        cells[0].text = str(t) + (_("（重点督办）") if t.is_key else "")
-        cells[1].text = t.kind_label
-        cells[2].text = t.grid.name
-        cells[3].text = t.grid.owner_unit.name
+    doc.table(
+        [_("对象"), _("类型"), _("所在网格"), _("网格主体")],
+        [
+            [
+                str(t) + (_("（重点督办）") if t.is_key else ""),
+                t.kind_label,
+                t.grid.name,
+                t.grid.owner_unit.name,
+            ]
+            for t in targets
+        ],
+    )
 
-    doc.add_heading(_("三、时间安排"), level=2)
-    doc.add_paragraph(
+    doc.heading(_("三、时间安排"))
+    doc.paragraph(
         _("行动期间：%(a)s至%(b)s。")
-        % {"a": action.start_date.isoformat(), "b": action.end_date.isoformat()}
+        % {"a": document_date(action.start_date), "b": document_date(action.end_date)}
     )
     if action.schedule:
-        doc.add_paragraph(action.schedule)
-    doc.add_paragraph(
+        doc.paragraphs(action.schedule)
+    doc.paragraph(
         _("下级网格接到任务后，须在%(rule)s内签收，不得推诿和回避。")
         % {"rule": action.ack_rule.describe()}
     )
 
-    doc.add_heading(_("四、职责分工"), level=2)
-    table = doc.add_table(rows=1, cols=4)
-    table.style = "Table Grid"
-    for cell, text in zip(
-        table.rows[0].cells, [_("单位"), _("职责分工"), _("联络人"), _("执法人员")], strict=True
-    ):
-        cell.text = text
-    for part in action.participants.select_related("unit", "liaison").prefetch_related(
-        "officers__person"
-    ):
-        cells = table.add_row().cells
-        cells[0].text = f"{part.unit.name}（{part.get_role_display()}）"
-        cells[1].text = part.duties
-        cells[2].text = (
-            f"{part.liaison.name} {part.liaison.phone}".strip() if part.liaison else _("未确定")
-        )
-        cells[3].text = "、".join(
-            f"{o.person.name}（{o.cert_number}）" for o in part.officers.all()
-        )
+    doc.heading(_("四、职责分工"))
+    doc.table(
+        [_("单位"), _("职责分工"), _("联络人"), _("执法人员")],
+        [
+            [
+                f"{part.unit.name}（{part.get_role_display()}）",
+                part.duties,
+                f"{part.liaison.name} {part.liaison.phone}".strip()
+                if part.liaison
+                else _("未确定"),
+                "、".join(f"{o.person.name}（{o.cert_number}）" for o in part.officers.all()),
+            ]
+            for part in action.participants.select_related("unit", "liaison").prefetch_related(
+                "officers__person"
+            )
+        ],
+    )
 
     # E5: the consultations among the participating units (积极沟通会商).
-    doc.add_heading(_("五、沟通会商"), level=2)
+    doc.heading(_("五、沟通会商"))
     consultations = list(action.consultations.prefetch_related("units"))
     if consultations:
-        table = doc.add_table(rows=1, cols=4)
-        table.style = "Table Grid"
-        for cell, text in zip(
-            table.rows[0].cells,
+        doc.table(
             [_("会商日期"), _("会商形式"), _("参加单位"), _("会商结论")],
-            strict=True,
-        ):
-            cell.text = text
-        for c in consultations:
-            cells = table.add_row().cells
-            cells[0].text = c.held_on.isoformat()
-            cells[1].text = c.get_form_display()
-            cells[2].text = "、".join(u.name for u in c.units.all())
-            cells[3].text = c.conclusions
+            [
+                [
+                    c.held_on.isoformat(),
+                    c.get_form_display(),
+                    "、".join(u.name for u in c.units.all()),
+                    c.conclusions,
+                ]
+                for c in consultations
+            ],
+        )
     else:
-        doc.add_paragraph(_("尚未记录会商。"))
+        doc.paragraph(_("尚未记录会商。"))
 
     if action.requirements:
-        doc.add_heading(_("六、工作要求"), level=2)
-        doc.add_paragraph(action.requirements)
+        doc.heading(_("六、工作要求"))
+        doc.paragraphs(action.requirements)
 
     if action.approved_at:
-        doc.add_paragraph("")
-        sign = doc.add_paragraph(
+        doc.blank()
+        doc.paragraph(
             _("批准：%(p)s　%(d)s")
             % {
                 "p": action.approved_by.name if action.approved_by else "",
-                "d": f"{timezone.localtime(action.approved_at):%Y年%m月%d日}",
-            }
+                "d": document_date(action.approved_at),
+            },
+            indent=False,
+            align=WD_ALIGN_PARAGRAPH.RIGHT,
         )
-        sign.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    doc.add_paragraph(_("（演示数据均为合成数据）")).alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.signature(action.organiser_unit.name, action.approved_at)
+    doc.paragraph(_("（演示数据均为合成数据）"), indent=False, align=WD_ALIGN_PARAGRAPH.CENTER)
     return doc
 
 

@@ -1,23 +1,23 @@
-"""A report as a .docx (official documents come out as Word files)."""
+"""A report as a .docx (official documents come out as Word files), laid out by
+GB/T 9704 through the one document module."""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from docx import Document
-from docx.shared import Pt
 
-from envgrid.core.documents import docx_response
+from envgrid.core.documents import OfficialDocument, docx_response
 
 from .models import Report, ReportType
 
 
-def report_docx(report: Report) -> HttpResponse:
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.size = Pt(12)
-    doc.add_heading(report.title, level=1)
+def report_document(report: Report) -> OfficialDocument:
+    doc = OfficialDocument(
+        issuer=report.unit.name,
+        number=report.number or _("（未报送）"),
+        title=report.title,
+    )
     meta = [
         (_("编号"), report.number or _("（未报送）")),
         (_("信息类型"), report.get_report_type_display()),
@@ -31,25 +31,25 @@ def report_docx(report: Report) -> HttpResponse:
         meta.append((_("事件发生时间"), f"{timezone.localtime(report.occurred_at):%Y-%m-%d %H:%M}"))
     if report.place:
         meta.append((_("地点"), report.place))
-    table = doc.add_table(rows=0, cols=2)
-    for label, value in meta:
-        cells = table.add_row().cells
-        cells[0].text = str(label)
-        cells[1].text = str(value)
+    doc.table(None, [(str(label), str(value)) for label, value in meta])
     if report.report_type == ReportType.THEMATIC:
         for label, text in (
             (_("一、情况"), report.situation),
             (_("二、分析"), report.analysis),
             (_("三、建议"), report.recommendations),
         ):
-            doc.add_heading(str(label), level=2)
-            doc.add_paragraph(text)
+            doc.heading(str(label))
+            doc.paragraphs(text)
     if report.content:
-        doc.add_heading(_("正文"), level=2)
-        for para in report.content.splitlines():
-            doc.add_paragraph(para)
+        doc.heading(_("正文"))
+        doc.paragraphs(report.content)
     if report.feedback:
-        doc.add_heading(_("反馈意见"), level=2)
-        doc.add_paragraph(report.feedback)
+        doc.heading(_("反馈意见"))
+        doc.paragraphs(report.feedback)
+    doc.signature(report.unit.name, report.submitted_at, seal=False)
+    return doc
+
+
+def report_docx(report: Report) -> HttpResponse:
     name = report.number or f"report-{report.pk}"
-    return docx_response(doc, name)
+    return docx_response(report_document(report), name)

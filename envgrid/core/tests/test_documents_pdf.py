@@ -26,8 +26,8 @@ from envgrid.core.documents import (
     BODY_FONTS,
     TITLE_FONTS,
     OfficialDocument,
-    docx_bytes,
     document_date,
+    docx_bytes,
     fontconfig_conf,
 )
 from envgrid.meetings import services as MS
@@ -37,10 +37,12 @@ from envgrid.meetings.tests.factories import decide, hold, schedule
 pytestmark = pytest.mark.django_db
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "documents"
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-POPPLER = all(shutil.which(t) for t in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm"))
+TOOLS = {
+    "soffice": shutil.which("soffice") or shutil.which("libreoffice"),
+    **{t: shutil.which(t) for t in ("pdfinfo", "pdffonts", "pdftotext", "pdftoppm")},
+}
 needs_pdf = pytest.mark.skipif(
-    not (SOFFICE and POPPLER),
+    not all(TOOLS.values()),
     reason="LibreOffice (soffice, Debian libreoffice-writer-nogui) and poppler-utils "
     "(pdfinfo, pdffonts, pdftotext, pdftoppm) are needed to convert and inspect the PDF",
 )
@@ -101,9 +103,17 @@ def _assert_gbt9704_page(d) -> None:
         assert abs(width - Mm(156)) <= EMU_TOLERANCE
         assert abs(height - Mm(225)) <= EMU_TOLERANCE
         grid = section._sectPr.find(qn("w:docGrid"))
-        assert grid.get(qn("w:type")) == "linesAndChars"
+        assert grid.get(qn("w:type")) == "lines"
         # 22 lines: 225 mm / line pitch (twentieths of a point).
         assert int(225 / 25.4 * 72 * 20 / int(grid.get(qn("w:linePitch")))) == 22
+
+
+def _chars_per_line(d) -> int:
+    """How many 3号 characters of the Normal style fit in the 156 mm line."""
+    rpr = d.styles["Normal"].element.rPr
+    condense = int(rpr.find(qn("w:spacing")).get(qn("w:val"))) / 20
+    size = d.styles["Normal"].font.size.pt
+    return int((156 / 25.4 * 72) // (size + condense))
 
 
 def _runs_without_east_asian_font(d) -> list[str]:
@@ -124,6 +134,7 @@ def test_transfer_letter_docx_is_a4_with_the_standard_margins_and_fonts(tree):  
     d = _open(letter)
     _assert_gbt9704_page(d)
     assert _runs_without_east_asian_font(d) == []
+    assert _chars_per_line(d) == 28
     paragraphs = d.paragraphs
     # 版头: the issuer's mark in red 小标宋, the 文号 with the red separator under it.
     mark = paragraphs[0].runs[0]
@@ -169,7 +180,9 @@ def test_every_document_kind_goes_through_the_one_document_module():
 
 
 def test_control_characters_are_still_removed_from_official_documents():
-    doc = OfficialDocument(issuer="站前区生态环境局", number="站环函〔2026〕1号", title="坏\x01标题")
+    doc = OfficialDocument(
+        issuer="站前区生态环境局", number="站环函〔2026〕1号", title="坏\x01标题"
+    )
     doc.paragraph("正文\x0b第二行\x1f")
     text = "\n".join(p.text for p in _open(doc).paragraphs)
     assert "坏标题" in text
@@ -187,28 +200,32 @@ def test_document_date_is_arabic_without_leading_zeros():
 # ---------------------------------------------------------------------- the PDF
 
 
+def _tool(name: str, *args: str, **kwargs) -> str:
+    """Run one of the fixed tools (absolute path found on PATH) on our own temporary
+    files; its standard output."""
+    done = subprocess.run(  # noqa: S603 - fixed tools, our own files
+        [TOOLS[name], *args], check=True, capture_output=True, text=True, timeout=180, **kwargs
+    )
+    return done.stdout
+
+
 def _to_pdf(tmp_path: Path, name: str, content: bytes) -> Path:
     src = tmp_path / f"{name}.docx"
     src.write_bytes(content)
-    profile = tmp_path / "lo-profile"
+    profile = tmp_path / "lo-profile"  # a profile of its own: no clash with a running soffice
     # The named fallbacks (仿宋_GB2312 → … → Noto Serif CJK SC) through fontconfig.
     conf = tmp_path / "fonts.conf"
     conf.write_text(fontconfig_conf(), encoding="utf-8")
     env = {**os.environ, "FONTCONFIG_FILE": str(conf)}
-    subprocess.run(
-        [
-            SOFFICE,  # type: ignore[list-item]
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(src),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
+    _tool(
+        "soffice",
+        f"-env:UserInstallation=file://{profile}",
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp_path),
+        str(src),
         env=env,
     )
     pdf = tmp_path / f"{name}.pdf"
@@ -217,33 +234,28 @@ def _to_pdf(tmp_path: Path, name: str, content: bytes) -> Path:
 
 
 def _check_pdf(pdf: Path, *texts: str) -> str:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
-    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout)
-    assert size is not None, info.stdout
+    info = _tool("pdfinfo", str(pdf))
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert size is not None, info
     assert abs(float(size.group(1)) - 595.28) <= 1
     assert abs(float(size.group(2)) - 841.89) <= 1
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
-    rows = fonts.stdout.splitlines()[2:]
-    assert rows, fonts.stdout
+    fonts = _tool("pdffonts", str(pdf))
+    rows = fonts.splitlines()[2:]
+    assert rows, fonts
     # Columns: name type encoding emb sub uni object ID — every font embedded.
-    assert all(row.split()[-5] == "yes" for row in rows), fonts.stdout
-    assert any("NotoSerifCJK" in row.split()[0] for row in rows), fonts.stdout
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    flat = re.sub(r"\s+", "", text)
+    assert all(row.split()[-5] == "yes" for row in rows), fonts
+    assert any("NotoSerifCJK" in row.split()[0] for row in rows), fonts
+    flat = re.sub(r"\s+", "", _tool("pdftotext", "-layout", str(pdf), "-"))
     for expected in texts:
         assert re.sub(r"\s+", "", expected) in flat, expected
-    return fonts.stdout
+    return fonts
 
 
 def _render_page_one(pdf: Path, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     prefix = ARTIFACTS / name
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
-        check=True,
-        timeout=60,
+    _tool(
+        "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)
     )
     return prefix.with_suffix(".png")
 
