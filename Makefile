@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages run serve test test-fast lint format bench chromium migrate demo clean
+.PHONY: install messages run serve test test-fast lint format bench chromium office migrate demo clean
 
 $(STAMP): pyproject.toml
 	$(call STEP,install: Python packages into $(VENV) (first run: about 2 minutes))
@@ -52,7 +52,12 @@ run: messages migrate demo
 chromium:
 	@(test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
-test: messages chromium
+# LibreOffice (headless Writer) and poppler-utils: the official-document tests convert each
+# generated .docx to PDF and check page size, embedded CJK fonts and text (decision 0013).
+office:
+	@(command -v soffice >/dev/null && command -v pdffonts >/dev/null) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null)
+
+test: messages chromium office
 	$(PY) -m pytest
 
 test-fast: messages

@@ -126,3 +126,36 @@ def browser_login(page: Any, username: str, password: str = "pw-Test-12345") -> 
     with page.expect_navigation():
         page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+
+
+def official_layout_problems(content: bytes) -> list[str]:
+    """What in a generated .docx breaks the GB/T 9704 layout of core.documents: not A4,
+    margins off by more than 1 mm, a run without an East Asian font, no page number."""
+    import io
+
+    import docx
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    d = docx.Document(io.BytesIO(content))
+    problems: list[str] = []
+    for section in d.sections:
+        for name, value, want in (
+            ("page width", section.page_width, Mm(210)),
+            ("page height", section.page_height, Mm(297)),
+            ("top margin", section.top_margin, Mm(37)),
+            ("left margin", section.left_margin, Mm(28)),
+            ("right margin", section.right_margin, Mm(26)),
+            ("bottom margin", section.bottom_margin, Mm(35)),
+        ):
+            if value is None or abs(value - want) > Mm(1):
+                problems.append(f"{name} {value} (want {want})")
+        if "PAGE" not in section.footer._element.xml:
+            problems.append("no page number in the footer")
+    for r in d.element.body.iter(qn("w:r")):
+        fonts = r.find(qn("w:rPr") + "/" + qn("w:rFonts"))
+        if fonts is None or not fonts.get(qn("w:eastAsia")):
+            problems.append(
+                "run without w:eastAsia: " + "".join(t.text or "" for t in r.iter(qn("w:t")))
+            )
+    return problems

@@ -439,9 +439,16 @@ class OfficialDocument:
             self.paragraph(str(value if value is not None else ""), label=f"{label}：")
 
     def table(
-        self, headers: Sequence[str] | None, rows: Iterable[Sequence[Any]], *, size: float = 12
+        self,
+        headers: Sequence[str] | None,
+        rows: Iterable[Sequence[Any]],
+        *,
+        size: float = 12,
+        widths_mm: Sequence[float] | None = None,
     ) -> Any:
-        """A bordered table in 小4号 仿宋 with a 黑体 header row, single-spaced."""
+        """A bordered table in 小4号 仿宋 with a 黑体 header row, single-spaced (off the
+        line grid), as wide as the type area. A label/value table without headers gets a
+        narrow label column unless ``widths_mm`` says otherwise."""
         rows = [list(r) for r in rows]
         ncols = len(headers) if headers else (len(rows[0]) if rows else 1)
         table = self.document.add_table(rows=0, cols=ncols)
@@ -458,6 +465,17 @@ class OfficialDocument:
                 fmt = p.paragraph_format
                 fmt.line_spacing_rule = WD_LINE_SPACING.SINGLE
                 fmt.first_line_indent = Pt(0)
+                fmt.space_before = fmt.space_after = Pt(2)
+                snap = OxmlElement("w:snapToGrid")
+                snap.set(qn("w:val"), "0")
+                ppr = p._p.get_or_add_pPr()
+                ppr.append(snap)
+                # The paragraph mark in the cell's size too, so empty cells are not taller.
+                mark = OxmlElement("w:rPr")
+                mark_size = OxmlElement("w:sz")
+                mark_size.set(qn("w:val"), str(round(size * 2)))
+                mark.append(mark_size)
+                ppr.append(mark)
                 if is_header:
                     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 set_run_font(
@@ -465,6 +483,14 @@ class OfficialDocument:
                     HEADING_FONTS if is_header else BODY_FONTS,
                     size,
                 )
+        if widths_mm is None and not headers and ncols == 2:
+            widths_mm = (40, TYPE_AREA_MM[0] - 40)
+        if widths_mm:
+            table.autofit = False
+            for column, width in zip(table.columns, widths_mm, strict=False):
+                column.width = Mm(width)
+                for cell in column.cells:
+                    cell.width = Mm(width)
         return table
 
     # 落款 ------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from envgrid.core.audit import audit_verify
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.models import AuditEvent
 from envgrid.obligations.models import Obligation
+from envgrid.testing import official_layout_problems
 
 from .conftest import at
 
@@ -195,6 +196,7 @@ def test_T6_proposal_docx_opens_with_items_delays_and_decision(world, late, clie
     assert "约谈" in text
     assert late.overdue.title in cells
     assert "11" in cells
+    assert official_layout_problems(r.content) == []
 
 
 def test_T6_withdrawn_proposal_frees_its_findings(world, late):

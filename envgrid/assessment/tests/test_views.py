@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from envgrid.assessment import services
 from envgrid.assessment.models import EvidenceFile, IndicatorScore, ScoreAdjustment, UnitEvaluation
+from envgrid.testing import official_layout_problems
 
 from .conftest import at, owe
 
@@ -183,6 +184,7 @@ def test_A3_exports_ranking_xlsx_and_result_docx(world, running):
         c.text for t in Document(io.BytesIO(r.content)).tables for row in t.rows for c in row.cells
     ]
     assert "40.00 / 100.00" in cells
+    assert official_layout_problems(r.content) == []
 
 
 def test_list_and_plan_pages_render_with_exports(world, running):

@@ -14,6 +14,7 @@ from envgrid.cases import services as S
 from envgrid.cases.models import Case, Transfer
 from envgrid.cases.selectors import overdue_register, transfer_timeliness
 from envgrid.obligations.services import sweep
+from envgrid.testing import official_layout_problems
 
 from .conftest import at, complete_case
 
@@ -51,6 +52,8 @@ def test_T3_transfer_letter_and_registration_form_open_and_carry_the_number(tree
     form = api.get(f"/api/transfers/{t.pk}/registration-form/")
     ftext = _docx_text(form.content)
     assert "案件移送登记表" in ftext and t.number in ftext and "张某（合成）" in ftext
+    assert official_layout_problems(letter.content) == []
+    assert official_layout_problems(form.content) == []
     # The copied-to procuratorate may read the letter too; others may not.
     api.force_authenticate(tree.procuratorate_staff.user)
     assert api.get(f"/api/transfers/{t.pk}/letter/").status_code == 200

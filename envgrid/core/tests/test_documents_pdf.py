@@ -276,3 +276,23 @@ def test_meeting_minutes_pdf_is_a4_with_embedded_cjk_fonts(world, tmp_path):
     pdf = _to_pdf(tmp_path, "meeting-minutes", docx_bytes(minutes))
     _check_pdf(pdf, m.title, m.minutes_number, "联席会议纪要", "限期完成辖区内散乱污企业整治")
     assert _render_page_one(pdf, "meeting-minutes").exists()
+
+
+@pytest.mark.docs_pdf
+@needs_pdf
+def test_registration_form_and_plan_document_pdfs_are_a4_with_embedded_cjk_fonts(
+    tree,  # noqa: F811
+    tmp_path,
+):
+    """The other kinds without a red mark (the 移送登记表, a form) and with one (the
+    demo's plan document)."""
+    from envgrid.cases.documents import transfer_form
+    from envgrid.disclosure.demo import _plan_docx
+
+    t, _letter = _transfer_letter(tree)
+    form = _to_pdf(tmp_path, "transfer-form", docx_bytes(transfer_form(t)))
+    _check_pdf(form, "案件移送登记表", t.number, "涉嫌污染环境罪")
+    _render_page_one(form, "transfer-form")
+    plan = _to_pdf(tmp_path, "plan", _plan_docx().read())
+    _check_pdf(plan, "站前区人民政府办公室", "营站政办发〔2016〕6号", "一、总体要求")
+    _render_page_one(plan, "plan")

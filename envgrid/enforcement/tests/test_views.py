@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from envgrid.enforcement import services
 from envgrid.enforcement.models import EnforcementAction, Inspection
+from envgrid.testing import official_layout_problems
 
 from .factories import END, START, at, deployed, draft, upload
 
@@ -102,6 +103,7 @@ def test_plan_docx_carries_the_document_number_and_division_of_labour(ew):
         c.text for t in Document(io.BytesIO(r.content)).tables for row in t.rows for c in row.cells
     ]
     assert ew.north_unit.name + "（下级网格）" in cells and ew.north_staff.name in cells
+    assert official_layout_problems(r.content) == []
 
 
 def test_summary_xlsx_lists_assignments_inspections_and_findings(ew):

@@ -23,7 +23,7 @@ from envgrid.meetings.models import (
 from envgrid.meetings.registry import suggested_units, unit_fk_suggester
 from envgrid.obligations.models import Obligation
 from envgrid.obligations.supervision import supervision_issue
-from envgrid.testing import make_person, make_unit
+from envgrid.testing import make_person, make_unit, official_layout_problems
 
 from .factories import agenda, at, counts, decide, hold, schedule
 
@@ -405,6 +405,7 @@ def test_minutes_are_issued_under_a_document_number_and_frozen(world, api, march
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "会议纪要" in text and "测环纪〔2026〕1号" in text and m.title in text
     assert "限期完成辖区内散乱污企业整治" in text
+    assert official_layout_problems(r.content) == []
 
 
 def test_cancelled_meeting_needs_a_reason(world, api, march):

@@ -38,6 +38,7 @@ from envgrid.reporting.services import (
     report_update,
     schedule_create,
 )
+from envgrid.testing import official_layout_problems
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -533,6 +534,7 @@ def test_report_pages_render_and_export(world, client, monthly):
     assert set(pages.values()) == {200}
     assert "已报送" in detail.content.decode()
     assert docx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert official_layout_problems(docx.content) == []
     assert load_workbook(io.BytesIO(listing.content)).active.max_row == 2
     assert bad.status_code == 400 and "专题综合信息" in bad.content.decode()
     assert Report.objects.filter(title="专题").count() == 0
