@@ -178,7 +178,7 @@ def _font_table(document: Any) -> None:
     for part in document.part.package.iter_parts():
         if str(part.partname) == "/word/fontTable.xml":
             blob = part.blob.decode("utf-8")
-            entries = []
+            entries: list[str] = []
             for chain in FONT_CHAINS:
                 for i, name in enumerate(chain[:-1]):
                     if f'w:name="{name}"' in blob or any(f'w:name="{name}"' in e for e in entries):
