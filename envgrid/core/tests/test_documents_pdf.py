@@ -299,3 +299,42 @@ def test_registration_form_and_plan_document_pdfs_are_a4_with_embedded_cjk_fonts
     plan = _to_pdf(tmp_path, "plan", _plan_docx().read())
     _check_pdf(plan, "站前区人民政府办公室", "营站政办发〔2016〕6号", "一、总体要求")
     _render_page_one(plan, "plan")
+
+
+@pytest.mark.docs_pdf
+@needs_pdf
+def test_pages_hold_22_lines_of_28_characters_and_number_odd_right_even_left(tmp_path):
+    import datetime as dt
+
+    doc = OfficialDocument(
+        issuer="站前区生态环境局",
+        number="站环函〔2026〕3号",
+        title="关于开展散乱污企业排查的通知",
+        addressee="各街道办事处",
+    )
+    sentence = "为贯彻落实网格化环境监管体系建设方案现就开展辖区散乱污企业排查工作通知如下"
+    for _ in range(30):
+        doc.paragraph(sentence)  # 38 characters: a full line of 28 after the 2-character indent
+    doc.signature("站前区生态环境局", dt.date(2026, 3, 5))
+    pdf = _to_pdf(tmp_path, "notice", docx_bytes(doc))
+    _check_pdf(pdf, "关于开展散乱污企业排查的通知", "站环函〔2026〕3号", "2026年3月5日")
+    page2 = _tool("pdftotext", "-f", "2", "-l", "2", "-layout", str(pdf), "-").splitlines()
+    body = [ln.strip() for ln in page2 if ln.strip() and "—" not in ln]
+    assert len(body) == 22
+    # A whole line is the indent and the first 26 characters: 28 a line.
+    assert sentence[:26] in body
+    numbers = {
+        page: next(
+            ln
+            for ln in _tool(
+                "pdftotext", "-f", page, "-l", page, "-layout", str(pdf), "-"
+            ).splitlines()
+            if "—" in ln
+        )
+        for page in ("1", "2")
+    }
+    indent = {page: len(ln) - len(ln.lstrip()) for page, ln in numbers.items()}
+    # Odd page on the right, even page at the left edge (one character in).
+    assert indent["1"] > 20, numbers
+    assert indent["2"] < 3, numbers
+    _render_page_one(pdf, "notice")
