@@ -10,8 +10,6 @@ from PIL import Image
 
 from envgrid.core.errors import ApplicationError, canonical_code
 from envgrid.core.uploads import IMAGE_TYPES, OFFICE_TYPES, UploadRule, check_upload
-from envgrid.disclosure.uploads import checked_photo
-from envgrid.patrols.files import PHOTO_RULE
 
 PHOTO = UploadRule(purpose="test_photo", types=IMAGE_TYPES, field="photos")
 
@@ -82,17 +80,15 @@ def test_reencoding_keeps_only_pixels_and_refuses_a_broken_image() -> None:
 
 
 def test_old_codes_kept_as_aliases_with_the_canonical_code_alongside() -> None:
-    err = _refusal(SimpleUploadedFile("a.jpg", b"%PDF-1.4\n" + b"x" * 100), PHOTO_RULE)
-    assert err.code == "photo_type"
-    assert err.as_dict()["canonical"] == "file_type_not_allowed"
-    assert canonical_code("photo_type") == "file_type_not_allowed"
-    with pytest.raises(ApplicationError) as info:
-        checked_photo(
-            SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 10),
-            max_bytes=10_000,
-            allowed=("image/png",),
-        )
-    assert (info.value.code, info.value.as_dict()["canonical"]) == (
-        "photo_corrupt",
-        "file_unreadable",
+    legacy = UploadRule(
+        purpose="t",
+        types=IMAGE_TYPES,
+        strip_metadata=True,
+        legacy_codes={"file_type_not_allowed": "photo_type", "file_unreadable": "photo_corrupt"},
     )
+    err = _refusal(SimpleUploadedFile("a.jpg", b"%PDF-1.4\n" + b"x" * 100), legacy)
+    assert (err.code, err.as_dict()["canonical"]) == ("photo_type", "file_type_not_allowed")
+    broken = SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 10)
+    err = _refusal(broken, legacy)
+    assert (err.code, err.as_dict()["canonical"]) == ("photo_corrupt", "file_unreadable")
+    assert canonical_code("photo_type") == "file_type_not_allowed"
