@@ -6,21 +6,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0002_status_history_kernel'),
+        ("assessment", "0002_status_history_kernel"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evidencefile',
-            name='sha256',
-            field=models.CharField(max_length=64, verbose_name='SHA-256'),
+            model_name="evidencefile",
+            name="sha256",
+            field=models.CharField(max_length=64, verbose_name="SHA-256"),
         ),
         migrations.AlterField(
-            model_name='evidencefile',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人'),
+            model_name="evidencefile",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="上传人",
+            ),
         ),
     ]

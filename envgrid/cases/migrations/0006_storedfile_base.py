@@ -6,21 +6,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_crime_flag_clearance_event'),
+        ("cases", "0005_crime_flag_clearance_event"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='evidence',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人'),
+            model_name="evidence",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="上传人",
+            ),
         ),
         migrations.AlterField(
-            model_name='transferevidence',
-            name='file',
-            field=models.FileField(max_length=200, upload_to='', verbose_name='文件'),
+            model_name="transferevidence",
+            name="file",
+            field=models.FileField(max_length=200, upload_to="", verbose_name="文件"),
         ),
     ]

@@ -5,25 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('disclosure', '0004_merge_20261205_1857'),
+        ("disclosure", "0004_merge_20261205_1857"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='petitionphoto',
-            name='file',
-            field=models.FileField(upload_to='petitions/%Y/%m/', verbose_name='文件'),
+            model_name="petitionphoto",
+            name="file",
+            field=models.FileField(upload_to="petitions/%Y/%m/", verbose_name="文件"),
         ),
         migrations.AlterField(
-            model_name='petitionphoto',
-            name='size',
-            field=models.PositiveIntegerField(verbose_name='大小'),
+            model_name="petitionphoto",
+            name="size",
+            field=models.PositiveIntegerField(verbose_name="大小"),
         ),
         migrations.AlterField(
-            model_name='petitionphoto',
-            name='uploaded_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间'),
+            model_name="petitionphoto",
+            name="uploaded_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="上传时间"),
         ),
     ]

@@ -7,26 +7,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enforcement', '0005_merge_0003_consultation_0004_status_history_kernel'),
+        ("enforcement", "0005_merge_0003_consultation_0004_status_history_kernel"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inspectionphoto',
-            name='sha256',
-            field=models.CharField(max_length=64, verbose_name='SHA-256'),
+            model_name="inspectionphoto",
+            name="sha256",
+            field=models.CharField(max_length=64, verbose_name="SHA-256"),
         ),
         migrations.AlterField(
-            model_name='inspectionphoto',
-            name='uploaded_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name='上传时间'),
+            model_name="inspectionphoto",
+            name="uploaded_at",
+            field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="上传时间"),
         ),
         migrations.AlterField(
-            model_name='inspectionphoto',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人'),
+            model_name="inspectionphoto",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="上传人",
+            ),
         ),
     ]

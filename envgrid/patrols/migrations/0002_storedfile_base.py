@@ -6,36 +6,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patrols', '0001_initial'),
+        ("patrols", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='patrolphoto',
-            name='original_name',
-            field=models.CharField(max_length=200, verbose_name='文件名'),
+            model_name="patrolphoto",
+            name="original_name",
+            field=models.CharField(max_length=200, verbose_name="文件名"),
         ),
         migrations.AlterField(
-            model_name='patrolphoto',
-            name='sha256',
-            field=models.CharField(max_length=64, verbose_name='SHA-256'),
+            model_name="patrolphoto",
+            name="sha256",
+            field=models.CharField(max_length=64, verbose_name="SHA-256"),
         ),
         migrations.AlterField(
-            model_name='patrolphoto',
-            name='size',
-            field=models.PositiveIntegerField(verbose_name='大小'),
+            model_name="patrolphoto",
+            name="size",
+            field=models.PositiveIntegerField(verbose_name="大小"),
         ),
         migrations.AlterField(
-            model_name='patrolphoto',
-            name='uploaded_at',
-            field=models.DateTimeField(auto_now_add=True, verbose_name='上传时间'),
+            model_name="patrolphoto",
+            name="uploaded_at",
+            field=models.DateTimeField(auto_now_add=True, verbose_name="上传时间"),
         ),
         migrations.AlterField(
-            model_name='patrolphoto',
-            name='uploaded_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人'),
+            model_name="patrolphoto",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="上传人",
+            ),
         ),
     ]
