@@ -230,6 +230,21 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("ENVGRID_MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_BYTES = int(os.environ.get("ENVGRID_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+# One size setting family for uploads (core.uploads, docs/api.md "Uploads"): the limit above
+# for everything, narrowed per purpose by ENVGRID_UPLOAD_MAX_BYTES_<PURPOSE> (e.g.
+# ENVGRID_UPLOAD_MAX_BYTES_PATROL_PHOTO=10485760). Purposes not set use their default.
+ENVGRID_UPLOAD_MAX_BYTES_BY_PURPOSE = {
+    purpose: int(os.environ[f"ENVGRID_UPLOAD_MAX_BYTES_{purpose.upper()}"])
+    for purpose in (
+        "case_evidence",
+        "assessment_evidence",
+        "inspection_photo",
+        "patrol_photo",
+        "petition_photo",
+        "document",
+    )
+    if os.environ.get(f"ENVGRID_UPLOAD_MAX_BYTES_{purpose.upper()}")
+}
 
 # Hostile input (issue 16, docs/security.md "Hostile input"): uploads are size-checked
 # while they stream (a request over ENVGRID_UPLOAD_MAX_REQUEST_BYTES is refused before it

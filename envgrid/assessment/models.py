@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from envgrid.core.models import TimeStampedModel
+from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
 
@@ -425,7 +425,7 @@ def evidence_upload_to(instance: EvidenceFile, filename: str) -> str:
     return f"assessment/evidence/{instance.evaluation.assessment_id}/{uuid.uuid4().hex}.{ext}"
 
 
-class EvidenceFile(models.Model):
+class EvidenceFile(StoredFile):
     """佐证材料: content-checked upload kept under MEDIA_ROOT, served only through a view
     that checks the caller may see the evaluation."""
 
@@ -444,27 +444,14 @@ class EvidenceFile(models.Model):
         related_name="+",
     )
     file = models.FileField(_("文件"), upload_to=evidence_upload_to, max_length=300)
-    original_name = models.CharField(_("文件名"), max_length=255)
     mime = models.CharField(_("文件类型"), max_length=120)
     size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(max_length=64)
     description = models.CharField(_("说明"), max_length=300, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ObjectionStatus(models.TextChoices):

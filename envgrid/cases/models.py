@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
-from envgrid.core.models import TimeStampedModel
+from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
 
@@ -247,7 +247,7 @@ class CaseStatusChange(StatusHistory):
         return f"{self.case_id}: {self.from_status} → {self.to_status}"
 
 
-class Evidence(models.Model):
+class Evidence(StoredFile):
     """An evidence file: type checked from its content, stored content-addressed under
     MEDIA_ROOT (outside the web root) and served only through a view that checks the case."""
 
@@ -256,21 +256,13 @@ class Evidence(models.Model):
     original_name = models.CharField(_("文件名"), max_length=200)
     ext = models.CharField(_("类型"), max_length=10)
     mime = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField(_("大小"))
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     description = models.CharField(_("说明"), max_length=300, blank=True)
-    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("证据材料")
         verbose_name_plural = _("证据材料")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class TransferType(models.TextChoices):
@@ -389,28 +381,26 @@ class Transfer(TimeStampedModel):
         return self.status not in (TransferStatus.RETURNED, TransferStatus.WITHDRAWN)
 
 
-class TransferEvidence(models.Model):
-    """A copy of an evidence reference as sent: name, hash and stored file at send time."""
+class TransferEvidence(StoredFile):
+    """A copy of an evidence reference as sent: name, hash and stored file at send time
+    (who uploaded it and when stay on the source evidence)."""
 
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="evidence")
     source_evidence = models.ForeignKey(
         Evidence, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    file = models.FileField(max_length=200)
+    file = models.FileField(_("文件"), max_length=200)
     original_name = models.CharField(_("文件名"), max_length=200)
     ext = models.CharField(_("类型"), max_length=10)
     mime = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField(_("大小"))
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
     description = models.CharField(_("说明"), max_length=300, blank=True)
+    uploaded_by = None
+    uploaded_at = None  # type: ignore[assignment]
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("移送材料副本")
         verbose_name_plural = _("移送材料副本")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class TransferStatusChange(StatusHistory):

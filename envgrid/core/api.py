@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import ApplicationError
+from .errors import ApplicationError, canonical_code
 
 
 class Pagination(PageNumberPagination):
@@ -35,7 +35,16 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Every error is JSON {code, message, fields}; nothing leaks as a 500 for bad input."""
+    """Every error is JSON {code, canonical, message, fields} (core.errors: ``canonical`` is
+    the vocabulary's name for ``code``); nothing leaks as a 500 for bad input."""
+    response = _error_response(exc, context)
+    data = getattr(response, "data", None)
+    if isinstance(data, dict) and isinstance(data.get("code"), str):
+        data.setdefault("canonical", canonical_code(data["code"]))
+    return response
+
+
+def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, OverflowError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,44 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class StoredFile(models.Model):
+    """An uploaded file kept under MEDIA_ROOT after core.uploads checked it: the file, the
+    name it came with, its size and SHA-256, who uploaded it and when (issue 19).
+
+    Case evidence and its transfer copies, inspection, patrol and petition photos and
+    assessment evidence inherit it. Where a model's column was already different in the
+    database (a shorter name, a smaller size type, an index, a path instead of a file) the
+    model keeps its own field; a field a model never had is removed with ``= None``. The
+    MIME type keeps each model's column name; ``mime_field`` says which it is."""
+
+    file = models.FileField(_("文件"), max_length=300)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    mime_field = "mime"
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(getattr(self, "original_name", "") or "")
+
+    @property
+    def media_type(self) -> str:
+        """The stored MIME type, whatever the model's column is called."""
+        return str(getattr(self, self.mime_field, "") or "")
 
 
 class AuditEvent(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
-from envgrid.core.models import TimeStampedModel
+from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
 # --------------------------------------------------------------------------- publications
@@ -487,15 +487,18 @@ class CaseInformant(models.Model):
         return f"{self.case_id}"
 
 
-class PetitionPhoto(models.Model):
+class PetitionPhoto(StoredFile):
     """A photo checked by its content and stored without its metadata under MEDIA_ROOT;
-    served only to staff who may see the petition."""
+    served only to staff who may see the petition. Sent anonymously by the public: no
+    uploader, and no client name or hash kept."""
 
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="photos")
-    file = models.FileField(upload_to="petitions/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to="petitions/%Y/%m/")
     mime = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    size = models.PositiveIntegerField(_("大小"))
+    original_name = None  # type: ignore[assignment]
+    sha256 = None  # type: ignore[assignment]
+    uploaded_by = None
 
     class Meta:
         ordering = ["id"]

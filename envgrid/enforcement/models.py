@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.deadlines import DeadlineRule, RuleKind
-from envgrid.core.models import TimeStampedModel
+from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
 from . import rules
@@ -516,26 +516,20 @@ def photo_upload_to(instance: Any, filename: str) -> str:
     return f"enforcement/{now:%Y/%m}/{uuid.uuid4().hex}{ext}"
 
 
-class InspectionPhoto(models.Model):
+class InspectionPhoto(StoredFile):
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="photos")
     file = models.FileField(_("文件"), upload_to=photo_upload_to, max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=200)
     content_type = models.CharField(_("类型"), max_length=50)
     size = models.PositiveIntegerField(_("大小"))
-    sha256 = models.CharField(max_length=64)
     caption = models.CharField(_("说明"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    mime_field = "content_type"
 
     class Meta:
         ordering = ["inspection_id", "id"]
         verbose_name = _("现场照片")
         verbose_name_plural = _("现场照片")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class FindingStatus(models.TextChoices):

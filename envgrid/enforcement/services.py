@@ -4,13 +4,10 @@ audited, and refuses a broken rule with an ApplicationError carrying a stable co
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import filetype
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +18,7 @@ from envgrid.core.deadlines import DeadlineRule, RuleKind, local_date
 from envgrid.core.documents import document_number_next
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.notifications import notify
+from envgrid.core.uploads import IMAGE_TYPES, UploadRule, check_upload
 from envgrid.grids.models import Grid
 from envgrid.obligations.models import ObligationStatus
 from envgrid.obligations.services import (
@@ -1319,48 +1317,19 @@ class PhotoUpload:
 
 
 def photo_check(upload: Any) -> PhotoUpload:
-    """Content-checked upload: the bytes (not the name) must be an allowed image, within
-    settings.FILE_UPLOAD_MAX_BYTES."""
+    """Content-checked upload (core.uploads): the bytes (not the name) must be an allowed
+    image, within settings.FILE_UPLOAD_MAX_BYTES."""
     name = str(getattr(upload, "name", "") or "photo")[:200]
-    limit = int(settings.FILE_UPLOAD_MAX_BYTES)
-    size = getattr(upload, "size", None)
-    if size is not None and size > limit:
-        raise ApplicationError(
-            _("文件“%(n)s”超过大小上限（%(m)s MB）。")
-            % {"n": name, "m": round(limit / 1048576, 1)},
-            code="file_too_large",
-            fields={"photos": [name]},
-            status=413,
-        )
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    content = upload.read(limit + 1) if hasattr(upload, "read") else bytes(upload)
-    if len(content) > limit:
-        raise ApplicationError(
-            _("文件“%(n)s”超过大小上限（%(m)s MB）。")
-            % {"n": name, "m": round(limit / 1048576, 1)},
-            code="file_too_large",
-            fields={"photos": [name]},
-            status=413,
-        )
-    if not content:
-        raise ApplicationError(
-            _("文件“%(n)s”为空。") % {"n": name}, code="file_empty", fields={"photos": [name]}
-        )
-    kind = filetype.guess(content[:8192])
-    allowed = tuple(rules.get("PHOTO_MIME_TYPES"))
-    if kind is None or kind.mime not in allowed:
-        raise ApplicationError(
-            _("文件“%(n)s”的内容不是允许的图片格式（JPEG、PNG）。") % {"n": name},
-            code="file_type_not_allowed",
-            fields={"photos": [name]},
-        )
+    types = {e: m for e, m in IMAGE_TYPES.items() if m in tuple(rules.get("PHOTO_MIME_TYPES"))}
+    checked = check_upload(
+        upload, UploadRule(purpose="inspection_photo", types=types, field="photos")
+    )
     return PhotoUpload(
         name=name,
-        content=content,
-        mime=kind.mime,
-        extension=kind.extension,
-        sha256=hashlib.sha256(content).hexdigest(),
+        content=checked.content,
+        mime=checked.mime,
+        extension=checked.ext,
+        sha256=checked.sha256,
     )
 
 

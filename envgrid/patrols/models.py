@@ -3,11 +3,10 @@ checks with a result each, photos and a GPS track merged by time."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from envgrid.core.models import TimeStampedModel
+from envgrid.core.models import StoredFile, TimeStampedModel
 
 # Required frequency (days between checks) per entity category when a plan says nothing.
 DEFAULT_EVERY_DAYS: dict[str, int] = {"key": 7, "general": 14, "registered": 14, "site": 14}
@@ -153,25 +152,22 @@ class PatrolCheck(TimeStampedModel):
         return f"{self.entity} {self.get_result_display()}"
 
 
-class PatrolPhoto(models.Model):
+class PatrolPhoto(StoredFile):
+    """A patrol photo: stored content-addressed by core.uploads, the storage path kept as
+    text (``path``) rather than as a FileField."""
+
     patrol = models.ForeignKey(Patrol, on_delete=models.CASCADE, related_name="photos")
     check_item = models.ForeignKey(
         PatrolCheck, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos"
     )
+    file = None  # type: ignore[assignment]
     path = models.CharField(max_length=300)
-    original_name = models.CharField(max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=200)
     mime = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
         verbose_name = _("巡查照片")
         verbose_name_plural = _("巡查照片")
-
-    def __str__(self) -> str:
-        return self.original_name

@@ -193,7 +193,7 @@ def test_evidence_type_checked_from_content_and_served_only_to_who_may_see(tree,
     fake = evidence("恶意.pdf", b"MZ\x90\x00 this is not a pdf at all")
     _refused(
         api.post(f"/api/cases/{case.pk}/evidence/", {"file": fake}, format="multipart"),
-        400,
+        415,
         "file_type_not_allowed",
     )
     assert counts() == before

@@ -72,7 +72,7 @@ def test_upload_checked_by_content_not_name(client, district):
     )
     r = client.post("/disclosure/petition/new/", {**_form(), "photos": [fake]})
     assert r.status_code == 415
-    assert "不是可接受的照片" in r.content.decode()
+    assert "不是允许的类型" in r.content.decode()
     assert Petition.objects.count() == 0 and PetitionPhoto.objects.count() == 0
 
 

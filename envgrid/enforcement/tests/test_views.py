@@ -155,7 +155,7 @@ def test_inspection_form_rejects_a_fake_photo_and_writes_nothing(ew):
                 "photos": [upload("photo.png", b"<?php echo 1; ?>" * 20)],
             },
         )
-    assert r.status_code == 200 and "不是允许的图片格式" in r.content.decode()
+    assert r.status_code == 200 and "不是允许的类型" in r.content.decode()
     assert not Inspection.objects.exists()
 
 
