@@ -58,7 +58,10 @@ start)
   printf 'local all all trust\nhost all all 127.0.0.1/32 trust\n' |
     as_postgres tee "$dir/data/pg_hba.conf" >/dev/null
   as_postgres touch "$dir/data/pg_ident.conf"
-  as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/standby.log" -w -t 60 start >/dev/null
+  if ! as_postgres "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/standby.log" -w -t 300 start >/dev/null; then
+    tail -20 "$dir/standby.log" >&2
+    exit 1
+  fi
   in_recovery=$(psql -h 127.0.0.1 -p "$port" -U postgres -Atc "select pg_is_in_recovery()")
   [ "$in_recovery" = t ] || { echo "replica.sh: 127.0.0.1:$port is not a standby" >&2; exit 1; }
   echo "replica.sh: hot standby of $PRIMARY_HOST:$PRIMARY_PORT on 127.0.0.1:$port ($dir)"
