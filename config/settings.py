@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "envgrid.core.error_views.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked login into its lockout page.
     "axes.middleware.AxesMiddleware",
+    # List/export/overview GETs may read the replica; writers read their own writes.
+    "envgrid.core.db_router.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,6 +120,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A streaming read replica (docs/scaling.md §2, envgrid.core.db_router): list pages, list
+# APIs, exports and the overview read from it; writes, transactions, policy checks before a
+# write and the grid index version stay on the primary. A session or user that has just
+# written reads the primary for ENVGRID_REPLICA_STICKY_SECONDS (read-your-writes). In tests
+# the alias mirrors the primary's test database (the replica tests repoint it at the standby).
+ENVGRID_REPLICA_STICKY_SECONDS = float(os.environ.get("ENVGRID_REPLICA_STICKY_SECONDS", "5"))
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=int(os.environ.get("ENVGRID_DB_CONN_MAX_AGE", "60")),
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["envgrid.core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

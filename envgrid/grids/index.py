@@ -543,7 +543,9 @@ def _load() -> tuple[GridIndex, dict[int, Any], dict[int, list[Any]]]:
     from .models import Grid
 
     token = _db_token()
-    grids = {g.pk: g for g in Grid.objects.select_related("owner_unit")}
+    # The tree is read where the version was (the primary), never from a replica that may
+    # be behind it: an index must not carry a token newer than its grids.
+    grids = {g.pk: g for g in Grid.objects.using("default").select_related("owner_unit")}
     active = [g for g in grids.values() if g.is_active]
     active.sort(key=lambda g: g.code)
     geoms = [shape(g.boundary) for g in active]
