@@ -44,7 +44,7 @@ demo: migrate
 run: messages migrate demo
 	$(call STEP,collectstatic: gathering CSS and scripts and images)
 	@$(T0); $(PY) manage.py collectstatic --noinput -v 0 && $(call TOOK,collectstatic)
-	$(call STEP,serve: starting gunicorn and the deadline sweep on http://$(HOST):$(PORT)/)
+	$(call STEP,serve: starting gunicorn and the task worker (sweep, schedule, imports) on http://$(HOST):$(PORT)/)
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser.
