@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages run serve test test-fast lint format bench chromium office migrate demo clean
+.PHONY: install messages run serve test test-fast test-slow lint format bench chromium office migrate demo clean
 
 $(STAMP): pyproject.toml
 	$(call STEP,install: Python packages into $(VENV) (first run: about 2 minutes))
@@ -44,7 +44,7 @@ demo: migrate
 run: messages migrate demo
 	$(call STEP,collectstatic: gathering CSS and scripts and images)
 	@$(T0); $(PY) manage.py collectstatic --noinput -v 0 && $(call TOOK,collectstatic)
-	$(call STEP,serve: starting gunicorn and the deadline sweep on http://$(HOST):$(PORT)/)
+	$(call STEP,serve: starting gunicorn and the task worker (sweep, schedule, imports) on http://$(HOST):$(PORT)/)
 	PY=$(PY) HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser.
@@ -61,7 +61,12 @@ test: messages chromium office
 	$(PY) -m pytest
 
 test-fast: messages
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser and not slow"
+
+# The slow tests (left out of `make test` by the pytest addopts): the killed-worker
+# import of 50,000 rows against PostgreSQL (DATABASE_URL) and a real Huey consumer.
+test-slow: messages
+	$(PY) -m pytest -m slow
 
 # Also: the layering contract of docs/architecture.md (import-linter, [tool.importlinter]
 # in pyproject.toml) and no model change without its migration (docs/decisions/0015).

@@ -10,6 +10,18 @@ import pytest
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 
 
+def pytest_configure(config):
+    # Tasks run inline in the suite (ENVGRID_TASKS_IMMEDIATE; Huey's immediate mode keeps
+    # its queue in memory): a test sees a task's effect when the call returns. Settings
+    # are loaded before this file, so both are switched here; a test that starts a real
+    # consumer (entities/tests/test_worker_kill.py) gives it its own environment.
+    from django.conf import settings
+    from huey.contrib.djhuey import HUEY
+
+    settings.ENVGRID_TASKS_IMMEDIATE = True
+    HUEY.immediate = True
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     # Django 5.2's PBKDF2 costs ~1M iterations per user created: a fast hasher keeps

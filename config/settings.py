@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    # The task queue (docs/decisions/0018-task-queue.md): `manage.py run_huey`.
+    "huey.contrib.djhuey",
     # Domain apps, in dependency order (STYLE.md: dependencies point down).
     "envgrid.core",
     "envgrid.org",
@@ -223,6 +225,37 @@ else:
             "LOCATION": "envgrid_cache",
         }
     }
+
+# Background work (docs/decisions/0018-task-queue.md): Huey. Redis when
+# ENVGRID_TASK_REDIS_URL is set (e.g. redis://127.0.0.1:6379/1), else a SQLite file under
+# the var/ directory, so `make run` needs no extra server. ENVGRID_TASKS_IMMEDIATE runs
+# every task inline in the caller (the test suite sets it in the root conftest.py).
+ENVGRID_TASK_REDIS_URL = os.environ.get("ENVGRID_TASK_REDIS_URL", "")
+ENVGRID_TASK_SQLITE_PATH = os.environ.get(
+    "ENVGRID_TASK_SQLITE_PATH", str(VAR_DIR / "tasks.sqlite3")
+)
+ENVGRID_TASKS_IMMEDIATE = env_bool("ENVGRID_TASKS_IMMEDIATE", False)
+# A running job whose heartbeat is older than this is taken for dead (its worker killed):
+# the reaper re-enqueues it, or after ENVGRID_JOB_MAX_ATTEMPTS attempts marks it failed.
+ENVGRID_JOB_STALE_SECONDS = int(os.environ.get("ENVGRID_JOB_STALE_SECONDS", "300"))
+ENVGRID_JOB_MAX_ATTEMPTS = int(os.environ.get("ENVGRID_JOB_MAX_ATTEMPTS", "3"))
+ENVGRID_TASK_WORKERS = int(os.environ.get("ENVGRID_TASK_WORKERS", "2"))
+HUEY = {
+    "name": "envgrid",
+    "immediate": ENVGRID_TASKS_IMMEDIATE,
+    "utc": True,
+    "consumer": {
+        "workers": ENVGRID_TASK_WORKERS,
+        "worker_type": "thread",
+        "periodic": True,
+        "check_worker_health": True,
+    },
+}
+if ENVGRID_TASK_REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": ENVGRID_TASK_REDIS_URL})
+else:
+    Path(ENVGRID_TASK_SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": ENVGRID_TASK_SQLITE_PATH})
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

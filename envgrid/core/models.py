@@ -180,3 +180,24 @@ class DocumentCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.issuer_key}/{self.year}: {self.last}"
+
+
+class PeriodLease(models.Model):
+    """Who ran a periodic job for one period (core.tasks.once_per_period): the insert of
+    (name, period_key) wins, so however many schedulers fire, each period runs once."""
+
+    name = models.CharField(_("任务"), max_length=100)
+    period_key = models.CharField(_("周期"), max_length=40)
+    taken_at = models.DateTimeField(_("执行时间"), auto_now_add=True)
+    holder = models.CharField(_("执行者"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-taken_at"]
+        verbose_name = _("周期任务租约")
+        verbose_name_plural = _("周期任务租约")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "period_key"], name="period_lease_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.period_key}"

@@ -81,12 +81,16 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "status_label",
             "total_rows",
             "processed_rows",
+            "written_rows",
             "percent",
             "finished",
             "created_count",
             "errors",
             "message",
+            "attempts",
             "created_at",
+            "started_at",
+            "heartbeat_at",
             "finished_at",
         ]
         read_only_fields = fields
@@ -177,3 +181,10 @@ class ImportJobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewset
         if getattr(user, "is_superuser", False):
             return qs
         return qs.filter(created_by_id=user.pk)
+
+    @extend_schema(request=None, responses={202: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """Run a failed job again (its owner): queued afresh, from a clean start."""
+        job = services.import_job_retry(actor=request.user, job=self.get_object())
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

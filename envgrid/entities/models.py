@@ -102,9 +102,17 @@ class EntityImportJob(models.Model):
     created_count = models.PositiveIntegerField(_("新增数"), default=0)
     errors = models.JSONField(_("错误"), default=list, blank=True)
     message = models.CharField(_("说明"), max_length=500, blank=True)
+    # The task queue's bookkeeping (docs/decisions/0018-task-queue.md): the rows written so
+    # far in the write transaction, how many times a worker took the job, and the worker's
+    # heartbeat; the reaper re-enqueues a job whose heartbeat went stale (worker killed).
+    written_rows = models.PositiveIntegerField(_("已写入行数"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="import_job_heartbeat")]
         verbose_name = _("监管对象导入任务")
         verbose_name_plural = _("监管对象导入任务")
 
@@ -118,6 +126,10 @@ class EntityImportJob(models.Model):
             ImportJobStatus.REFUSED,
             ImportJobStatus.FAILED,
         )
+
+    @property
+    def running(self) -> bool:
+        return self.status in (ImportJobStatus.VALIDATING, ImportJobStatus.WRITING)
 
     @property
     def percent(self) -> int:

@@ -8,6 +8,7 @@ every change of grid is kept in the grids' history (G5) and the audit log.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 import threading
@@ -17,14 +18,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.errors import ApplicationError, PermissionDeniedError
+from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.safeparse import ParseFailed, check_upload_size, parse_xlsx
 from envgrid.grids.coords import CRS_CHOICES, UnknownCRS, normalize_crs, to_wgs84
 from envgrid.grids.models import Grid, HistoryKind
@@ -505,7 +506,9 @@ def _snapshots(batch: list[SupervisedEntity]) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def import_write(*, actor: Any, rows: list[dict[str, Any]]) -> list[SupervisedEntity]:
+def import_write(
+    *, actor: Any, rows: list[dict[str, Any]], progress: Callable[[int], None] | None = None
+) -> list[SupervisedEntity]:
     """Write validated rows in batches: the entities, their grid history (each enters its
     grid), and one audit entry naming every entity of the batch with its values; all in
     one transaction, so a failure in any batch leaves nothing. (Row by row this cost
@@ -550,6 +553,8 @@ def import_write(*, actor: Any, rows: list[dict[str, Any]]) -> list[SupervisedEn
             after={"entities": _snapshots(batch)},
         )
         created.extend(batch)
+        if progress is not None:
+            progress(len(created))
     return created
 
 
@@ -586,61 +591,253 @@ def import_job_create(
     return job
 
 
-def import_job_run(job_id: int) -> EntityImportJob:
-    """Validate (progress saved as it goes, so the page can poll it), then write every
-    row in one transaction, or nothing if any row is bad."""
-    job = EntityImportJob.objects.select_related("created_by").get(pk=job_id)
+class _Superseded(Exception):
+    """This attempt lost the job (the reaper gave it to another attempt): roll back."""
+
+
+_RUNNING = (ImportJobStatus.VALIDATING, ImportJobStatus.WRITING)
+
+
+def _job_claim(job_id: int) -> tuple[EntityImportJob, int] | None:
+    """Take the job for one attempt: pending, or running with a stale heartbeat (its
+    worker died and the queue delivered it again). A job already finished, or running
+    with a live heartbeat in another worker, is left alone (None)."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.ENVGRID_JOB_STALE_SECONDS)
+    with transaction.atomic():
+        job = (
+            EntityImportJob.objects.select_for_update(of=("self",))
+            .select_related("created_by")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.finished:
+            return None
+        if job.running and job.heartbeat_at and job.heartbeat_at >= stale:
+            return None
+        job.attempts += 1
+        job.status = ImportJobStatus.VALIDATING
+        job.started_at = job.heartbeat_at = now
+        job.processed_rows = job.written_rows = 0
+        job.save(
+            update_fields=[
+                "attempts",
+                "status",
+                "started_at",
+                "heartbeat_at",
+                "processed_rows",
+                "written_rows",
+            ]
+        )
+    return job, job.attempts
+
+
+class _Heartbeat:
+    """Beat the job's heartbeat (and the rows written so far) from a thread with its own
+    database connection while the worker runs the job: the write is one transaction, so
+    its own connection could not show progress before the commit. A killed worker stops
+    beating, and the reaper finds the job stale."""
+
+    def __init__(self, job_id: int, attempt: int) -> None:
+        self.job_id, self.attempt = job_id, attempt
+        self.written = 0
+        self._stop = threading.Event()
+        self.interval = max(0.5, settings.ENVGRID_JOB_STALE_SECONDS / 5)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=f"beat-{job_id}")
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    EntityImportJob.objects.filter(
+                        pk=self.job_id, attempts=self.attempt, status__in=_RUNNING
+                    ).update(heartbeat_at=timezone.now(), written_rows=self.written)
+                except Exception:  # SQLite locked by the write: beat again next time
+                    log.debug("heartbeat of import job %s skipped", self.job_id, exc_info=True)
+        finally:
+            connection.close()
+
+
+def import_job_run(job_id: int) -> EntityImportJob | None:
+    """One attempt at a job (what the task runs): validate (progress saved as it goes,
+    so the page can poll it), then write every row and mark the job done in ONE
+    transaction, or nothing if any row is bad or the worker dies: a re-run starts clean.
+    None when the job is not this attempt's to run (finished, or alive elsewhere)."""
+    claimed = _job_claim(job_id)
+    if claimed is None:
+        return None
+    job, attempt = claimed
+    if getattr(settings, "ENVGRID_IMPORT_INLINE", False) or settings.ENVGRID_TASKS_IMMEDIATE:
+        return _job_attempt(job, attempt, None)
+    with _Heartbeat(job.pk, attempt) as beat:
+        return _job_attempt(job, attempt, beat)
+
+
+def _job_attempt(job: EntityImportJob, attempt: int, beat: _Heartbeat | None) -> EntityImportJob:
     actor = job.created_by
-    job.status = ImportJobStatus.VALIDATING
-    job.save(update_fields=["status"])
+    mine = EntityImportJob.objects.filter(pk=job.pk, attempts=attempt)
 
     def progress(done: int, total: int) -> None:
-        EntityImportJob.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
+        mine.update(processed_rows=done, total_rows=total, heartbeat_at=timezone.now())
 
+    def written(n: int) -> None:
+        if beat is not None:
+            beat.written = n
+
+    fields: dict[str, Any] = {}
     try:
         check_upload_size(job.content)
         rows, errors = validate_import(
             bytes(job.content), actor=actor, default_crs=job.default_crs, progress=progress
         )
-        job.refresh_from_db(fields=["processed_rows", "total_rows"])
         if errors:
-            job.status = ImportJobStatus.REFUSED
-            job.errors = [e.as_dict() for e in errors]
-            job.message = _("%(n)d 处错误，未导入任何数据") % {"n": len(errors)}
+            fields = {
+                "status": ImportJobStatus.REFUSED,
+                "errors": [e.as_dict() for e in errors],
+                "message": _("%(n)d 处错误，未导入任何数据") % {"n": len(errors)},
+            }
         elif not rows:
-            job.status = ImportJobStatus.REFUSED
-            job.message = _("文件中没有数据行")
+            fields = {"status": ImportJobStatus.REFUSED, "message": _("文件中没有数据行")}
         else:
-            EntityImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.WRITING)
-            created = import_write(actor=actor, rows=rows)
-            job.status = ImportJobStatus.DONE
-            job.created_count = len(created)
-            job.message = _("已导入 %(n)d 个监管对象") % {"n": len(created)}
+            mine.update(status=ImportJobStatus.WRITING, heartbeat_at=timezone.now())
+            with transaction.atomic():
+                created = import_write(actor=actor, rows=rows, progress=written)
+                # Still this attempt's job? (A reaper may have handed it on.) The row lock
+                # makes the check and the "done" one step with the write.
+                locked = EntityImportJob.objects.select_for_update().get(pk=job.pk)
+                if locked.attempts != attempt or locked.finished:
+                    raise _Superseded
+                mine.update(
+                    status=ImportJobStatus.DONE,
+                    created_count=len(created),
+                    written_rows=len(created),
+                    message=_("已导入 %(n)d 个监管对象") % {"n": len(created)},
+                    finished_at=timezone.now(),
+                )
+            job.refresh_from_db()
+            return job
+    except _Superseded:
+        log.warning("entity import job %s attempt %s superseded; rolled back", job.pk, attempt)
+        job.refresh_from_db()
+        return job
     except ApplicationError as exc:
         # A file refused by the parse limits (too large, too complex, too slow).
-        job.status = ImportJobStatus.FAILED
-        job.message = exc.message
+        fields = {"status": ImportJobStatus.FAILED, "message": exc.message}
     except Exception as exc:
         log.exception("entity import job %s failed", job.pk)
-        job.status = ImportJobStatus.FAILED
-        job.message = _("处理失败：%s") % exc.__class__.__name__
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "errors", "message", "created_count", "finished_at"])
+        fields = {
+            "status": ImportJobStatus.FAILED,
+            "message": _("处理失败：%s") % exc.__class__.__name__,
+        }
+    mine.exclude(status=ImportJobStatus.DONE).update(finished_at=timezone.now(), **fields)
+    job.refresh_from_db()
     return job
 
 
+def _enqueue(job_id: int) -> None:
+    from .tasks import entity_import
+
+    entity_import(job_id)
+
+
 def import_job_start(job: EntityImportJob) -> None:
-    """Run the job after the request commits: in a background thread (the page polls the
-    job), or inline when ENVGRID_IMPORT_INLINE is set (tests, single-process tools)."""
-    if getattr(settings, "ENVGRID_IMPORT_INLINE", False):
+    """Hand the job to the task queue once the request commits (a worker runs it; the
+    page polls the job), or run it inline when ENVGRID_IMPORT_INLINE or
+    ENVGRID_TASKS_IMMEDIATE is set (tests, single-process tools)."""
+    EntityImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    if getattr(settings, "ENVGRID_IMPORT_INLINE", False) or settings.ENVGRID_TASKS_IMMEDIATE:
         import_job_run(job.pk)
         return
+    transaction.on_commit(lambda: _enqueue(job.pk))
 
-    def run() -> None:
-        close_old_connections()
-        try:
-            import_job_run(job.pk)
-        finally:
-            connection.close()
 
-    transaction.on_commit(lambda: threading.Thread(target=run, daemon=True).start())
+@dataclass
+class ReapResult:
+    requeued: list[int]
+    failed: list[int]
+
+
+def import_jobs_reap(*, now: dt.datetime | None = None) -> ReapResult:
+    """Find jobs whose worker died (pending or running, heartbeat older than
+    ENVGRID_JOB_STALE_SECONDS): enqueue each again while it has attempts left, else mark
+    it failed. Nothing of a dead attempt was written (the write is one transaction).
+    Each job is taken by one conditional UPDATE, so two reapers never both act on it."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.ENVGRID_JOB_STALE_SECONDS)
+    stale = EntityImportJob.objects.filter(
+        status__in=(ImportJobStatus.PENDING, *_RUNNING), heartbeat_at__lt=cutoff
+    )
+    result = ReapResult(requeued=[], failed=[])
+    for pk, attempts, status in stale.values_list("pk", "attempts", "status"):
+        this = EntityImportJob.objects.filter(pk=pk, status=status, heartbeat_at__lt=cutoff)
+        if attempts >= settings.ENVGRID_JOB_MAX_ATTEMPTS:
+            message = _("工作进程中断，已尝试 %(n)d 次，未导入任何数据") % {"n": attempts}
+            if this.update(status=ImportJobStatus.FAILED, message=message, finished_at=now):
+                audit_record(
+                    actor=None,
+                    action="entity.import_job_failed",
+                    object_type=EntityImportJob._meta.label_lower,
+                    object_id=pk,
+                    before={"status": status, "attempts": attempts},
+                    after={"status": ImportJobStatus.FAILED},
+                )
+                result.failed.append(pk)
+        elif this.update(status=ImportJobStatus.PENDING, heartbeat_at=now):
+            audit_record(
+                actor=None,
+                action="entity.import_job_requeue",
+                object_type=EntityImportJob._meta.label_lower,
+                object_id=pk,
+                before={"status": status, "attempts": attempts},
+                after={"status": ImportJobStatus.PENDING},
+            )
+            result.requeued.append(pk)
+            if settings.ENVGRID_TASKS_IMMEDIATE:
+                _enqueue(pk)  # inline (tests): run now, inside the caller's transaction
+            else:
+                transaction.on_commit(functools.partial(_enqueue, pk))
+    return result
+
+
+def import_job_retry(*, actor: Any, job: EntityImportJob) -> EntityImportJob:
+    """The owner (or an administrator) runs a failed job again, from a clean start."""
+    if not (
+        job.created_by_id == getattr(actor, "pk", None) or getattr(actor, "is_superuser", False)
+    ):
+        raise PermissionDeniedError(_("只有导入人可以重试该任务。"))
+    if job.status != ImportJobStatus.FAILED:
+        raise ConflictError(
+            _("只有处理失败的任务可以重试（当前：%s）。") % job.get_status_display(),
+            code="job_not_failed",
+        )
+    with transaction.atomic():
+        if not EntityImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.FAILED).update(
+            status=ImportJobStatus.PENDING,
+            attempts=0,
+            message="",
+            errors=[],
+            finished_at=None,
+            processed_rows=0,
+            written_rows=0,
+            heartbeat_at=timezone.now(),
+        ):
+            raise ConflictError(_("该任务已在重试。"), code="job_not_failed")
+        audit_record(
+            actor=actor,
+            action="entity.import_job_retry",
+            obj=job,
+            before={"status": ImportJobStatus.FAILED, "attempts": job.attempts},
+            after={"status": ImportJobStatus.PENDING},
+        )
+        job.refresh_from_db()
+        import_job_start(job)
+    job.refresh_from_db()
+    return job

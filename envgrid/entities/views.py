@@ -229,6 +229,20 @@ def import_job_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def import_job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    job = _job_for(request, pk)
+    try:
+        services.import_job_retry(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已重新排队。"))
+    return redirect("entities:import_job", pk=job.pk)
+
+
+@login_required
 def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = _job_for(request, pk)
     return JsonResponse(
@@ -237,6 +251,8 @@ def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "status_label": job.get_status_display(),
             "total": job.total_rows,
             "processed": job.processed_rows,
+            "written": job.written_rows,
+            "attempts": job.attempts,
             "percent": job.percent,
             "finished": job.finished,
             "created": job.created_count,

@@ -14,6 +14,9 @@
       document.getElementById("job-count").textContent = j.processed + " / " + j.total;
       document.getElementById("job-progress").value = j.percent;
       document.getElementById("job-message").textContent = j.message;
+      document.getElementById("job-written").textContent = j.written;
+      document.getElementById("job-attempts").textContent = j.attempts;
+      document.getElementById("job-retry").hidden = j.status !== "failed";
       if (j.errors && j.errors.length) {
         var table = document.getElementById("job-errors");
         table.hidden = false;
