@@ -146,3 +146,21 @@ def test_office_home_counts_overdue_by_unit_and_lists_what_to_approve(client, wo
     assert "公开信息待发布" in approve and '<span class="num">1</span>' in approve
     dispatch = page[page.index('data-queue="dispatch"') : page.index('data-queue="approve"')]
     assert "没有待分派的事项。" in dispatch
+
+
+def test_role_homes_in_english_name_kinds_and_buckets_in_english(client, world, tasks):
+    client.force_login(world.member_staff[0].user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("home")).content.decode()
+    for text in ("My tasks", "Feed back the outcome", "Submit a scheduled report", "Due later"):
+        assert text in page
+    assert "反馈查处结果" not in page and "以后到期" not in page
+    client.force_login(world.office_staff.user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("home")).content.decode()
+    for text in ("Today", "To dispatch", "To approve", "Nothing to dispatch."):
+        assert text in page
+    assert "3 units have overdue items, most first." not in page  # two units here
+    assert "2 units have overdue items, most first." in page
