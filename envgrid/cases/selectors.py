@@ -375,7 +375,7 @@ def case_timeline(case: Case) -> list[TimelineItem]:
                     "u": ob.unit.name,
                     "d": timezone.localtime(ob.due_at).strftime("%Y-%m-%d %H:%M"),
                 },
-                detail=f"{ob.start_event} + {ob.rule.describe()} · {ob.get_status_display()}"
+                detail=f"{ob.rule_text} · {ob.get_status_display()}"
                 + (_("（逾期）") if late else ""),
                 late=late,
             )

@@ -92,10 +92,18 @@ _overrides = _Overrides()
 
 
 class WorkCalendar:
-    """A snapshot of the calendar for one computation (one version query, then pure lookups)."""
+    """A snapshot of the calendar for one computation (one version query, then pure lookups).
 
-    def __init__(self) -> None:
+    `fallback_unknown=True` answers a year the calendar does not know as the demo
+    placeholder does (weekdays only, no holidays) instead of refusing it, and records the
+    year in `fallback_years`: a deadline computed that way is provisional (暂定) until the
+    official year is entered. Only the obligation kinds registered for it use this (the I4
+    grid-adjustment deadlines, whose grid change must not fail for a missing year)."""
+
+    def __init__(self, *, fallback_unknown: bool = False) -> None:
         self.admin_years, self.admin_days, self.provisional_years = _overrides.load()
+        self.fallback_unknown = fallback_unknown
+        self.fallback_years: set[int] = set()
 
     def known_years(self) -> set[int]:
         return set(_package_years()) | set(self.admin_years)
@@ -112,6 +120,9 @@ class WorkCalendar:
         if day.year in _package_years():
             return _package_is_workday(day)
         if day.year in self.admin_years:
+            return day.weekday() < 5
+        if self.fallback_unknown:
+            self.fallback_years.add(day.year)
             return day.weekday() < 5
         raise UnknownCalendarYear(day.year)
 

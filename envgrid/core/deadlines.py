@@ -65,6 +65,7 @@ def compute_due_detail(
     extra_days: int = 0,
     extra_hours: int = 0,
     calendar: WorkCalendar | None = None,
+    fallback_unknown: bool = False,
 ) -> Due:
     """Due time of `rule` started at `start`, moved by pauses and extensions, with the
     placeholder years it crossed.
@@ -73,9 +74,10 @@ def compute_due_detail(
     days inside the pause, a calendar-day rule by its calendar days, an hour rule by
     its duration. Only a working-day rule reads the holiday calendar, so only it can be
     provisional; a year the calendar does not know raises UnknownCalendarYear (no
-    calendar-day fallback).
+    calendar-day fallback) unless `fallback_unknown`, which counts that year's weekdays
+    as the placeholder does and flags the deadline provisional with that year.
     """
-    cal = calendar or WorkCalendar()
+    cal = calendar or WorkCalendar(fallback_unknown=fallback_unknown)
     pauses = list(pauses)
     if rule.kind == RuleKind.HOURS:
         paused = sum(((b - a) for a, b in pauses), dt.timedelta())
@@ -88,7 +90,8 @@ def compute_due_detail(
     paused_workdays = sum(cal.workdays_between(local_date(a), local_date(b)) for a, b in pauses)
     due_day = cal.add_workdays(start_day, rule.amount + extra_workdays + paused_workdays)
     read = [start_day, due_day, *(local_date(m) for p in pauses for m in p)]
-    return Due(end_of_day(due_day), tuple(cal.provisional_in(min(read), max(read))))
+    years = set(cal.provisional_in(min(read), max(read))) | cal.fallback_years
+    return Due(end_of_day(due_day), tuple(sorted(years)))
 
 
 def compute_due(

@@ -8,10 +8,9 @@ class DisclosureConfig(AppConfig):
     verbose_name = _("信息公开")
 
     def ready(self) -> None:
-        from envgrid.obligations.registry import register_escalation_resolver, register_sweep_hook
+        from envgrid.obligations.registry import register_escalation_resolver
 
         from . import hooks
-        from .timeliness import refresh_sync
 
         register_escalation_resolver(hooks.petition_escalation)
         # I4: a petition's acknowledgement, handling and rerouting are done on the petition.
@@ -22,10 +21,14 @@ class DisclosureConfig(AppConfig):
         register_workflow_kind(
             "adjustment.publish", instead=_("请在信息公开页面发布网格调整公告"), app=self.label
         )
+        # I4: the publication deadline in a year the calendar does not know yet opens
+        # provisional (暂定) instead of being dropped (obligations.registry).
+        from envgrid.obligations.registry import register_provisional_kind
+
+        register_provisional_kind("adjustment.publish")
         register_workflow_kind(
             "disclosure.refresh", instead=_("请在信息公开页面发布更新后的公开信息"), app=self.label
         )
-        register_sweep_hook(refresh_sync)
         # Errors raised before an Open311 view (the request parser) answer as GeoReport.
         from envgrid.core.error_views import register_error_format
 

@@ -6,6 +6,10 @@
   grids MajorAdjustment). Reporting owes the upward report (`adjustment.report`).
 - Each of the six public items is refreshed at least every N days, per office
   (RefreshRule; defaults in REFRESH_DAYS), as `disclosure.refresh.<kind>` obligations.
+  An active rule holds exactly one live obligation, kept by the two services that touch it
+  in the same transaction: refresh_rule_set opens (or re-opens) it, refresh_published
+  completes it and opens the next period. No sweep hook is needed (there was one,
+  `refresh_sync`; it could only ever find rows made outside these services, and none are).
 
 Numbers come from settings.ENVGRID_DISCLOSURE_TIMELINESS with these defaults.
 """
@@ -13,7 +17,6 @@ Numbers come from settings.ENVGRID_DISCLOSURE_TIMELINESS with these defaults.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +27,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.calendar import UnknownCalendarYear
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
 from envgrid.obligations.services import (
@@ -69,23 +71,19 @@ def adjustment_publish_open(*, adjustment: Any, publication: Publication) -> Non
     """Open the duty to publish a major adjustment (once per adjustment)."""
     if obligations_for(adjustment, ADJUSTMENT_PUBLISH_KIND, live_only=False).exists():
         return
-    # A deadline in a year whose official calendar is not entered yet cannot be
-    # computed; the grid change must not fail for it (logged, opened by nobody).
-    try:
-        obligation_open(
-            unit=publication.unit,
-            kind=ADJUSTMENT_PUBLISH_KIND,
-            title=_("公开网格重大调整：%(t)s") % {"t": publication.title},
-            rule=DeadlineRule(RuleKind.WORKDAYS, int(rule("ADJUSTMENT_PUBLISH_WORKDAYS"))),
-            start_at=adjustment.made_at,
-            start_event=str(_("网格重大调整")),
-            subject=adjustment,
-            link=reverse("disclosure:publication_detail", args=[publication.pk]),
-        )
-    except UnknownCalendarYear:
-        logging.getLogger(__name__).warning(
-            "I4 deadline for adjustment %s not opened: calendar year unknown", adjustment.pk
-        )
+    # A deadline in a year whose official calendar is not entered yet opens provisional
+    # (暂定, weekdays of that year): the grid change must not fail for it, and entering the
+    # official year recomputes it (adjustment.publish is a provisional kind, apps.py).
+    obligation_open(
+        unit=publication.unit,
+        kind=ADJUSTMENT_PUBLISH_KIND,
+        title=_("公开网格重大调整：%(t)s") % {"t": publication.title},
+        rule=DeadlineRule(RuleKind.WORKDAYS, int(rule("ADJUSTMENT_PUBLISH_WORKDAYS"))),
+        start_at=adjustment.made_at,
+        start_event=str(_("网格重大调整")),
+        subject=adjustment,
+        link=reverse("disclosure:publication_detail", args=[publication.pk]),
+    )
 
 
 def adjustment_publish_done(*, adjustment: Any, at: dt.datetime, actor: Any = None) -> None:
@@ -186,14 +184,6 @@ def refresh_published(pub: Publication, actor: Any = None) -> None:
         for ob in live:
             obligation_complete(obligation=ob, actor=actor, at=pub.published_at, note=pub.title)
         _open_refresh(rr, pub.published_at, actor)
-
-
-def refresh_sync(now: dt.datetime | None = None) -> None:
-    """Sweep hook: an active rule without a live obligation gets one (idempotent)."""
-    for rr in RefreshRule.objects.filter(is_active=True).select_related("unit"):
-        if not obligations_for(rr, REFRESH_PREFIX + rr.kind).exists():
-            start = last_published(rr.kind, _office_units(rr.unit_id)) or now or timezone.now()
-            _open_refresh(rr, start)
 
 
 def public_last_updates() -> list[dict[str, Any]]:

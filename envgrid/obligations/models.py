@@ -113,6 +113,20 @@ class Obligation(models.Model):
         return DeadlineRule(self.rule_kind, self.rule_amount)
 
     @property
+    def kind_label(self) -> str:
+        """The kind as a person reads it (labels.KIND_LABELS), never the code."""
+        from .labels import kind_label
+
+        return kind_label(self.kind)
+
+    @property
+    def rule_text(self) -> str:
+        """The deadline rule as a sentence a person reads (labels.rule_text)."""
+        from .labels import rule_text
+
+        return rule_text(self)
+
+    @property
     def is_late(self) -> bool:
         if self.status == ObligationStatus.DONE:
             return self.completed_late

@@ -21,6 +21,15 @@
   when the calendar recompute (an administrator entering or correcting a year) moves the
   due time of an obligation whose kind starts with the prefix, so a workflow that keeps a
   copy of the due time (an assignment's 签收截止, a due report's 截止时间) follows it.
+- Provisional-fallback kinds: `register_provisional_kind(kind_prefix)`; an obligation of
+  that kind whose working-day deadline runs into a year the calendar does not know is
+  opened (and recomputed) with that year's weekdays, flagged provisional (暂定) with the
+  year, instead of being refused; entering the official year recomputes it like any
+  provisional deadline. For deadlines owed because of an event that must not fail for a
+  missing calendar year (the I4 grid-adjustment report and publication).
+- Rule texts: `register_rule_text(kind_prefix, fn)`; fn(obligation) -> str | None gives
+  the sentence a person reads for the deadline ("次年1月14日前") when the workflow knows
+  better than the generic "<起算事件>后 N 个工作日内" (labels.rule_text); no query.
 """
 
 from __future__ import annotations
@@ -113,6 +122,19 @@ def due_moved_handlers() -> list[tuple[str, DueMovedHandler]]:
     return list(_due_moved)
 
 
+_provisional_kinds: set[str] = set()
+
+
+def register_provisional_kind(kind_prefix: str) -> str:
+    _provisional_kinds.add(kind_prefix)
+    return kind_prefix
+
+
+def allows_provisional_fallback(kind: str) -> bool:
+    """Whether `kind` (or a dotted parent of it) was registered with register_provisional_kind."""
+    return any(kind == p or kind.startswith(p + ".") for p in _provisional_kinds)
+
+
 # ---- workflow-owned kinds -----------------------------------------------------------------
 #
 # An obligation a workflow opened is discharged by that workflow's own step (sending the
@@ -155,3 +177,22 @@ def workflow_owner(kind: str) -> WorkflowKind | None:
 
 def workflow_kinds() -> list[WorkflowKind]:
     return sorted(_workflow_kinds.values(), key=lambda w: w.prefix)
+
+
+RuleText = Callable[[Any], Any]
+_rule_texts: list[tuple[str, RuleText]] = []
+
+
+def register_rule_text(kind_prefix: str, fn: RuleText) -> RuleText:
+    if (kind_prefix, fn) not in _rule_texts:
+        _rule_texts.append((kind_prefix, fn))
+    return fn
+
+
+def rule_text_for(ob: Any) -> str | None:
+    for prefix, fn in _rule_texts:
+        if ob.kind == prefix or ob.kind.startswith(prefix + "."):
+            text = fn(ob)
+            if text:
+                return str(text)
+    return None

@@ -16,6 +16,9 @@ class ObligationSerializer(serializers.ModelSerializer):
     )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     rule = serializers.SerializerMethodField()
+    # Issue 20: the kind and the deadline as a person reads them.
+    kind_label = serializers.CharField(read_only=True)
+    rule_text = serializers.CharField(read_only=True)
     is_late = serializers.BooleanField(read_only=True)
     is_paused = serializers.SerializerMethodField()
 
@@ -24,6 +27,7 @@ class ObligationSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "kind",
+            "kind_label",
             "title",
             "unit",
             "unit_name",
@@ -33,6 +37,7 @@ class ObligationSerializer(serializers.ModelSerializer):
             "rule_kind",
             "rule_amount",
             "rule",
+            "rule_text",
             "start_event",
             "started_at",
             "due_at",

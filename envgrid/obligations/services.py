@@ -26,7 +26,12 @@ from .models import (
     ObligationPause,
     ObligationStatus,
 )
-from .registry import escalation_resolvers, overdue_handlers, sweep_hooks
+from .registry import (
+    allows_provisional_fallback,
+    escalation_resolvers,
+    overdue_handlers,
+    sweep_hooks,
+)
 
 log = logging.getLogger(__name__)
 LIVE = (ObligationStatus.OPEN, ObligationStatus.OVERDUE)
@@ -49,6 +54,7 @@ def _recompute_due(ob: Obligation) -> Due:
         extra_workdays=extra if ob.rule_kind == RuleKind.WORKDAYS else 0,
         extra_days=extra if ob.rule_kind == RuleKind.DAYS else 0,
         extra_hours=extra if ob.rule_kind == RuleKind.HOURS else 0,
+        fallback_unknown=allows_provisional_fallback(ob.kind),
     )
 
 
@@ -78,7 +84,7 @@ def obligation_open(
     """Open an obligation whose due time follows `rule` from `start_at`."""
     if rule.amount < 0:
         raise ApplicationError(_("时限不能为负数。"), code="rule_invalid")
-    due = compute_due_detail(rule, start_at)
+    due = compute_due_detail(rule, start_at, fallback_unknown=allows_provisional_fallback(kind))
     ob = Obligation.objects.create(
         kind=kind,
         title=title[:300],

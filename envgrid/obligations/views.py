@@ -30,17 +30,26 @@ from .selectors import obligation_list, overdue_register
 PAGE_SIZE = 50
 
 
+def _provisional_cell(o: Obligation) -> str:
+    """暂定 column: which placeholder or unknown years the deadline was computed across."""
+    if not o.provisional:
+        return str(_("否"))
+    years = "、".join(str(y) for y in o.provisional_years)
+    return str(_("是（%(years)s 年日历未正式录入）") % {"years": years})
+
+
 def _rows(items: Any) -> Any:
     for o in items:
         yield [
             o.title,
-            o.kind,
+            o.kind_label,
             o.unit.name,
             o.person.name if o.person else "",
             o.start_event,
-            o.rule.describe(),
+            o.rule_text,
             o.started_at,
             o.due_at,
+            _provisional_cell(o),
             o.get_status_display(),
             o.completed_at,
             _("是") if o.is_late else _("否"),
@@ -57,6 +66,7 @@ HEADERS = [
     _l("时限"),
     _l("起算时间"),
     _l("截止时间"),
+    _l("暂定"),
     _l("状态"),
     _l("完成时间"),
     _l("逾期"),

@@ -18,12 +18,23 @@ class ReportingConfig(AppConfig):
         register_workflow_kind(
             "adjustment.report", instead=_("请在信息报送页面报送重大调整报告"), app=self.label
         )
+        # I4: a major adjustment's report deadline in a year the calendar does not know
+        # yet opens provisional instead of being dropped (obligations.registry).
+        from envgrid.obligations.registry import register_provisional_kind
+
+        register_provisional_kind("adjustment.report")
         # Issue 15 part 5: the due's copy of the deadline follows a calendar recompute.
         from envgrid.obligations.registry import register_due_moved_handler
 
         from .services import on_due_moved
 
         register_due_moved_handler("report.due", on_due_moved)
+        # Issue 20: a fixed due date reads "次年1月14日前", not "年度开始 + 379 自然日".
+        from envgrid.obligations.registry import register_rule_text
+
+        from .periods import report_due_rule_text
+
+        register_rule_text("report.due", report_due_rule_text)
 
         # The overview's figures for every area that is installed (reporting.metric_defs).
         register_all()

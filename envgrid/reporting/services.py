@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.audit import audit_record, snapshot
-from envgrid.core.calendar import UnknownCalendarYear
 from envgrid.core.deadlines import DeadlineRule, RuleKind, compute_due
 from envgrid.core.documents import document_number_next
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
@@ -672,24 +671,20 @@ def _adjustment_report_obligation(*, adjustment: Any, report: Report) -> None:
     adjustment (rules.ADJUSTMENT_REPORT_WORKDAYS); closed by `report_act(submit)`."""
     if obligations_for(adjustment, ADJUSTMENT_REPORT_KIND, live_only=False).exists():
         return
-    # A deadline in a year whose official calendar is not entered yet cannot be
-    # computed; the grid change must not fail for it (logged, opened by nobody).
-    try:
-        obligation_open(
-            unit=report.unit,
-            person=report.unit.information_officer,
-            kind=ADJUSTMENT_REPORT_KIND,
-            title=_("报送网格重大调整信息：%(title)s") % {"title": report.title},
-            rule=DeadlineRule(RuleKind.WORKDAYS, reporting_rule("ADJUSTMENT_REPORT_WORKDAYS")),
-            start_at=adjustment.made_at,
-            start_event=str(_("网格重大调整")),
-            subject=adjustment,
-            link=report.get_absolute_url(),
-        )
-    except UnknownCalendarYear:
-        logging.getLogger(__name__).warning(
-            "I4 deadline for adjustment %s not opened: calendar year unknown", adjustment.pk
-        )
+    # A deadline in a year whose official calendar is not entered yet opens provisional
+    # (暂定, weekdays of that year): the grid change must not fail for it, and entering the
+    # official year recomputes it (adjustment.report is a provisional kind, apps.py).
+    obligation_open(
+        unit=report.unit,
+        person=report.unit.information_officer,
+        kind=ADJUSTMENT_REPORT_KIND,
+        title=_("报送网格重大调整信息：%(title)s") % {"title": report.title},
+        rule=DeadlineRule(RuleKind.WORKDAYS, reporting_rule("ADJUSTMENT_REPORT_WORKDAYS")),
+        start_at=adjustment.made_at,
+        start_event=str(_("网格重大调整")),
+        subject=adjustment,
+        link=report.get_absolute_url(),
+    )
 
 
 def _adjustment_reported(report: Report, *, actor: Any, at: dt.datetime) -> None:

@@ -139,3 +139,44 @@ def test_I4_overview_counts_timeliness_items(district):
         "adjustment.report",
     ]
     assert metric.queryset(w.outsider.user, at(2026, 4, 1)).count() == 0
+
+
+def test_I4_refresh_rule_holds_one_live_obligation_without_a_sweep_hook(district):
+    """The refresh duty is kept by its own services (no sweep catch-up): an active rule has
+    exactly one live obligation after being set, after a publication, after a new period,
+    none once deactivated, one again when reactivated; a sweep adds nothing."""
+    from envgrid.obligations.registry import sweep_hooks
+
+    w = district.world
+    kind = REFRESH_PREFIX + "division"
+
+    def live():
+        return list(
+            Obligation.objects.filter(
+                kind=kind, status__in=[ObligationStatus.OPEN, ObligationStatus.OVERDUE]
+            )
+        )
+
+    assert not any(
+        getattr(h, "__module__", "").startswith("envgrid.disclosure") for h in sweep_hooks()
+    )
+    with time_machine.travel(at(2026, 1, 5, 9, 0), tick=False):
+        refresh_rule_set(actor=w.director.user, unit=w.office_unit, kind="division", every_days=30)
+        assert len(live()) == 1
+    with time_machine.travel(at(2026, 1, 20, 9, 0), tick=False):
+        pub = services.publication_draft_division(actor=w.office_staff.user, unit=w.office_unit)
+        publish(pub, w)
+        (ob,) = live()
+        assert ob.due_at.astimezone(SH) == at(2026, 2, 19, 23, 59, 59)
+        refresh_rule_set(actor=w.director.user, unit=w.office_unit, kind="division", every_days=60)
+        (ob,) = live()
+        assert ob.due_at.astimezone(SH) == at(2026, 3, 21, 23, 59, 59)
+        refresh_rule_set(
+            actor=w.director.user, unit=w.office_unit, kind="division", is_active=False
+        )
+        assert live() == []
+        sweep()
+        assert live() == []
+        refresh_rule_set(actor=w.director.user, unit=w.office_unit, kind="division")
+        sweep()
+        assert len(live()) == 1

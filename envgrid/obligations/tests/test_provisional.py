@@ -273,3 +273,51 @@ def test_provisional_recompute_into_an_unknown_year_is_a_logged_skip(world, capl
     assert "2028" in caplog.text
     late.refresh_from_db()
     assert late.due_at == at(2027, 12, 30, 23, 59, 59)
+
+
+def test_T6_register_and_api_filter_provisional_deadlines_and_export_the_mark(world, api):
+    """The list API and the register page filter on provisional=true/false; the register's
+    .xlsx carries a 暂定 column naming the year; a bad value is a 400."""
+    import io
+
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    placeholder()
+    with time_machine.travel(at(2026, 12, 21, 9, 0), tick=False):
+        provisional = open_t4(world)  # due Fri 8 Jan 2027, across the placeholder
+        official = open_t4(world, start=at(2026, 11, 2, 10, 0))  # due in November 2026
+    with time_machine.travel(at(2027, 1, 9, 9, 0), tick=False):
+        sweep()
+        api.force_authenticate(world.office_staff.user)
+
+        def ids(query):
+            r = api.get(f"/api/obligations/?{query}")
+            assert r.status_code == 200, r.content
+            return {row["id"] for row in r.json()["results"]}
+
+        assert provisional.pk in ids("provisional=true")
+        assert official.pk not in ids("provisional=true")
+        assert official.pk in ids("provisional=false")
+        assert provisional.pk not in ids("provisional=false")
+        bad = api.get("/api/obligations/?provisional=maybe")
+        assert bad.status_code == 400 and "provisional" in bad.json()["fields"]
+
+        client = Client()
+        client.force_login(world.office_staff.user)
+        url = reverse("obligations:register")
+        page = client.get(url + "?provisional=true").content.decode()
+        assert f'href="{reverse("obligations:detail", args=[provisional.pk])}"' in page
+        assert f'href="{reverse("obligations:detail", args=[official.pk])}"' not in page
+        assert 'name="provisional"' in page
+        only_official = client.get(url + "?provisional=false").content.decode()
+        assert f'href="{reverse("obligations:detail", args=[provisional.pk])}"' not in (
+            only_official
+        )
+        assert f'href="{reverse("obligations:detail", args=[official.pk])}"' in only_official
+        r = client.get(url + "?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    col = rows[0].index("暂定")
+    marks = {row[rows[0].index("截止时间")].date(): row[col] for row in rows[1:]}
+    assert marks[dt.date(2027, 1, 8)] == "是（2027 年日历未正式录入）"
+    assert marks[official.due_at.astimezone(SH).date()] == "否"

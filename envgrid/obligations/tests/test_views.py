@@ -79,7 +79,8 @@ def test_T6_register_export_is_xlsx_with_the_same_rows(client, world, overdue):
     rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
     assert rows[0][:4] == ("事项", "事项类型", "责任单位", "责任人")
     assert {row[0] for row in rows[1:]} == {o.title for o in overdue}
-    assert {row[10] for row in rows[1:]} == {"是"}
+    late = rows[0].index("逾期")
+    assert {row[late] for row in rows[1:]} == {"是"}
 
 
 def test_register_is_scoped_for_a_unit(client, world, overdue):

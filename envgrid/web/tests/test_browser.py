@@ -151,7 +151,79 @@ def test_leader_lands_on_the_overview_and_office_on_its_tasks(
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     page.context.clear_cookies()
     browser_login(page, world.office_staff.user.username)
-    assert page.locator("h1").inner_text() == "我的待办"
+    assert page.locator("h1").inner_text() == "今日工作"
     assert page.get_by_role("link", name="信息公开门户").is_visible()
     page.screenshot(path=str(artifacts_dir / f"home-office-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+
+
+@pytest.fixture
+def busy(world):
+    """Tasks across the units: overdue in three member units (swept), and for member unit
+    0 tasks due today and later, of several kinds."""
+    from envgrid.disclosure.models import Publication, PublicationKind, PublicationStatus
+    from envgrid.obligations.services import sweep
+
+    now = timezone.now()
+    long_ago = now - dt.timedelta(days=30)
+    kinds = ["report.due", "transfer.feedback.jurisdiction", "meeting.decision"]
+    for i, unit in enumerate(world.members[:3]):
+        for j in range(3 - i):
+            obligation_open(
+                unit=unit,
+                person=world.member_staff[i] if i < len(world.member_staff) else None,
+                kind=kinds[j % 3],
+                title=f"逾期事项 {unit.name} {j + 1}",
+                rule=DeadlineRule(RuleKind.DAYS, 5),
+                start_at=long_ago,
+                start_event="起算",
+            )
+    sweep()
+    for days, kind, title in [
+        (0, "report.due", "报送本月工作信息"),
+        (12, "meeting.decision", "落实第3次会议议定事项：河道清障"),
+        (20, "enforcement.assignment.report", "报告联合执法结果：西河流域专项检查"),
+        (40, "test.free", "整理网格员名册"),
+    ]:
+        obligation_open(
+            unit=world.members[0],
+            person=world.member_staff[0],
+            kind=kind,
+            title=title,
+            rule=DeadlineRule(RuleKind.DAYS, days),
+            start_at=now,
+            start_event="起算",
+        )
+    Publication.objects.create(
+        kind=PublicationKind.DUTIES,
+        title="职责清单",
+        unit=world.office_unit,
+        status=PublicationStatus.REVIEWED,
+    )
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_office_home_and_unit_home_group_and_count_at_desktop_and_phone_width(
+    browser_page, world, busy, artifacts_dir, width
+):
+    """Issue 20 part 6: the office sees what needs it today (to approve, overdue by unit,
+    counted); a unit sees its tasks by kind and due date. Screenshots for review."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, world.office_staff.user.username)
+    assert page.locator("h1").inner_text() == "今日工作"
+    overdue = page.locator('[data-queue="overdue"]')
+    assert overdue.locator("li").count() == 3
+    assert overdue.locator("li").first.locator(".num").inner_text() == "3"
+    assert page.locator('[data-queue="approve"]').get_by_text("公开信息待发布").is_visible()
+    page.screenshot(path=str(artifacts_dir / f"home-office-today-{width}.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    page.context.clear_cookies()
+    browser_login(page, world.member_staff[0].user.username)
+    assert page.locator("h1").inner_text() == "我的待办"
+    kinds = page.locator("table.kinds tbody tr")
+    assert kinds.count() >= 4
+    assert page.locator('[data-bucket="overdue"] h3 .num').inner_text() == "3"
+    assert page.get_by_text("落实会议议定事项").first.is_visible()
+    page.screenshot(path=str(artifacts_dir / f"home-unit-{width}.png"), full_page=True)
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
