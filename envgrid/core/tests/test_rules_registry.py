@@ -143,7 +143,7 @@ def test_settings_changes_are_seen_at_once(settings):
 
 
 @pytest.mark.django_db
-def test_E5_an_administrator_changes_the_officer_minimum_in_the_admin_audited():
+def test_an_administrator_changes_a_rule_in_the_admin_refused_out_of_range_and_audited():
     admin_user = make_user("rules_admin", superuser=True)
     client = Client()
     client.force_login(admin_user)
