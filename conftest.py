@@ -39,6 +39,17 @@ def _media_root(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _rules_cache():
+    # Rule overrides are cached per process (envgrid.core.rules); a test's rows are rolled
+    # back, so no test may see the previous one's cached values.
+    from envgrid.core import rules
+
+    rules.clear_cache()
+    yield
+    rules.clear_cache()
+
+
 @pytest.fixture
 def world(db):
     from envgrid.testing import World

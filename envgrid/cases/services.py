@@ -15,13 +15,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envgrid.core import rules
 from envgrid.core import workflow as kernel
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.deadlines import DeadlineRule, RuleKind
@@ -88,11 +88,11 @@ TRANSFER_NUMBER_FORMAT = "{prefix}移〔{year}〕{seq}号"
 
 
 def case_number_format() -> str:
-    return str(getattr(settings, "ENVGRID_CASE_NUMBER_FORMAT", CASE_NUMBER_FORMAT))
+    return str(rules.get("cases.case_number_format"))
 
 
 def transfer_number_format() -> str:
-    return str(getattr(settings, "ENVGRID_TRANSFER_NUMBER_FORMAT", TRANSFER_NUMBER_FORMAT))
+    return str(rules.get("cases.transfer_number_format"))
 
 
 # T2: the office decides a request to clear a "suspected crime" flag within this many
@@ -102,7 +102,7 @@ CRIME_FLAG_REVIEW_KIND = "case.crime_flag_review"
 
 
 def crime_flag_review_rule() -> DeadlineRule:
-    days = int(getattr(settings, "ENVGRID_CRIME_FLAG_REVIEW_WORKDAYS", CRIME_FLAG_REVIEW_WORKDAYS))
+    days = int(rules.get("cases.crime_flag_review_workdays"))
     return DeadlineRule(RuleKind.WORKDAYS, days)
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db import models, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from . import rules
 from .audit import audit_record, snapshot
-from .models import AuditEvent, CalendarDay, CalendarYear, Notification
+from .models import AuditEvent, CalendarDay, CalendarYear, Notification, RuleOverride
 
 # The admin site answers only to administrators (superusers); AdminOnlyMiddleware refuses
 # everyone else before a view runs, and this makes the site itself agree.
@@ -283,6 +285,46 @@ class NotificationAdmin(EnvgridModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _overridable_choices() -> list[tuple[str, str]]:
+    return [
+        (r.key, f"{r.key} — {r.description_zh}") for r in rules.registered() if r.admin_override
+    ]
+
+
+class RuleOverrideForm(forms.ModelForm):
+    key = forms.ChoiceField(label=_("规则"), choices=_overridable_choices)
+
+    class Meta:
+        model = RuleOverride
+        fields = ["key", "value", "reason", "active"]
+        help_texts = {
+            "value": _(
+                'JSON：数字 5、真假 true/false、文本 "…"、期限 ["workdays", 5]；'
+                "取值范围见 docs/rules-config.md"
+            ),
+        }
+
+
+@admin.register(RuleOverride)
+class RuleOverrideAdmin(AuditedModelAdmin):
+    """An administrator's value for a configurable rule (envgrid.core.rules): it wins over
+    settings and the default. A value outside the rule's type or range is refused with the
+    reason; security settings are not listed (settings/environment only). Nothing is
+    deleted: an override no longer wanted is switched off (生效 unticked)."""
+
+    form = RuleOverrideForm
+    list_display = ["key", "value", "active", "current", "reason", "updated_at"]
+    list_filter = ["active"]
+    search_fields = ["key", "reason"]
+
+    @admin.display(description=_("默认值"))
+    def current(self, obj: RuleOverride) -> str:
+        try:
+            return rules.describe_value(rules.rule(obj.key).default)
+        except KeyError:
+            return "—"
 
 
 _adopt_registered_admins()

@@ -15,6 +15,20 @@ class CoreConfig(AppConfig):
         autodiscover_modules("workflow")
         # And every policies.py, so core.policy_registry answers without importing an app.
         autodiscover_modules("policies")
+        # And every rules.py: each app declares its configurable rules there
+        # (envgrid.core.rules). A saved or deleted override clears this process's cache.
+        autodiscover_modules("rules")
+        from django.core.signals import setting_changed
+        from django.db.models.signals import post_delete, post_save
+
+        from . import rules
+        from .models import RuleOverride
+
+        post_save.connect(rules.overrides_changed, sender=RuleOverride, dispatch_uid="rules.save")
+        post_delete.connect(
+            rules.overrides_changed, sender=RuleOverride, dispatch_uid="rules.delete"
+        )
+        setting_changed.connect(rules.clear_cache, dispatch_uid="rules.settings")
 
         # Exports and documents never carry a live formula or a control character
         # (issue 16, part 2; envgrid.core.textsafe).

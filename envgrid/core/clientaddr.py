@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from . import rules
 from .params import maybe_int
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -72,7 +72,7 @@ def parse_trusted_proxies(value: str) -> TrustedProxies:
 
 
 def trusted_proxies() -> TrustedProxies:
-    return parse_trusted_proxies(str(getattr(settings, "ENVGRID_TRUSTED_PROXIES", "") or ""))
+    return parse_trusted_proxies(str(rules.get("core.trusted_proxies") or ""))
 
 
 def _address(text: str) -> Address | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -201,3 +203,42 @@ class PeriodLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.period_key}"
+
+
+class RuleOverride(models.Model):
+    """An administrator's value for a configurable rule (envgrid.core.rules), stored as
+    JSON text; it wins over settings and the default. Only rules declared
+    `admin_override=True` may have one; the value is checked against the rule's type and
+    range when saved (clean), so a bad value is refused with the reason. Switched off
+    (`active` False), it is kept and ignored."""
+
+    key = models.CharField(_("规则"), max_length=100, unique=True)
+    value = models.TextField(_("取值（JSON）"))
+    reason = models.CharField(_("调整依据"), max_length=300, blank=True)
+    # Nothing is hard-deleted: an override no longer wanted is switched off (the rule
+    # returns to its settings/default value) and stays as the record of what was in force.
+    active = models.BooleanField(_("生效"), default=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("规则参数调整")
+        verbose_name_plural = _("规则参数调整")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.full_clean()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from . import rules
+
+        try:
+            rules.parse_db_value(self.key, self.value)
+        except ValidationError as exc:
+            field = "key" if exc.code in ("rule_unknown", "rule_not_overridable") else "value"
+            raise ValidationError({field: exc.messages}) from exc

@@ -36,23 +36,16 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from . import rules
 from .errors import ApplicationError
 
 T = TypeVar("T")
 
-DEFAULTS: dict[str, int] = {
-    "PARSE_MAX_MEMORY": 768 * 1024 * 1024,
-    "PARSE_TIMEOUT": 60,
-    "XLSX_MAX_ROWS": 200_000,
-    "XLSX_MAX_COLS": 100,
-    "XLSX_MAX_CELLS": 4_000_000,
-    "XLSX_MAX_XML_BYTES": 400 * 1024 * 1024,
-}
-
 
 def limit(name: str) -> int:
-    """A parse limit: ``settings.ENVGRID_<name>`` or the default above."""
-    return int(getattr(settings, f"ENVGRID_{name}", DEFAULTS[name]))
+    """A parse limit: the rule ``core.<name>`` (envgrid.core.rules; settings
+    ``ENVGRID_<name>`` or its default — never a database override)."""
+    return int(rules.get(f"core.{name.lower()}"))
 
 
 class ParseRefused(ApplicationError):

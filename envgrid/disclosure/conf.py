@@ -1,10 +1,10 @@
-"""Abuse limits for public submissions: Django settings with defaults (data, not literals)."""
+"""Abuse limits for public submissions: rules (disclosure/rules.py; settings only)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
+from envgrid.core import rules
 
 
 @dataclass(frozen=True)
@@ -19,13 +19,13 @@ class PublicLimits:
 
 def public_limits() -> PublicLimits:
     """ENVGRID_PETITION_RATE = "5/3600" means 5 submissions per address per hour."""
-    rate = str(getattr(settings, "ENVGRID_PETITION_RATE", "5/3600"))
+    rate = str(rules.get("disclosure.petition_rate"))
     count, _, seconds = rate.partition("/")
     return PublicLimits(
         rate_count=int(count or 5),
         rate_seconds=int(seconds or 3600),
-        max_text=int(getattr(settings, "ENVGRID_PETITION_MAX_TEXT", 2000)),
-        max_photos=int(getattr(settings, "ENVGRID_PETITION_MAX_PHOTOS", 3)),
-        max_photo_bytes=int(getattr(settings, "ENVGRID_PETITION_MAX_PHOTO_BYTES", 5 * 1024 * 1024)),
+        max_text=int(rules.get("disclosure.petition_max_text")),
+        max_photos=int(rules.get("disclosure.petition_max_photos")),
+        max_photo_bytes=int(rules.get("disclosure.petition_max_photo_bytes")),
         allowed_mimes=("image/jpeg", "image/png", "image/webp"),
     )

@@ -21,7 +21,6 @@ from functools import wraps
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -31,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
+from envgrid.core import rules
 from envgrid.core.errors import ApplicationError
 
 from .models import (
@@ -108,7 +108,7 @@ _SINGULAR = {
 
 
 def jurisdiction() -> str:
-    return str(getattr(settings, "ENVGRID_OPEN311_JURISDICTION", "envgrid.gov.cn"))
+    return str(rules.get("disclosure.open311_jurisdiction"))
 
 
 # --------------------------------------------------------------------------- rendering

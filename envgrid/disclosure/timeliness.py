@@ -11,7 +11,8 @@
   completes it and opens the next period. No sweep hook is needed (there was one,
   `refresh_sync`; it could only ever find rows made outside these services, and none are).
 
-Numbers come from settings.ENVGRID_DISCLOSURE_TIMELINESS with these defaults.
+The numbers are rules (disclosure/rules.py, envgrid.core.rules); settings
+ENVGRID_DISCLOSURE_TIMELINESS still overrides them.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envgrid.core import rules
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.errors import ApplicationError, PermissionDeniedError
@@ -39,29 +40,16 @@ from envgrid.org.models import LeadingGroup, Unit
 from envgrid.org.selectors import Actor, actor_for
 
 from .models import PUBLIC_ITEMS, Publication, PublicationKind, PublicationStatus, RefreshRule
+from .rules import TIMELINESS_KEYS
 
 ADJUSTMENT_PUBLISH_KIND = "adjustment.publish"
 REFRESH_PREFIX = "disclosure.refresh."
 
-DEFAULTS: dict[str, Any] = {
-    "ADJUSTMENT_PUBLISH_WORKDAYS": 20,
-    # Days between refreshes of each public item (the office may set its own per item).
-    "REFRESH_DAYS": {
-        PublicationKind.PLAN: 365,
-        PublicationKind.DIVISION: 90,
-        PublicationKind.DUTIES: 90,
-        PublicationKind.EMISSIONS: 90,
-        PublicationKind.PETITION: 90,
-        PublicationKind.HAZARD: 90,
-    },
-}
-
 
 def rule(name: str) -> Any:
-    overrides = getattr(settings, "ENVGRID_DISCLOSURE_TIMELINESS", {}) or {}
-    if name == "REFRESH_DAYS":
-        return {**DEFAULTS[name], **(overrides.get(name) or {})}
-    return overrides.get(name, DEFAULTS[name])
+    """The rule under its historical name (ENVGRID_DISCLOSURE_TIMELINESS key;
+    disclosure/rules.py)."""
+    return rules.get(TIMELINESS_KEYS[name])
 
 
 # --------------------------------------------------------------------------- adjustments

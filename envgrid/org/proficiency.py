@@ -2,7 +2,7 @@
 
 An officer counts as proficient on a day when the passed training and assessment records
 of the WINDOW_DAYS before it add up to MIN_HOURS, and (when ASSESSMENT_REQUIRED) one of
-them is a passed assessment. Override in settings: ENVGRID_PROFICIENCY = {...};
+them is a passed assessment. The numbers are rules (org/rules.py, envgrid.core.rules);
 MIN_HOURS 0 with ASSESSMENT_REQUIRED False turns the check off.
 """
 
@@ -13,25 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from .models import Person, TrainingKind, TrainingRecord, TrainingResult
+from envgrid.core import rules
 
-DEFAULTS: dict[str, Any] = {
-    # Hours of passed training/assessment in the window (a 40-hour year of courses).
-    "MIN_HOURS": 40,
-    # The window: the last 12 months.
-    "WINDOW_DAYS": 365,
-    # A passed assessment (考核) within the window as well.
-    "ASSESSMENT_REQUIRED": True,
-}
+from .models import Person, TrainingKind, TrainingRecord, TrainingResult
+from .rules import PROFICIENCY_KEYS
 
 
 def get(name: str) -> Any:
-    overrides = getattr(settings, "ENVGRID_PROFICIENCY", {}) or {}
-    return overrides.get(name, DEFAULTS[name])
+    """The rule under its historical name (ENVGRID_PROFICIENCY key; org/rules.py)."""
+    return rules.get(PROFICIENCY_KEYS[name])
 
 
 def is_enabled() -> bool:

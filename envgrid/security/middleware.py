@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from envgrid.core import rules
+
 SEEN_KEY = "security.seen"
 TOTP_PENDING_KEY = "security.totp_pending"
 # Paths a half-logged-in user (password given, TOTP not yet) may still reach.
@@ -32,8 +34,8 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.csp = getattr(settings, "ENVGRID_CSP", "")
-        self.permissions = getattr(settings, "ENVGRID_PERMISSIONS_POLICY", "")
+        self.csp = rules.get("security.csp")
+        self.permissions = rules.get("security.permissions_policy")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -64,7 +66,7 @@ class SessionSecurityMiddleware:
         return self.get_response(request)
 
     def _idle_expired(self, request: HttpRequest) -> HttpResponse | None:
-        limit = int(getattr(settings, "ENVGRID_SESSION_IDLE_SECONDS", 0))
+        limit = int(rules.get("security.session_idle_seconds"))
         seen = request.session.get(SEEN_KEY)
         if not limit or seen is None:
             return None

@@ -30,6 +30,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max, Sum
 from django.utils import timezone
 
+from envgrid.core import rules
 from envgrid.core.clientaddr import client_ip
 
 # The attribute a refused request carries, read by security.views.lockout_response.
@@ -41,7 +42,7 @@ def _cooloff() -> dt.timedelta:
 
 
 def account_delay() -> dt.timedelta:
-    return dt.timedelta(seconds=int(getattr(settings, "ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS", 30)))
+    return dt.timedelta(seconds=int(rules.get("security.login_account_delay_seconds")))
 
 
 def _recent(now: dt.datetime) -> Any:
@@ -55,7 +56,7 @@ def address_failures(ip: str, *, now: dt.datetime | None = None) -> int:
 
 def known_address(username: str, ip: str, *, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
-    days = int(getattr(settings, "ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS", 30))
+    days = int(rules.get("security.login_known_address_days"))
     return AccessLog.objects.filter(
         username=username, ip_address=ip, attempt_time__gte=now - dt.timedelta(days=days)
     ).exists()
@@ -66,11 +67,11 @@ def refusal(request: Any, username: str | None) -> tuple[str, int] | None:
     how many seconds it may be tried again; None when it may go ahead."""
     now = timezone.now()
     ip = client_ip(request)
-    address_limit = int(getattr(settings, "ENVGRID_LOGIN_ADDRESS_FAILURE_LIMIT", 20))
+    address_limit = int(rules.get("security.login_address_failure_limit"))
     if address_limit and address_failures(ip, now=now) >= address_limit:
         latest = _recent(now).filter(ip_address=ip).aggregate(t=Max("attempt_time"))["t"]
         return "address", _seconds_until((latest or now) + _cooloff(), now)
-    account_limit = int(getattr(settings, "ENVGRID_LOGIN_ACCOUNT_FAILURE_LIMIT", 10))
+    account_limit = int(rules.get("security.login_account_failure_limit"))
     if not (username and account_limit):
         return None
     stats = (

@@ -14,12 +14,12 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from envgrid.core import rules
 from envgrid.core.audit import audit_record
 from envgrid.core.errors import ApplicationError, NotFoundError
 
@@ -31,7 +31,7 @@ def digest(key: str) -> str:
 
 
 def token_lifetime() -> dt.timedelta:
-    return dt.timedelta(hours=float(getattr(settings, "ENVGRID_TOKEN_HOURS", 12)))
+    return dt.timedelta(hours=float(rules.get("security.token_hours")))
 
 
 def _brief(token: ApiToken) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def token_authenticate(*, key: str, ip: str | None) -> tuple[ApiToken | None, st
 
 
 def _record_use(token: ApiToken, *, ip: str | None, now: dt.datetime) -> None:
-    every = dt.timedelta(seconds=int(getattr(settings, "ENVGRID_TOKEN_USE_AUDIT_SECONDS", 300)))
+    every = dt.timedelta(seconds=int(rules.get("security.token_use_audit_seconds")))
     due = (
         token.last_used_at is None or token.last_used_ip != ip or now - token.last_used_at >= every
     )

@@ -102,6 +102,24 @@ def test_E5_minimum_number_of_officers_is_configurable(ew, settings):
     assert "至少有3名" in exc.value.message
 
 
+def test_E5_officer_minimum_set_by_an_administrator_in_the_database_wins_over_settings(
+    ew, settings
+):
+    from envgrid.core.models import RuleOverride
+
+    settings.ENVGRID_ENFORCEMENT = {"APPROVAL_MIN_CERTIFIED_OFFICERS": 2}
+    RuleOverride.objects.create(key="enforcement.min_certified_officers", value="3")
+    action = draft(ew)
+    prepare(ew, action, officers=False)
+    consult(ew, action)
+    for person in ew.north_officers:
+        services.officer_assign(actor=ew.north_staff.user, action=action, person=person)
+    with pytest.raises(ApplicationError) as exc:
+        services.action_approve(actor=ew.org_leader.user, action=action)
+    assert exc.value.code == "officers_insufficient"
+    assert "至少有3名" in exc.value.message
+
+
 def test_E5_api_approval_without_officers_is_a_400_naming_the_rule(ew, api):
     action = draft(ew)
     prepare(ew, action, officers=False)

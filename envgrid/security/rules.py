@@ -1,0 +1,115 @@
+"""Security settings, declared in the rule registry (envgrid.core.rules;
+docs/rules-config.md) so they are documented with the rest — but settings/environment
+only (`admin_override=False`): no database row can loosen a login limit or lengthen a
+token. config/settings.py reads each from the environment variable of the same name.
+"""
+
+from __future__ import annotations
+
+from envgrid.core import rules
+from envgrid.core.rules import Rule
+
+rules.register(
+    Rule(
+        key="security.login_address_failure_limit",
+        default=20,
+        type=rules.INT,
+        min=0,
+        max=10000,
+        unit="failures",
+        setting="ENVGRID_LOGIN_ADDRESS_FAILURE_LIMIT",
+        admin_override=False,
+        description_zh="同一地址登录失败多少次后暂停（0 为不限）",
+        description_en="Failed logins from one address before it is held off (0: no limit)",
+    ),
+    Rule(
+        key="security.login_account_failure_limit",
+        default=10,
+        type=rules.INT,
+        min=0,
+        max=10000,
+        unit="failures",
+        setting="ENVGRID_LOGIN_ACCOUNT_FAILURE_LIMIT",
+        admin_override=False,
+        description_zh="同一账号登录失败多少次后减速（0 为不限）",
+        description_en="Failed logins of one account before it is slowed down (0: no limit)",
+    ),
+    Rule(
+        key="security.login_account_delay_seconds",
+        default=30,
+        type=rules.INT,
+        min=0,
+        max=86400,
+        unit="seconds",
+        setting="ENVGRID_LOGIN_ACCOUNT_DELAY_SECONDS",
+        admin_override=False,
+        description_zh="减速后的账号每次尝试的间隔",
+        description_en="Interval between attempts of a slowed-down account",
+    ),
+    Rule(
+        key="security.login_known_address_days",
+        default=30,
+        type=rules.INT,
+        min=0,
+        max=3660,
+        unit="days",
+        setting="ENVGRID_LOGIN_KNOWN_ADDRESS_DAYS",
+        admin_override=False,
+        description_zh="成功登录过的地址在多少天内视为熟悉地址（不减速）",
+        description_en="Days an address a user logged in from stays known (not slowed)",
+    ),
+    Rule(
+        key="security.token_hours",
+        default=12.0,
+        type=rules.FLOAT,
+        min=0.01,
+        max=24 * 90,
+        unit="hours",
+        setting="ENVGRID_TOKEN_HOURS",
+        admin_override=False,
+        description_zh="API 令牌有效期（自签发起）",
+        description_en="Lifetime of an API token from issue",
+    ),
+    Rule(
+        key="security.token_use_audit_seconds",
+        default=300,
+        type=rules.INT,
+        min=0,
+        max=86400,
+        unit="seconds",
+        setting="ENVGRID_TOKEN_USE_AUDIT_SECONDS",
+        admin_override=False,
+        description_zh="同一令牌的使用最多每隔多久记入审计一次",
+        description_en="Least interval between audit records of one token's use",
+    ),
+    Rule(
+        key="security.session_idle_seconds",
+        default=1800,
+        type=rules.INT,
+        min=0,
+        max=86400,
+        unit="seconds",
+        setting="ENVGRID_SESSION_IDLE_SECONDS",
+        admin_override=False,
+        description_zh="会话空闲多久后结束（0 为不限）",
+        description_en="Idle time after which a session ends (0: never)",
+    ),
+    Rule(
+        key="security.csp",
+        default="",
+        type=rules.STR,
+        setting="ENVGRID_CSP",
+        admin_override=False,
+        description_zh="Content-Security-Policy 响应头（由 settings 按地图瓦片地址组成）",
+        description_en="Content-Security-Policy header (settings compose it from the tile URL)",
+    ),
+    Rule(
+        key="security.permissions_policy",
+        default="",
+        type=rules.STR,
+        setting="ENVGRID_PERMISSIONS_POLICY",
+        admin_override=False,
+        description_zh="Permissions-Policy 响应头",
+        description_en="Permissions-Policy header",
+    ),
+)
