@@ -115,7 +115,9 @@ def replica_configured() -> bool:
 
 
 def sticky_seconds() -> float:
-    return float(getattr(settings, "ENVGRID_REPLICA_STICKY_SECONDS", 5))
+    from envgrid.core import rules
+
+    return float(rules.get("core.replica_sticky_seconds"))
 
 
 def _user_key(user_id: Any) -> str:

@@ -410,6 +410,11 @@ VOCABULARY: dict[str, tuple[int, str]] = {
     "unknown_action": (400, "未知操作。"),
     "uscc_exists": (409, "统一社会信用代码 %s 已登记。"),
     "year_invalid": (400, "年份超出范围。"),
+    "rule_format": (400, "规则取值格式不正确（文号格式须含 {seq}）。"),
+    "rule_not_overridable": (400, "该规则只能由部署配置设定，不能在数据库中调整。"),
+    "rule_range": (400, "规则取值超出允许范围。"),
+    "rule_type": (400, "规则取值类型不正确。"),
+    "rule_unknown": (400, "未知规则。"),
 }
 
 # older name -> canonical code: the same refusal under another name
@@ -417,6 +422,7 @@ ALIASES: dict[str, str] = {
     # "this status change is not allowed" (the workflow kernel's NOT_ALLOWED)
     "petition_bad_transition": "transition_not_allowed",
     "wrong_status": "transition_not_allowed",
+    "job_not_failed": "transition_not_allowed",
     "not_draft": "transition_not_allowed",
     "plan_not_draft": "transition_not_allowed",
     "not_reviewing": "transition_not_allowed",

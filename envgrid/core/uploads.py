@@ -46,6 +46,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
+from envgrid.core import rules
+
 from .errors import ApplicationError
 
 _HEAD = 8192  # what filetype inspects
@@ -104,7 +106,7 @@ class CheckedFile:
 
 
 def max_bytes(rule: UploadRule) -> int:
-    by_purpose = getattr(settings, "ENVGRID_UPLOAD_MAX_BYTES_BY_PURPOSE", {}) or {}
+    by_purpose = rules.get("core.upload_max_bytes_by_purpose") or {}
     overall = int(getattr(settings, "FILE_UPLOAD_MAX_BYTES", 20 * 1024 * 1024))
     if rule.purpose in by_purpose:
         return int(by_purpose[rule.purpose])

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from envgrid.core import rules
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
 from envgrid.core.safeparse import ParseFailed, check_upload_size, parse_xlsx
@@ -603,7 +604,7 @@ def _job_claim(job_id: int) -> tuple[EntityImportJob, int] | None:
     worker died and the queue delivered it again). A job already finished, or running
     with a live heartbeat in another worker, is left alone (None)."""
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.ENVGRID_JOB_STALE_SECONDS)
+    stale = now - dt.timedelta(seconds=rules.get("core.job_stale_seconds"))
     with transaction.atomic():
         job = (
             EntityImportJob.objects.select_for_update(of=("self",))
@@ -642,7 +643,7 @@ class _Heartbeat:
         self.job_id, self.attempt = job_id, attempt
         self.written = 0
         self._stop = threading.Event()
-        self.interval = max(0.5, settings.ENVGRID_JOB_STALE_SECONDS / 5)
+        self.interval = max(0.5, rules.get("core.job_stale_seconds") / 5)
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"beat-{job_id}")
 
     def __enter__(self) -> _Heartbeat:
@@ -771,14 +772,14 @@ def import_jobs_reap(*, now: dt.datetime | None = None) -> ReapResult:
     it failed. Nothing of a dead attempt was written (the write is one transaction).
     Each job is taken by one conditional UPDATE, so two reapers never both act on it."""
     now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.ENVGRID_JOB_STALE_SECONDS)
+    cutoff = now - dt.timedelta(seconds=rules.get("core.job_stale_seconds"))
     stale = EntityImportJob.objects.filter(
         status__in=(ImportJobStatus.PENDING, *_RUNNING), heartbeat_at__lt=cutoff
     )
     result = ReapResult(requeued=[], failed=[])
     for pk, attempts, status in stale.values_list("pk", "attempts", "status"):
         this = EntityImportJob.objects.filter(pk=pk, status=status, heartbeat_at__lt=cutoff)
-        if attempts >= settings.ENVGRID_JOB_MAX_ATTEMPTS:
+        if attempts >= rules.get("core.job_max_attempts"):
             message = _("工作进程中断，已尝试 %(n)d 次，未导入任何数据") % {"n": attempts}
             if this.update(status=ImportJobStatus.FAILED, message=message, finished_at=now):
                 audit_record(

@@ -188,13 +188,14 @@ def test_docs_table_matches_the_registry():
 # ------------------------------------------------------------------------ source scan
 
 # ENVGRID_ settings that are not rule numbers: the deployment's map, mail switch, the
-# demo banner and the import mode.
+# demo banner, the import mode and the task queue's inline switch.
 NOT_RULES = {
     "ENVGRID_TILE_URL",
     "ENVGRID_TILE_ATTRIBUTION",
     "ENVGRID_SYNTHETIC_BANNER",
     "ENVGRID_EMAIL_ENABLED",
     "ENVGRID_IMPORT_INLINE",
+    "ENVGRID_TASKS_IMMEDIATE",
 }
 # Upload-size readers left to the shared upload check (issue 19 part 1, another branch):
 # the rules are declared (core.upload_*, core.import_max_bytes, patrols.photo_max_bytes)
