@@ -64,3 +64,23 @@ class SearchSelect(_SearchMixin, forms.Select):
 
 class SearchSelectMultiple(_SearchMixin, forms.SelectMultiple):
     """Several choices, searched; the chosen ones are listed under the box."""
+
+
+class LookupIdsField(forms.Field):
+    """Ids chosen in a searchable multiple select whose objects the form does not list
+    (another app's, resolved and permission-checked by the service): a list of ints."""
+
+    widget = SearchSelectMultiple
+
+    def __init__(self, kind: str, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", SearchSelectMultiple(kind))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[int]:
+        if value in (None, "", [], ()):
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            return [int(v) for v in values if str(v).strip()]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("请从列表中选择。"), code="invalid") from None
