@@ -88,7 +88,13 @@ document.addEventListener("click", function (e) {
     }
     box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 200); });
     box.addEventListener("focus", function () { if (multi || !box.value) search(); });
-    box.addEventListener("blur", function () { close(); if (!multi) showChosen(); });
+    box.addEventListener("blur", function () {
+      close();
+      if (multi) return;
+      // An emptied box clears the choice; otherwise it shows the chosen name again.
+      if (!box.value.trim() && sel.value) { sel.value = ""; sel.dispatchEvent(new Event("change", { bubbles: true })); }
+      showChosen();
+    });
     box.addEventListener("keydown", function (e) {
       var items = list.querySelectorAll("li[role=option]"), cur = list.querySelector("li[aria-selected=true]");
       var idx = Array.prototype.indexOf.call(items, cur);
