@@ -451,7 +451,7 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
         form = TransferForm(user=request.user, initial=initial, suggested=suggested)
         status = 200
     if suggested is not None:
-        suggested.selectable = suggested.is_active  # type: ignore[attr-defined]
+        suggested.selectable = suggested.is_active
     return render(
         request,
         "cases/transfer_form.html",

@@ -22,7 +22,7 @@ class _SearchMixin:
     def __init__(self, kind: str, *args: Any, limit: int = SHORT_LIST, **kwargs: Any) -> None:
         self.kind = kind
         self.limit = limit
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def _long(self) -> bool:
         qs = getattr(self.choices, "queryset", None)
