@@ -108,6 +108,9 @@ TEMPLATES = [
     }
 ]
 
+# Every form on the staff pages is laid out by one set of templates (issue 20, part 1).
+FORM_RENDERER = "envgrid.web.forms.EnvgridFormRenderer"
+
 # SQLite is the embedded default; DATABASE_URL switches to PostgreSQL.
 DATABASES = {
     "default": dj_database_url.parse(

@@ -12,6 +12,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from envgrid.web import lookup as web_lookup
 from envgrid.web import views as web_views
 
 
@@ -23,6 +24,8 @@ def favicon(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("inbox/", web_views.inbox, name="inbox"),
+    # The searchable selects' search (issue 20, part 4).
+    path("lookup/<slug:kind>/", web_lookup.lookup, name="lookup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core.widgets import SearchSelect, SearchSelectMultiple
 from envgrid.org.models import Unit, UnitKind
 
 from .coords import CoordSystem
@@ -15,7 +17,6 @@ from .models import CaseOutcome, CaseSource, CriminalDecision, TransferType
 
 DT_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-ENTITY_CHOICES_LIMIT = 500
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -40,20 +41,27 @@ def _visible_units(user: Any) -> Any:
     return unit_policy.scope(user).filter(is_active=True).order_by("code")
 
 
-def _entities() -> Any:
+def _entities(user: Any) -> Any:
+    """The entities this user may see (a unit: those in its grids' subtree)."""
     from envgrid.entities.models import SupervisedEntity
+    from envgrid.entities.policies import entity_policy
 
-    return SupervisedEntity.objects.order_by("name")
+    return entity_policy.scope(user, SupervisedEntity.objects.order_by("name"))
 
 
 class CaseForm(forms.Form):
+    wide_fields = ("title", "address", "description", "facts", "evidence")
+
     title = forms.CharField(label=_("案件名称"), max_length=200)
     source = forms.ChoiceField(label=_("案件来源"), choices=CaseSource.choices)
     discovered_at = forms.DateTimeField(
         label=_("发现时间"), widget=DT_WIDGET, input_formats=DT_FORMATS
     )
     discovered_by_unit = forms.ModelChoiceField(
-        label=_("发现单位（最先发现）"), queryset=Unit.objects.none(), required=False
+        label=_("发现单位（最先发现）"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=SearchSelect("units"),
     )
     reported_at = forms.DateTimeField(
         label=_("接报时间"), widget=DT_WIDGET, input_formats=DT_FORMATS, required=False
@@ -66,7 +74,11 @@ class CaseForm(forms.Form):
     address = forms.CharField(label=_("违法行为发生地址"), max_length=300, required=False)
     description = forms.CharField(label=_("案情描述"), widget=forms.Textarea, required=False)
     entity = forms.ModelChoiceField(
-        label=_("违法主体（监管对象）"), queryset=Unit.objects.none(), required=False
+        label=_("违法主体（监管对象）"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=SearchSelect("entities"),
+        help_text=_("按名称、统一社会信用代码或拼音首字母搜索"),
     )
     entity_name = forms.CharField(
         label=_("违法主体名称（非监管对象时填写）"), max_length=200, required=False
@@ -82,10 +94,7 @@ class CaseForm(forms.Form):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["discovered_by_unit"].queryset = _visible_units(user)  # type: ignore[attr-defined]
-        self.fields["entity"].queryset = _entities()  # type: ignore[attr-defined]
-        if _entities()[: ENTITY_CHOICES_LIMIT + 1].count() > ENTITY_CHOICES_LIMIT:
-            # Too many for a select: the id is typed (the API offers search).
-            self.fields["entity"].widget = forms.NumberInput()
+        self.fields["entity"].queryset = _entities(user)  # type: ignore[attr-defined]
 
 
 class CaseEditForm(CaseForm):
@@ -98,8 +107,12 @@ class CaseEditForm(CaseForm):
 
 
 class TransferForm(forms.Form):
+    wide_fields = ("reason", "proposal")
+
     transfer_type = forms.ChoiceField(label=_("移送类型"), choices=TransferType.choices)
-    receiver_unit = forms.ModelChoiceField(label=_("接收单位"), queryset=Unit.objects.none())
+    receiver_unit = forms.ModelChoiceField(
+        label=_("接收单位"), queryset=Unit.objects.none(), widget=SearchSelect("units")
+    )
     copy_to_unit = forms.ModelChoiceField(
         label=_("抄送单位（移送涉嫌犯罪案件须抄送检察院）"),
         queryset=Unit.objects.none(),
@@ -111,10 +124,19 @@ class TransferForm(forms.Form):
         label=_("要求反馈查处结果"), required=False, initial=True
     )
 
-    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any = None, suggested: Unit | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         units = _visible_units(user)
-        self.fields["receiver_unit"].queryset = units  # type: ignore[attr-defined]
+        receivers = units
+        if suggested is not None and suggested.is_active:
+            # The unit the system suggests (the owner of the place's grid, a community
+            # committee included) may be chosen even outside the sender's directory.
+            receivers = Unit.objects.filter(
+                Q(pk__in=units.values("pk")) | Q(pk=suggested.pk)
+            ).order_by("code")
+        self.fields["receiver_unit"].queryset = receivers  # type: ignore[attr-defined]
         self.fields["copy_to_unit"].queryset = units.filter(kind=UnitKind.PROCURATORATE)  # type: ignore[attr-defined]
 
 
@@ -138,7 +160,9 @@ class CriminalDecisionForm(forms.Form):
 
 
 class DisputeForm(forms.Form):
-    parties = forms.ModelMultipleChoiceField(label=_("争议对方单位"), queryset=Unit.objects.none())
+    parties = forms.ModelMultipleChoiceField(
+        label=_("争议对方单位"), queryset=Unit.objects.none(), widget=SearchSelectMultiple("units")
+    )
     reason = forms.CharField(label=_("争议事由"), widget=forms.Textarea)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:

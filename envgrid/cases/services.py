@@ -1069,17 +1069,28 @@ def _case_materials(case: Case) -> dict[str, Any]:
     }
 
 
+def transfer_conditions(case: Case) -> list[tuple[str, str, bool]]:
+    """T3, condition by condition: (field, what is required, met?). The transfer form shows
+    this list with ✓/✗; `transfer_create` refuses while one is not met."""
+    return [
+        ("facts", _("违法事实清楚"), bool(case.facts.strip())),
+        ("evidence", _("附有证据材料"), case.evidence.exists()),
+        ("responsible_person", _("明确违法责任人"), bool(case.responsible_person.strip())),
+        ("entity", _("明确违法主体"), bool(case.responsible_entity.strip())),
+    ]
+
+
 def _check_transfer_complete(case: Case) -> None:
     """T3: facts stated, evidence attached, responsible person and entity named."""
-    missing: dict[str, list[str]] = {}
-    if not case.facts.strip():
-        missing["facts"] = [_("违法事实未写明")]
-    if not case.evidence.exists():
-        missing["evidence"] = [_("未附证据材料")]
-    if not case.responsible_person.strip():
-        missing["responsible_person"] = [_("未明确违法责任人")]
-    if not case.responsible_entity.strip():
-        missing["entity"] = [_("未明确违法主体")]
+    texts = {
+        "facts": _("违法事实未写明"),
+        "evidence": _("未附证据材料"),
+        "responsible_person": _("未明确违法责任人"),
+        "entity": _("未明确违法主体"),
+    }
+    missing: dict[str, list[str]] = {
+        key: [texts[key]] for key, _label, ok in transfer_conditions(case) if not ok
+    }
     if missing:
         raise ApplicationError(
             _("移送案件须违法事实清楚、证据确凿，有明确的违法责任人和违法主体：%(m)s。")

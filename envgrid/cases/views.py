@@ -425,21 +425,21 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
     case = _get(request.user, selectors.case_get, pk)
     if not case_policy.can_change(request.user, case):
         raise Http404
-    checklist = [
-        (_("违法事实清楚"), bool(case.facts.strip())),
-        (_("附有证据材料"), case.evidence.exists()),
-        (_("明确违法责任人"), bool(case.responsible_person.strip())),
-        (_("明确违法主体"), bool(case.responsible_entity.strip())),
-    ]
+    # The same check transfer_create runs (T3), condition by condition.
+    checklist = services.transfer_conditions(case)
+    suggested = case.proposed_unit if case.proposed_unit_id != case.owner_unit_id else None
     if request.method == "POST":
-        form = TransferForm(request.POST, user=request.user)
+        form = TransferForm(request.POST, user=request.user, suggested=suggested)
         if form.is_valid():
             try:
                 t = services.transfer_create(actor=request.user, case=case, **form.cleaned_data)
             except ApplicationError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, _("已移送，移送编号 %(n)s。") % {"n": t.number})
+                messages.success(
+                    request,
+                    _("已移送 %(n)s 至 %(u)s。") % {"n": t.number, "u": t.receiver_unit.name},
+                )
                 return redirect(t)
         status = 400
     else:
@@ -448,12 +448,20 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
             initial.update(
                 transfer_type=TransferType.JURISDICTION, receiver_unit=case.proposed_unit_id
             )
-        form = TransferForm(user=request.user, initial=initial)
+        form = TransferForm(user=request.user, initial=initial, suggested=suggested)
         status = 200
+    if suggested is not None:
+        suggested.selectable = suggested.is_active
     return render(
         request,
         "cases/transfer_form.html",
-        {"form": form, "case": case, "checklist": checklist},
+        {
+            "form": form,
+            "case": case,
+            "checklist": checklist,
+            "checklist_ok": all(ok for _key, _label, ok in checklist),
+            "suggested": suggested,
+        },
         status=status,
     )
 

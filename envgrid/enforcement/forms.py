@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core.widgets import SearchSelectMultiple
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Person, Unit
@@ -84,25 +85,25 @@ class ActionForm(SectionsMixin, forms.ModelForm):
         label=_("行动对象（监管对象）"),
         queryset=SupervisedEntity.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=SearchSelectMultiple("entities"),
     )
     target_grids = forms.ModelMultipleChoiceField(
         label=_("行动对象（区域/网格）"),
         queryset=Grid.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=SearchSelectMultiple("grids"),
     )
     key_entities = forms.ModelMultipleChoiceField(
         label=_("其中重点督办对象"),
         queryset=SupervisedEntity.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=SearchSelectMultiple("entities"),
     )
     partner_units = forms.ModelMultipleChoiceField(
         label=_("协作单位"),
         queryset=Unit.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=SearchSelectMultiple("units"),
         help_text=_("行动对象所在下级网格的网格主体自动列为参与单位。"),
     )
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from envgrid.core.models import TimeStampedModel
+from envgrid.core.pinyin import initials
 
 
 class EntityCategory(models.TextChoices):
@@ -26,6 +29,10 @@ class EntityStatus(models.TextChoices):
 class SupervisedEntity(TimeStampedModel):
     name = models.CharField(_("名称"), max_length=200)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
+    # The name's pinyin initials, for the pickers' search (kept by save() and the import).
+    name_initials = models.CharField(
+        _("名称拼音首字母"), max_length=100, blank=True, editable=False
+    )
     address = models.CharField(_("地址"), max_length=300, blank=True)
     # Stored in WGS84 (SPEC G3); input_* keep what was entered and in which system.
     lon = models.FloatField(_("经度"))
@@ -62,6 +69,13 @@ class SupervisedEntity(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_initials = initials(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_initials"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

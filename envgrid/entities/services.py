@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 from envgrid.core import rules
 from envgrid.core.audit import audit_record, snapshot
 from envgrid.core.errors import ApplicationError, ConflictError, PermissionDeniedError
+from envgrid.core.pinyin import initials
 from envgrid.core.safeparse import ParseFailed, check_upload_size, parse_xlsx
 from envgrid.grids.coords import CRS_CHOICES, UnknownCRS, normalize_crs, to_wgs84
 from envgrid.grids.models import Grid, HistoryKind
@@ -452,6 +453,8 @@ def _entities_insert(batch: list[SupervisedEntity]) -> None:
     the ids taken from the table's sequence first (the history rows and the audit entry
     name them): `bulk_create`'s parameters were quoted value by value on the client, and
     that INSERT was 25 % of an import's write (docs/performance.md figure 5)."""
+    for e in batch:
+        e.name_initials = initials(e.name)
     if connection.vendor != "postgresql":
         SupervisedEntity.objects.bulk_create(batch)
         return

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core.widgets import LookupIdsField, SearchSelect
 from envgrid.org.models import LeadingGroup, Person, Unit
 
 from .models import AgendaKind, MeetingScope, ProblemKind, ReportInterval
@@ -41,10 +42,27 @@ class MeetingForm(forms.Form):
         label=_("自动列入议题相关单位"), required=False, initial=True
     )
 
-    def __init__(self, *args: Any, groups: Any, conveners: Any, units: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        groups: Any,
+        conveners: Any,
+        units: Any,
+        convener_notes: dict[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leading_group"].queryset = groups  # type: ignore[attr-defined]
+        notes = convener_notes or {}
+
+        def convener_label(p: Person) -> str:
+            # Name, post and unit, and whether M4 lets them convene (meetings.services).
+            who = "，".join(x for x in (p.title, p.unit.name) if x)
+            note = notes.get(p.pk)
+            return f"{p.name}（{who}）" + (f" — {note}" if note else "")
+
         self.fields["convener"].queryset = conveners  # type: ignore[attr-defined]
+        self.fields["convener"].label_from_instance = convener_label  # type: ignore[attr-defined]
         self.fields["participants"].queryset = units  # type: ignore[attr-defined]
 
 
@@ -58,12 +76,11 @@ class AgendaItemForm(forms.Form):
     link_decision = forms.TypedChoiceField(
         label=_("督办的决定事项"), required=False, coerce=int, empty_value=None, choices=[]
     )
-    link_ref = forms.CharField(
-        label=_("其他关联对象"),
-        required=False,
-        max_length=100,
-        help_text=_("格式：类型:编号，如 cases.case:12"),
+    link_case = forms.IntegerField(
+        label=_("关联案件"), required=False, widget=SearchSelect("cases")
     )
+    # Typed references of other kinds, kept for callers that post them.
+    link_ref = forms.CharField(label=_("其他关联对象"), required=False, max_length=100)
 
     def __init__(self, *args: Any, decision_choices: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,12 +99,9 @@ class DecisionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     due_date = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
-    link_ref = forms.CharField(
-        label=_("关联案件/执法行动"),
-        required=False,
-        max_length=300,
-        help_text=_("类型:编号，多个用逗号分隔，如 cases.case:12"),
-    )
+    link_cases = LookupIdsField("cases", label=_("关联案件"), required=False)
+    # Typed references of other kinds, kept for callers that post them.
+    link_ref = forms.CharField(label=_("其他关联对象"), required=False, max_length=300)
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

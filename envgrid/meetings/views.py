@@ -134,6 +134,25 @@ def _convener_choices(user: Any, groups: Any) -> Any:
     )
 
 
+def _convener_notes(group: LeadingGroup | None, conveners: Any) -> dict[int, str]:
+    """Each listed person's standing under M4 for a leading-group meeting of `group` held
+    today: the same check meeting_schedule runs."""
+    if group is None:
+        return {}
+    today = timezone.localdate()
+    notes: dict[int, str] = {}
+    for p in conveners:
+        try:
+            delegation = services.convener_check(
+                group=group, scope=MeetingScope.GROUP, convener=p, day=today
+            )
+        except ApplicationError:
+            notes[p.pk] = _("不可召集")
+        else:
+            notes[p.pk] = _("可召集（经委托授权）") if delegation is not None else _("可召集")
+    return notes
+
+
 def _meeting_form_parts(request: HttpRequest, data: Any = None) -> tuple[MeetingForm, Any]:
     user = request.user
     groups = _schedulable_groups(user)
@@ -150,12 +169,14 @@ def _meeting_form_parts(request: HttpRequest, data: Any = None) -> tuple[Meeting
         "include_suggested": True,
         "convener": convener,
     }
+    conveners = _convener_choices(user, groups)
     form = MeetingForm(
         data,
         groups=groups,
-        conveners=_convener_choices(user, groups),
+        conveners=conveners,
         units=units,
         initial=initial,
+        convener_notes=_convener_notes(first, conveners),
     )
     choices = [
         (d.pk, f"{d.meeting.title} · {_('第%(n)s项') % {'n': d.seq}}")
@@ -180,6 +201,10 @@ def meeting_create_view(request: HttpRequest) -> HttpResponse:
                     link: Any = None
                     if row.get("link_decision"):
                         link = decision_get(user=request.user, pk=row["link_decision"])
+                    elif row.get("link_case"):
+                        link = link_resolve(
+                            user=request.user, type_label="cases.case", object_id=row["link_case"]
+                        )
                     elif row.get("link_ref"):
                         type_label, pk = parse_refs(row["link_ref"])[0]
                         link = link_resolve(user=request.user, type_label=type_label, object_id=pk)
@@ -377,6 +402,9 @@ def decision_create_view(request: HttpRequest, pk: int) -> HttpResponse:
     d = form.cleaned_data
     try:
         links = [
+            link_resolve(user=request.user, type_label="cases.case", object_id=i)
+            for i in d.get("link_cases") or []
+        ] + [
             link_resolve(user=request.user, type_label=t, object_id=i)
             for t, i in parse_refs(d.get("link_ref", ""))
         ]

@@ -54,6 +54,8 @@ NOT_AN_OBJECT = {
     "/reporting/drill/<slug:key>/": "a dashboard figure's key, computed over the user's scope",
     "/disclosure/manage/draft/<str:what>/": "the kind of publication to draft",
     "/api/calendar/years/<int:year>/": "a calendar year: readable by anyone signed in",
+    "/lookup/<slug:kind>/": "the kind a picker searches, each scoped by its policy "
+    "(cases/tests/test_pickers_forms.py)",
 }
 
 # Which model the first parameter of a route names, for routes whose view does not say

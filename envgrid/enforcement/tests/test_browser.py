@@ -45,8 +45,18 @@ def test_E3_E4_E5_plan_approve_deploy_acknowledge_inspect_case_in_the_browser(
     page.fill("#id_objectives", "排查化工、电镀企业违法排污")
     page.fill("#id_start_date", START.isoformat())
     page.fill("#id_end_date", END.isoformat())
-    page.select_option("#id_target_entities", [str(ew.plant_n.pk), str(ew.plant_s.pk)])
-    page.select_option("#id_key_entities", [str(ew.plant_n.pk)])
+    # The entity lists are searchable selects (issue 20): typed, then picked.
+    for field, entities in (
+        ("target_entities", [ew.plant_n, ew.plant_s]),
+        ("key_entities", [ew.plant_n]),
+    ):
+        for entity in entities:
+            page.fill(f"#id_{field}_search", entity.name)
+            page.locator(f"#id_{field}_results li[role=option]", has_text=entity.name).click()
+        chosen = page.eval_on_selector_all(
+            f"#id_{field} option:checked", "os => os.map(o => o.value)"
+        )
+        assert sorted(chosen) == sorted(str(e.pk) for e in entities)
     _submit(page, "form.enf-form button.primary")
     action = EnforcementAction.objects.get()
     assert page.url.endswith(action.get_absolute_url())
