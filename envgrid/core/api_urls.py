@@ -21,6 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictCharField
+
 from .calendar import WorkCalendar
 from .deadlines import DeadlineRule, RuleKind, compute_due
 from .errors import NotFoundError
@@ -31,13 +34,13 @@ from .services import calendar_year_save
 class CalendarDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     kind = serializers.ChoiceField(choices=CalendarDay.Kind.choices)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class CalendarYearSerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=1949, max_value=2200)
-    notice_ref = serializers.CharField(max_length=200)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    notice_ref = StrictCharField(max_length=200)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     # False records a placeholder (deadlines in it are answered as 暂定); entering the
     # State Council notice is official (the default).
     official = serializers.BooleanField(required=False, default=True)
@@ -149,7 +152,7 @@ class DeadlineView(APIView):
             "DeadlineAnswer",
             {
                 "start": serializers.DateField(),
-                "rule": serializers.CharField(),
+                "rule": StrictCharField(max_length=limits.LONG),
                 "due_date": serializers.DateField(),
                 "due_at": serializers.DateTimeField(),
                 "provisional": serializers.BooleanField(),

@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core import limits
 from envgrid.core.deadlines import RuleKind
+from envgrid.core.serializer_fields import StrictCharField
 from envgrid.entities.models import SupervisedEntity
 from envgrid.org.models import LeadingGroup, Person
 from envgrid.org.policies import leading_group_policy, unit_policy
@@ -87,7 +89,7 @@ class EnfConsultationCreateSerializer(serializers.Serializer):
     held_on = serializers.DateField()
     form = serializers.ChoiceField(choices=ConsultationForm.choices)
     units = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
-    conclusions = serializers.CharField(max_length=5000)
+    conclusions = StrictCharField(max_length=5000)
 
 
 class EnfParticipantSerializer(serializers.ModelSerializer):
@@ -322,7 +324,7 @@ class EnfInspectionSerializer(serializers.ModelSerializer):
 
 class EnfAckStatsSerializer(serializers.Serializer):
     unit = serializers.IntegerField()
-    unit_name = serializers.CharField()
+    unit_name = StrictCharField(max_length=limits.SHORT)
     year = serializers.IntegerField()
     received = serializers.IntegerField()
     on_time = serializers.IntegerField()
@@ -338,7 +340,7 @@ class EnfTargetInSerializer(serializers.Serializer):
     entity = serializers.IntegerField(required=False, allow_null=True)
     grid = serializers.IntegerField(required=False, allow_null=True)
     is_key = serializers.BooleanField(default=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = _user(self)
@@ -361,7 +363,7 @@ class EnfTargetInSerializer(serializers.Serializer):
 
 class EnfParticipantInSerializer(serializers.Serializer):
     unit = serializers.IntegerField()
-    duties = serializers.CharField(required=False, allow_blank=True, default="")
+    duties = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
     def validate_unit(self, value: int) -> Any:
         unit = unit_policy.scope(_user(self)).filter(pk=value).first()
@@ -371,7 +373,7 @@ class EnfParticipantInSerializer(serializers.Serializer):
 
 
 class EnfActionCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     category = serializers.ChoiceField(choices=ActionCategory.choices)
     mode = serializers.ChoiceField(choices=ActionMode.choices, default=ActionMode.GRID)
     organiser_grid = serializers.IntegerField(required=False, allow_null=True)
@@ -379,22 +381,24 @@ class EnfActionCreateSerializer(serializers.Serializer):
     campaign_level = serializers.ChoiceField(
         choices=CampaignLevel.choices, required=False, allow_blank=True
     )
-    campaign_doc_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    campaign_doc_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    campaign_doc_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    campaign_doc_title = StrictCharField(required=False, allow_blank=True, max_length=200)
     incident_at = serializers.DateTimeField(required=False, allow_null=True)
-    incident_place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    incident_place = StrictCharField(required=False, allow_blank=True, max_length=300)
     incident_type = serializers.ChoiceField(
         choices=IncidentType.choices, required=False, allow_blank=True
     )
     incident_level = serializers.ChoiceField(
         choices=IncidentLevel.choices, required=False, allow_blank=True
     )
-    linkage_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    objectives = serializers.CharField()
+    linkage_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    objectives = StrictCharField(max_length=limits.LONG)
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    schedule = serializers.CharField(required=False, allow_blank=True, default="")
-    requirements = serializers.CharField(required=False, allow_blank=True, default="")
+    schedule = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    requirements = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )
     ack_rule_kind = serializers.ChoiceField(choices=RuleKind.choices, required=False)
     ack_rule_amount = serializers.IntegerField(required=False, min_value=0, max_value=365)
     targets = EnfTargetInSerializer(many=True)
@@ -418,53 +422,53 @@ class EnfActionCreateSerializer(serializers.Serializer):
 
 
 class EnfActionUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    objectives = serializers.CharField(required=False)
+    title = StrictCharField(max_length=200, required=False)
+    objectives = StrictCharField(required=False, max_length=limits.LONG)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
-    schedule = serializers.CharField(required=False, allow_blank=True)
-    requirements = serializers.CharField(required=False, allow_blank=True)
+    schedule = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
+    requirements = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     campaign_level = serializers.ChoiceField(
         choices=CampaignLevel.choices, required=False, allow_blank=True
     )
-    campaign_doc_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    campaign_doc_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    campaign_doc_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    campaign_doc_title = StrictCharField(required=False, allow_blank=True, max_length=200)
     incident_at = serializers.DateTimeField(required=False, allow_null=True)
-    incident_place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    incident_place = StrictCharField(required=False, allow_blank=True, max_length=300)
     incident_type = serializers.ChoiceField(
         choices=IncidentType.choices, required=False, allow_blank=True
     )
     incident_level = serializers.ChoiceField(
         choices=IncidentLevel.choices, required=False, allow_blank=True
     )
-    linkage_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    linkage_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
 
 
 class EnfNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class EnfSummarySerializer(serializers.Serializer):
-    summary = serializers.CharField()
+    summary = StrictCharField(max_length=limits.LONG)
 
 
 class EnfReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class EnfDutiesSerializer(serializers.Serializer):
-    duties = serializers.CharField()
+    duties = StrictCharField(max_length=limits.LONG)
 
 
 class EnfReportSerializer(serializers.Serializer):
-    report = serializers.CharField()
+    report = StrictCharField(max_length=limits.LONG)
 
 
 class EnfMoveSerializer(serializers.Serializer):
     # Free text on purpose: a move the status table does not list (e.g. "declined") is
     # refused by the table itself with the E4 reason, not by a generic choice error.
-    to = serializers.CharField(max_length=30)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    to = StrictCharField(max_length=30)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class EnfPersonInSerializer(serializers.Serializer):
@@ -480,13 +484,13 @@ class EnfPersonInSerializer(serializers.Serializer):
 
 class EnfLiaisonInSerializer(EnfPersonInSerializer):
     replace = serializers.BooleanField(default=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
 
 class EnfFindingInSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
-    responsible_person = serializers.CharField(
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=limits.LONG)
+    responsible_person = StrictCharField(
         required=False, allow_blank=True, default="", max_length=100
     )
     suspected_crime = serializers.BooleanField(default=False)
@@ -502,9 +506,9 @@ class EnfInspectionCreateSerializer(serializers.Serializer):
     action = serializers.IntegerField()
     entity = serializers.IntegerField()
     inspected_at = serializers.DateTimeField()
-    place = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    place = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
     officers = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    summary = serializers.CharField()
+    summary = StrictCharField(max_length=limits.LONG)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     findings = EnfFindingInSerializer(many=True, required=False, default=list)
 
@@ -514,5 +518,7 @@ class EnfPhotosInSerializer(serializers.Serializer):
 
 
 class EnfSuperviseSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    requirement = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    requirement = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )

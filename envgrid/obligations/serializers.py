@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core.serializer_fields import StrictCharField
+
 from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause
 
 
@@ -94,7 +96,7 @@ class ObligationDetailSerializer(ObligationSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
+    reason = StrictCharField(max_length=300)
 
     class Meta:
         ref_name = "ObligationReason"  # cases has a ReasonSerializer too (schema names)
@@ -102,11 +104,11 @@ class ReasonSerializer(serializers.Serializer):
 
 class ExtendSerializer(serializers.Serializer):
     amount = serializers.IntegerField(min_value=1, max_value=365)
-    reason = serializers.CharField(max_length=300)
+    reason = StrictCharField(max_length=300)
 
 
 class CompleteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=500)
+    note = StrictCharField(max_length=500)
 
 
 class EmptySerializer(serializers.Serializer):

@@ -13,9 +13,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from envgrid.core import limits
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.parsers import SafeJSONParser
+from envgrid.core.serializer_fields import StrictCharField
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
 from envgrid.grids.policies import grid_policy
@@ -93,7 +95,7 @@ class TrackSerializer(serializers.Serializer):
 class CheckInSerializer(serializers.Serializer):
     entity = serializers.IntegerField()
     result = serializers.ChoiceField(choices=CheckResult.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     checked_at = serializers.DateTimeField(required=False)
     lon = serializers.FloatField(required=False)
     lat = serializers.FloatField(required=False)
@@ -106,12 +108,12 @@ class PhotoInSerializer(serializers.Serializer):
 
 class FinishSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class CaseInSerializer(serializers.Serializer):
     check_item = serializers.IntegerField()
-    title = serializers.CharField(required=False, allow_blank=True, default="")
+    title = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.SHORT)
 
 
 class TrackResultSerializer(serializers.Serializer):
@@ -121,7 +123,7 @@ class TrackResultSerializer(serializers.Serializer):
 
 class CaseResultSerializer(serializers.Serializer):
     case = serializers.IntegerField()
-    number = serializers.CharField()
+    number = StrictCharField(max_length=limits.SHORT)
 
 
 def _valid(ser_class: Any, request: Request) -> dict[str, Any]:
@@ -236,13 +238,13 @@ class PatrolViewSet(
 
 class PlanStaffSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    name = serializers.CharField()
+    name = StrictCharField(max_length=limits.SHORT)
 
 
 class PatrolPlanSerializer(serializers.Serializer):
     grid = serializers.IntegerField(source="grid.pk")
-    grid_code = serializers.CharField(source="grid.code")
-    grid_name = serializers.CharField(source="grid.name")
+    grid_code = StrictCharField(source="grid.code", max_length=limits.SHORT)
+    grid_name = StrictCharField(source="grid.name", max_length=limits.SHORT)
     staff = PlanStaffSerializer(many=True)
     every_days = serializers.DictField(child=serializers.IntegerField())
     own = serializers.DictField(
@@ -261,7 +263,7 @@ class PatrolPlanInSerializer(serializers.Serializer):
         child=serializers.IntegerField(allow_null=True),
         help_text=_('每类监管对象的巡查间隔天数，如 {"key": 7}；未列出的类别用默认值'),
     )
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class PatrolPlanViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):

@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictCharField
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Unit
 
@@ -100,40 +102,44 @@ class _VisibleDueField(serializers.PrimaryKeyRelatedField):
 
 class ReportWriteSerializer(serializers.Serializer):
     report_type = serializers.ChoiceField(choices=ReportType.choices)
-    title = serializers.CharField(max_length=300)
+    title = StrictCharField(max_length=300)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     leading_group = serializers.PrimaryKeyRelatedField(
         queryset=LeadingGroup.objects.all(), required=False
     )
-    content = serializers.CharField(required=False, allow_blank=True, default="")
-    situation = serializers.CharField(required=False, allow_blank=True, default="")
-    analysis = serializers.CharField(required=False, allow_blank=True, default="")
-    recommendations = serializers.CharField(required=False, allow_blank=True, default="")
+    content = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.HUGE)
+    situation = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.HUGE
+    )
+    analysis = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.HUGE)
+    recommendations = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.HUGE
+    )
     grid = serializers.PrimaryKeyRelatedField(
         queryset=Grid.objects.all(), required=False, allow_null=True
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    place = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    place = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
     due = _VisibleDueField(required=False, allow_null=True)
 
 
 class ReportUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    content = serializers.CharField(required=False, allow_blank=True)
-    situation = serializers.CharField(required=False, allow_blank=True)
-    analysis = serializers.CharField(required=False, allow_blank=True)
-    recommendations = serializers.CharField(required=False, allow_blank=True)
+    title = StrictCharField(max_length=300, required=False)
+    content = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    situation = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    analysis = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    recommendations = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
     grid = serializers.PrimaryKeyRelatedField(
         queryset=Grid.objects.all(), required=False, allow_null=True
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    place = StrictCharField(required=False, allow_blank=True, max_length=300)
     due = _VisibleDueField(required=False, allow_null=True)
 
 
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=[(k, v.label) for k, v in BY_ACTION.items()])
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -165,7 +171,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 class ScheduleWriteSerializer(serializers.Serializer):
     leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.all())
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     report_type = serializers.ChoiceField(choices=ReportType.choices)
     frequency = serializers.ChoiceField(choices=Frequency.choices)
     due_workdays = serializers.IntegerField(required=False, allow_null=True, min_value=1)
@@ -178,7 +184,7 @@ class ScheduleWriteSerializer(serializers.Serializer):
         queryset=Unit.objects.all(), many=True, required=False
     )
     is_active = serializers.BooleanField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class DueSerializer(serializers.ModelSerializer):
@@ -221,13 +227,13 @@ class DueSerializer(serializers.ModelSerializer):
 
 
 class WaiveSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text=_("免报原因"))
+    reason = StrictCharField(help_text=_("免报原因"), max_length=limits.LONG)
 
 
 class ComplianceRowSerializer(serializers.Serializer):
     unit_id = serializers.IntegerField()
-    unit__name = serializers.CharField()
-    unit__code = serializers.CharField()
+    unit__name = StrictCharField(max_length=limits.SHORT)
+    unit__code = StrictCharField(max_length=limits.SHORT)
     due = serializers.IntegerField()
     on_time = serializers.IntegerField()
     late = serializers.IntegerField()
@@ -258,4 +264,4 @@ class OfficerRowSerializer(serializers.ModelSerializer):
 class GenerateResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    errors = serializers.ListField(child=StrictCharField(max_length=limits.LONG))  # type: ignore[assignment]

@@ -18,8 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core import limits
 from envgrid.core.clientaddr import client_ip
 from envgrid.core.errors import ApplicationError
+from envgrid.core.serializer_fields import StrictCharField
 
 from . import throttle
 from .services import login_complete, totp_check, totp_enabled
@@ -28,7 +30,7 @@ from .views import lockout_response
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
-    totp = serializers.CharField(
+    totp = StrictCharField(
         required=False, allow_blank=True, max_length=10, help_text="动态口令（已启用时必填）"
     )
 
@@ -47,7 +49,10 @@ class TokenWithTOTPView(ObtainAuthToken):
         request=TokenRequestSerializer,
         responses=inline_serializer(
             "TokenOut",
-            {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            {
+                "token": StrictCharField(max_length=limits.LONG),
+                "expires_at": serializers.DateTimeField(),
+            },
         ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -83,8 +88,8 @@ class TokenWithTOTPView(ObtainAuthToken):
 class ApiTokenSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     user = serializers.IntegerField(source="user_id")
-    username = serializers.CharField(source="user.username")
-    prefix = serializers.CharField(help_text="令牌前8位，用于区分")
+    username = StrictCharField(source="user.username", max_length=limits.SHORT)
+    prefix = StrictCharField(help_text="令牌前8位，用于区分", max_length=limits.SHORT)
     state = serializers.ChoiceField(choices=["active", "expired", "revoked"])
     created_at = serializers.DateTimeField()
     created_ip = serializers.IPAddressField(allow_null=True)
@@ -92,7 +97,7 @@ class ApiTokenSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
     last_used_ip = serializers.IPAddressField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
-    revoked_reason = serializers.CharField()
+    revoked_reason = StrictCharField(max_length=limits.SHORT)
 
 
 def _token_data(token: Any) -> dict[str, Any]:
