@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import NotFoundError
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictCharField, StrictIntegerField
 from envgrid.obligations.policies import obligation_policy
 from envgrid.org.policies import person_policy, unit_policy
 
@@ -52,7 +52,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class FindingCreateSerializer(serializers.Serializer):
-    obligation = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    obligation = StrictIntegerField(min_value=1, max_value=2**63 - 1)
     level = serializers.ChoiceField(choices=ConsequenceLevel.choices)
     facts = StrictCharField(max_length=5000)
     evidence = StrictCharField(max_length=5000, required=False, allow_blank=True)
@@ -102,7 +102,7 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 def _id() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    return StrictIntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class ProposalCreateSerializer(serializers.Serializer):

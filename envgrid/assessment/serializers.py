@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from envgrid.core import limits
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.org.models import LeadingGroup
 
 from .models import (
@@ -29,7 +29,7 @@ class MetricSerializer(serializers.Serializer):
     label = StrictCharField(max_length=limits.SHORT)  # type: ignore[assignment]
     description = StrictCharField(max_length=limits.LONG)
     kinds = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
-    has_drilldown = serializers.BooleanField()
+    has_drilldown = StrictBooleanField()
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -65,8 +65,8 @@ class IndicatorWriteSerializer(serializers.Serializer):
     full_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     zero_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     when_empty = serializers.ChoiceField(choices=WhenEmpty.choices, required=False)
-    requires_evidence = serializers.BooleanField(required=False)
-    order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    requires_evidence = StrictBooleanField(required=False)
+    order = StrictIntegerField(min_value=0, max_value=32767, required=False)
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -106,11 +106,9 @@ class PlanSerializer(serializers.ModelSerializer):
 class PlanRulesSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
     note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
-    self_eval_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
-    objection_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
-    objection_decision_workdays = serializers.IntegerField(
-        min_value=1, max_value=365, required=False
-    )
+    self_eval_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
+    objection_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
+    objection_decision_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
     grade_excellent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
     )
@@ -124,11 +122,11 @@ class PlanRulesSerializer(serializers.Serializer):
 
 class PlanCreateSerializer(PlanRulesSerializer):
     leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
     copy_from = serializers.PrimaryKeyRelatedField(
         queryset=AssessmentPlan.objects.all(), required=False, allow_null=True
     )
-    with_defaults = serializers.BooleanField(required=False, default=True)
+    with_defaults = StrictBooleanField(required=False, default=True)
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -138,7 +136,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     # The objection deadline counted across a placeholder calendar year is provisional (暂定).
     objection_provisional = serializers.SerializerMethodField()
     objection_provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="provisional_years", read_only=True
+        child=StrictIntegerField(), source="provisional_years", read_only=True
     )
 
     class Meta:
@@ -171,7 +169,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 class AssessmentOpenSerializer(serializers.Serializer):
     plan = serializers.PrimaryKeyRelatedField(queryset=AssessmentPlan.objects.all())
-    unit_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    unit_ids = serializers.ListField(child=StrictIntegerField(), required=False)
 
 
 class AdoptPlanSerializer(serializers.Serializer):
@@ -180,7 +178,7 @@ class AdoptPlanSerializer(serializers.Serializer):
 
 class EvaluationSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    year = serializers.IntegerField(source="assessment.year", read_only=True)
+    year = StrictIntegerField(source="assessment.year", read_only=True)
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -213,7 +211,7 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
 
 class LineSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     code = StrictCharField(max_length=limits.SHORT)
     name = StrictCharField(max_length=limits.SHORT)
     category = StrictCharField(max_length=limits.LONG)
@@ -221,8 +219,8 @@ class LineSerializer(serializers.Serializer):
     source = StrictCharField(max_length=limits.LONG)  # type: ignore[assignment]
     metric = StrictCharField(allow_blank=True, max_length=limits.LONG)
     value = StrictCharField(allow_null=True, max_length=limits.LONG)
-    numerator = serializers.IntegerField(allow_null=True)
-    denominator = serializers.IntegerField(allow_null=True)
+    numerator = StrictIntegerField(allow_null=True)
+    denominator = StrictIntegerField(allow_null=True)
     metric_note = StrictCharField(allow_blank=True, max_length=limits.LONG)
     computed_score = StrictCharField(allow_null=True, max_length=limits.LONG)
     self_score = StrictCharField(allow_null=True, max_length=limits.LONG)
@@ -230,7 +228,7 @@ class LineSerializer(serializers.Serializer):
     office_score = StrictCharField(allow_null=True, required=False, max_length=limits.LONG)
     adjust_reason = StrictCharField(allow_blank=True, required=False, max_length=limits.LONG)
     score = StrictCharField(allow_null=True, required=False, max_length=limits.LONG)
-    requires_evidence = serializers.BooleanField()
+    requires_evidence = StrictBooleanField()
 
 
 class EvaluationDetailSerializer(serializers.Serializer):
@@ -241,7 +239,7 @@ class EvaluationDetailSerializer(serializers.Serializer):
 
 
 class ScoreEntrySerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
@@ -252,7 +250,7 @@ class SelfEvaluationSerializer(serializers.Serializer):
 
 
 class AdjustSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2)
     # Blank is accepted here and refused by the service with code "reason_required", so the
     # API and the staff page give the same answer for the same rule.
@@ -260,20 +258,20 @@ class AdjustSerializer(serializers.Serializer):
 
 
 class AdjustmentResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    indicator = serializers.IntegerField()
+    id = StrictIntegerField()
+    indicator = StrictIntegerField()
     before = StrictCharField(allow_null=True, max_length=limits.LONG)
     after = StrictCharField(max_length=limits.LONG)
     reason = StrictCharField(max_length=limits.LONG)
 
 
 class DrilldownSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     metric = StrictCharField(allow_blank=True, max_length=limits.LONG)
     description = StrictCharField(allow_blank=True, max_length=limits.LONG)
     headers = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
     rows = serializers.ListField(child=serializers.ListField())
-    total = serializers.IntegerField()
+    total = StrictIntegerField()
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -304,7 +302,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    indicator = serializers.IntegerField(required=False, allow_null=True)
+    indicator = StrictIntegerField(required=False, allow_null=True)
     description = StrictCharField(required=False, allow_blank=True, max_length=300)
 
     class Meta:
@@ -336,20 +334,20 @@ class ObjectionFileSerializer(serializers.Serializer):
 
 
 class ObjectionAdjustmentSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class ObjectionDecideSerializer(serializers.Serializer):
-    upheld = serializers.BooleanField()
+    upheld = StrictBooleanField()
     decision = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     adjustments = ObjectionAdjustmentSerializer(many=True, required=False)
 
 
 class RankingRowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField(allow_null=True)
-    evaluation = serializers.IntegerField()
-    unit = serializers.IntegerField()
+    rank = StrictIntegerField(allow_null=True)
+    evaluation = StrictIntegerField()
+    unit = StrictIntegerField()
     unit_name = StrictCharField(max_length=limits.SHORT)
     total = StrictCharField(max_length=limits.LONG)
     percent = StrictCharField(max_length=limits.LONG)
@@ -357,4 +355,4 @@ class RankingRowSerializer(serializers.Serializer):
     grade_display = StrictCharField(max_length=limits.LONG)
     establishment = StrictCharField(max_length=limits.LONG)
     operation = StrictCharField(max_length=limits.LONG)
-    final = serializers.BooleanField()
+    final = StrictBooleanField()

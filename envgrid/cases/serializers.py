@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from envgrid.core import limits
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.org.models import Person, Unit
 
 from .coords import CoordSystem
@@ -156,8 +161,8 @@ class CaseWriteSerializer(serializers.Serializer):
     reported_at = serializers.DateTimeField(required=False, allow_null=True)
     owner_unit = VisibleUnitField(required=False, allow_null=True)
     discovered_by_unit = VisibleUnitField(required=False, allow_null=True)
-    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = StrictFloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    lat = StrictFloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     input_crs = serializers.ChoiceField(choices=CoordSystem.choices, default=CoordSystem.WGS84)
     address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
     description = StrictCharField(
@@ -170,16 +175,16 @@ class CaseWriteSerializer(serializers.Serializer):
         max_length=100, required=False, allow_blank=True, default=""
     )
     facts = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
-    suspected_crime = serializers.BooleanField(default=False)
-    detention_needed = serializers.BooleanField(default=False)
-    discipline_breach = serializers.BooleanField(default=False)
+    suspected_crime = StrictBooleanField(default=False)
+    detention_needed = StrictBooleanField(default=False)
+    discipline_breach = StrictBooleanField(default=False)
 
 
 class CaseUpdateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200, required=False)
     address = StrictCharField(max_length=300, required=False, allow_blank=True)
-    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    lon = StrictFloatField(required=False, min_value=-180, max_value=180)
+    lat = StrictFloatField(required=False, min_value=-90, max_value=90)
     input_crs = serializers.ChoiceField(choices=CoordSystem.choices, required=False)
     description = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     entity = VisibleEntityField(required=False, allow_null=True)
@@ -190,9 +195,9 @@ class CaseUpdateSerializer(serializers.Serializer):
     discovered_at = serializers.DateTimeField(required=False)
     reported_at = serializers.DateTimeField(required=False, allow_null=True)
     handler = OwnPersonField(required=False, allow_null=True)
-    suspected_crime = serializers.BooleanField(required=False)
-    detention_needed = serializers.BooleanField(required=False)
-    discipline_breach = serializers.BooleanField(required=False)
+    suspected_crime = StrictBooleanField(required=False)
+    detention_needed = StrictBooleanField(required=False)
+    discipline_breach = StrictBooleanField(required=False)
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
@@ -223,7 +228,7 @@ class CrimeFlagClearanceRequestSerializer(serializers.Serializer):
 
 
 class CrimeFlagClearanceDecideSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
+    approve = StrictBooleanField()
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
@@ -258,7 +263,7 @@ class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
 
 
 class LinkSerializer(serializers.Serializer):
-    other = serializers.IntegerField(help_text=_("同一事项的另一案件编号（id）"))
+    other = StrictIntegerField(help_text=_("同一事项的另一案件编号（id）"))
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -387,13 +392,13 @@ class TransferDetailSerializer(TransferSerializer):
 
 
 class TransferWriteSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = StrictIntegerField()
     transfer_type = serializers.ChoiceField(choices=TransferType.choices)
     receiver_unit = VisibleUnitField()
     copy_to_unit = VisibleUnitField(required=False, allow_null=True)
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     proposal = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
-    feedback_required = serializers.BooleanField(default=True)
+    feedback_required = StrictBooleanField(default=True)
 
 
 class ExplanationSerializer(serializers.Serializer):
@@ -451,7 +456,7 @@ class DisputeSerializer(serializers.ModelSerializer):
 class DisputeRaiseSerializer(serializers.Serializer):
     parties = VisibleUnitField(many=True)
     reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
-    transfer = serializers.IntegerField(required=False, allow_null=True)
+    transfer = StrictIntegerField(required=False, allow_null=True)
 
 
 class DesignateSerializer(serializers.Serializer):
@@ -484,14 +489,14 @@ class TimelineItemSerializer(serializers.Serializer):
     text = StrictCharField(max_length=limits.LONG)
     detail = StrictCharField(max_length=limits.SHORT)
     link = StrictCharField(max_length=limits.SHORT)
-    late = serializers.BooleanField()
+    late = StrictBooleanField()
 
 
 class DiscoveryRowSerializer(serializers.Serializer):
     case = StrictCharField(max_length=limits.SHORT)
-    case_id = serializers.IntegerField()
+    case_id = StrictIntegerField()
     unit = StrictCharField(max_length=limits.SHORT)
-    unit_id = serializers.IntegerField()
+    unit_id = StrictIntegerField()
     discovered_by = StrictCharField(max_length=limits.SHORT)
     discovered_at = StrictCharField(max_length=limits.SHORT)
     reported_at = StrictCharField(allow_null=True, max_length=limits.LONG)
@@ -502,33 +507,33 @@ class DiscoveryRowSerializer(serializers.Serializer):
 class JurisdictionSerializer(serializers.Serializer):
     occurrence_grid = StrictCharField(allow_null=True, max_length=limits.LONG)
     chain = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
-    proposed_unit = serializers.IntegerField(allow_null=True)
+    proposed_unit = StrictIntegerField(allow_null=True)
     proposed_unit_name = StrictCharField(allow_null=True, max_length=limits.SHORT)
-    owner_is_proposed = serializers.BooleanField()
+    owner_is_proposed = StrictBooleanField()
     note = StrictCharField(max_length=limits.LONG)
-    first_unit = serializers.IntegerField(allow_null=True)
-    tie = serializers.BooleanField()
+    first_unit = StrictIntegerField(allow_null=True)
+    tie = StrictBooleanField()
     discovery = DiscoveryRowSerializer(many=True)
 
 
 class OverdueRowSerializer(serializers.Serializer):
-    obligation = serializers.IntegerField(source="obligation.pk")
+    obligation = StrictIntegerField(source="obligation.pk")
     title = StrictCharField(source="obligation.title", max_length=limits.SHORT)
     kind = StrictCharField(source="obligation.kind", max_length=limits.SHORT)
     category = StrictCharField(max_length=limits.LONG)
     category_label = StrictCharField(max_length=limits.LONG)
-    unit = serializers.IntegerField(source="unit.pk")
+    unit = StrictIntegerField(source="unit.pk")
     unit_name = StrictCharField(source="unit.name", max_length=limits.SHORT)
-    person = serializers.IntegerField(source="person.pk", allow_null=True, default=None)
+    person = StrictIntegerField(source="person.pk", allow_null=True, default=None)
     person_name = StrictCharField(
         source="person.name", allow_null=True, default=None, max_length=limits.SHORT
     )
     due_at = serializers.DateTimeField()
-    provisional = serializers.BooleanField(source="obligation.provisional")
+    provisional = StrictBooleanField(source="obligation.provisional")
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="obligation.provisional_years"
+        child=StrictIntegerField(), source="obligation.provisional_years"
     )
     completed_at = serializers.DateTimeField(allow_null=True)
-    still_open = serializers.BooleanField()
-    days_late = serializers.FloatField()
+    still_open = StrictBooleanField()
+    days_late = StrictFloatField()
     link = StrictCharField(max_length=limits.SHORT)

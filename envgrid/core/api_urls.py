@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from envgrid.core import limits
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 from .calendar import WorkCalendar
 from .deadlines import DeadlineRule, RuleKind, compute_due
@@ -38,17 +38,17 @@ class CalendarDaySerializer(serializers.Serializer):
 
 
 class CalendarYearSerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=1949, max_value=2200)
+    year = StrictIntegerField(min_value=1949, max_value=2200)
     notice_ref = StrictCharField(max_length=200)
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     # False records a placeholder (deadlines in it are answered as 暂定); entering the
     # State Council notice is official (the default).
-    official = serializers.BooleanField(required=False, default=True)
+    official = StrictBooleanField(required=False, default=True)
     days = CalendarDaySerializer(many=True)
 
 
 class CalendarYearPutSerializer(CalendarYearSerializer):
-    year = serializers.IntegerField(read_only=True)
+    year = StrictIntegerField(read_only=True)
 
 
 def _year_data(record: CalendarYear) -> dict[str, Any]:
@@ -91,7 +91,7 @@ class CalendarYearListView(APIView):
         responses=inline_serializer(
             "CalendarYears",
             {
-                "known_years": serializers.ListField(child=serializers.IntegerField()),
+                "known_years": serializers.ListField(child=StrictIntegerField()),
                 "recorded": CalendarYearOutSerializer(many=True),
             },
         ),
@@ -135,7 +135,7 @@ class CalendarYearDetailView(APIView):
 
 class DeadlineQuerySerializer(serializers.Serializer):
     start = serializers.DateField()
-    amount = serializers.IntegerField(min_value=0, max_value=3650)
+    amount = StrictIntegerField(min_value=0, max_value=3650)
     kind = serializers.ChoiceField(choices=RuleKind.choices, default=RuleKind.WORKDAYS)
 
 
@@ -155,8 +155,8 @@ class DeadlineView(APIView):
                 "rule": StrictCharField(max_length=limits.LONG),
                 "due_date": serializers.DateField(),
                 "due_at": serializers.DateTimeField(),
-                "provisional": serializers.BooleanField(),
-                "provisional_years": serializers.ListField(child=serializers.IntegerField()),
+                "provisional": StrictBooleanField(),
+                "provisional_years": serializers.ListField(child=StrictIntegerField()),
             },
         ),
     )

@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from envgrid.core import limits
 from envgrid.core.deadlines import RuleKind
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.entities.models import SupervisedEntity
 from envgrid.org.models import LeadingGroup, Person
 from envgrid.org.policies import leading_group_policy, unit_policy
@@ -48,7 +48,7 @@ def _user(serializer: serializers.Serializer) -> Any:
 
 class EnfOfficerSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
-    unit = serializers.IntegerField(source="participant.unit_id", read_only=True)
+    unit = StrictIntegerField(source="participant.unit_id", read_only=True)
 
     class Meta:
         model = ActionOfficer
@@ -85,10 +85,10 @@ class EnfConsultationSerializer(serializers.ModelSerializer):
 class EnfConsultationCreateSerializer(serializers.Serializer):
     """Shape only: which units may attend, and the date rule, are the service's (E5)."""
 
-    action = serializers.IntegerField()
+    action = StrictIntegerField()
     held_on = serializers.DateField()
     form = serializers.ChoiceField(choices=ConsultationForm.choices)
-    units = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    units = serializers.ListField(child=StrictIntegerField(), allow_empty=False)
     conclusions = StrictCharField(max_length=5000)
 
 
@@ -218,13 +218,13 @@ class EnfAssignmentSerializer(serializers.ModelSerializer):
     action_title = serializers.CharField(source="action.title", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    ack_late = serializers.BooleanField(read_only=True)
+    ack_late = StrictBooleanField(read_only=True)
     # The acknowledgement deadline computed across a placeholder calendar year (暂定).
-    ack_provisional = serializers.BooleanField(
+    ack_provisional = StrictBooleanField(
         source="ack_obligation.provisional", read_only=True, default=False
     )
     ack_provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="ack_obligation.provisional_years",
         read_only=True,
         default=list,
@@ -323,23 +323,23 @@ class EnfInspectionSerializer(serializers.ModelSerializer):
 
 
 class EnfAckStatsSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     unit_name = StrictCharField(max_length=limits.SHORT)
-    year = serializers.IntegerField()
-    received = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    late = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    late_assignments = serializers.ListField(child=serializers.IntegerField())
+    year = StrictIntegerField()
+    received = StrictIntegerField()
+    on_time = StrictIntegerField()
+    late = StrictIntegerField()
+    pending = StrictIntegerField()
+    late_assignments = serializers.ListField(child=StrictIntegerField())
 
 
 # -- input ----------------------------------------------------------------------------
 
 
 class EnfTargetInSerializer(serializers.Serializer):
-    entity = serializers.IntegerField(required=False, allow_null=True)
-    grid = serializers.IntegerField(required=False, allow_null=True)
-    is_key = serializers.BooleanField(default=False)
+    entity = StrictIntegerField(required=False, allow_null=True)
+    grid = StrictIntegerField(required=False, allow_null=True)
+    is_key = StrictBooleanField(default=False)
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -362,7 +362,7 @@ class EnfTargetInSerializer(serializers.Serializer):
 
 
 class EnfParticipantInSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     duties = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
     def validate_unit(self, value: int) -> Any:
@@ -376,8 +376,8 @@ class EnfActionCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
     category = serializers.ChoiceField(choices=ActionCategory.choices)
     mode = serializers.ChoiceField(choices=ActionMode.choices, default=ActionMode.GRID)
-    organiser_grid = serializers.IntegerField(required=False, allow_null=True)
-    leading_group = serializers.IntegerField(required=False, allow_null=True)
+    organiser_grid = StrictIntegerField(required=False, allow_null=True)
+    leading_group = StrictIntegerField(required=False, allow_null=True)
     campaign_level = serializers.ChoiceField(
         choices=CampaignLevel.choices, required=False, allow_blank=True
     )
@@ -400,7 +400,7 @@ class EnfActionCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=limits.LONG
     )
     ack_rule_kind = serializers.ChoiceField(choices=RuleKind.choices, required=False)
-    ack_rule_amount = serializers.IntegerField(required=False, min_value=0, max_value=365)
+    ack_rule_amount = StrictIntegerField(required=False, min_value=0, max_value=365)
     targets = EnfTargetInSerializer(many=True)
     participants = EnfParticipantInSerializer(many=True, required=False, default=list)
 
@@ -472,7 +472,7 @@ class EnfMoveSerializer(serializers.Serializer):
 
 
 class EnfPersonInSerializer(serializers.Serializer):
-    person = serializers.IntegerField()
+    person = StrictIntegerField()
 
     def validate_person(self, value: int) -> Person:
         # The service checks the person belongs to a participating unit.
@@ -483,7 +483,7 @@ class EnfPersonInSerializer(serializers.Serializer):
 
 
 class EnfLiaisonInSerializer(EnfPersonInSerializer):
-    replace = serializers.BooleanField(default=False)
+    replace = StrictBooleanField(default=False)
     reason = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
 
@@ -493,21 +493,21 @@ class EnfFindingInSerializer(serializers.Serializer):
     responsible_person = StrictCharField(
         required=False, allow_blank=True, default="", max_length=100
     )
-    suspected_crime = serializers.BooleanField(default=False)
-    is_key = serializers.BooleanField(default=False)
+    suspected_crime = StrictBooleanField(default=False)
+    is_key = StrictBooleanField(default=False)
 
 
 class EnfFindingCreateSerializer(EnfFindingInSerializer):
-    inspection = serializers.IntegerField()
-    photos = serializers.ListField(child=serializers.IntegerField(), required=False)
+    inspection = StrictIntegerField()
+    photos = serializers.ListField(child=StrictIntegerField(), required=False)
 
 
 class EnfInspectionCreateSerializer(serializers.Serializer):
-    action = serializers.IntegerField()
-    entity = serializers.IntegerField()
+    action = StrictIntegerField()
+    entity = StrictIntegerField()
     inspected_at = serializers.DateTimeField()
     place = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
-    officers = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    officers = serializers.ListField(child=StrictIntegerField(), min_length=1)
     summary = StrictCharField(max_length=limits.LONG)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     findings = EnfFindingInSerializer(many=True, required=False, default=list)

@@ -15,7 +15,12 @@ from rest_framework.response import Response
 
 from envgrid.core import limits
 from envgrid.core.exports import XLSX_MIME
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.grids.coords import CRS_CHOICES
 
 from . import services
@@ -61,8 +66,8 @@ class EntityInputSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     uscc = StrictCharField(max_length=30, required=False, allow_blank=True)
     address = StrictCharField(max_length=300, required=False, allow_blank=True)
-    lon = serializers.FloatField()
-    lat = serializers.FloatField()
+    lon = StrictFloatField()
+    lat = StrictFloatField()
     crs = StrictCharField(
         required=False, default="wgs84", help_text=", ".join(CRS_CHOICES), max_length=limits.SHORT
     )
@@ -73,8 +78,8 @@ class EntityInputSerializer(serializers.Serializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    percent = serializers.IntegerField(read_only=True)
-    finished = serializers.BooleanField(read_only=True)
+    percent = StrictIntegerField(read_only=True)
+    finished = StrictBooleanField(read_only=True)
 
     class Meta:
         model = EntityImportJob

@@ -20,7 +20,12 @@ from envgrid.core import limits
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.parsers import SafeJSONParser
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.org.models import Person, Unit
 from envgrid.org.policies import person_policy
 
@@ -81,14 +86,14 @@ class GridUpdateSerializer(serializers.Serializer):
     name = StrictCharField(required=False, max_length=200)
     owner_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     duties = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
-    min_staff = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    major = serializers.BooleanField(required=False, default=False)
+    min_staff = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    major = StrictBooleanField(required=False, default=False)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class BoundarySerializer(serializers.Serializer):
     boundary = serializers.JSONField()
-    major = serializers.BooleanField(required=False, default=False)
+    major = StrictBooleanField(required=False, default=False)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
@@ -117,20 +122,20 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 class AssignInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=GridRole.choices)
-    person = serializers.IntegerField()
+    person = StrictIntegerField()
     duties = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
-    major = serializers.BooleanField(required=False, default=False)
+    major = StrictBooleanField(required=False, default=False)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class EndAssignmentSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=limits.LONG)
-    major = serializers.BooleanField(required=False, default=False)
+    major = StrictBooleanField(required=False, default=False)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class HistorySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     kind = StrictCharField(max_length=limits.SHORT)
     kind_label = StrictCharField(source="get_kind_display", max_length=limits.LONG)
     summary = StrictCharField(max_length=limits.LONG)
@@ -138,19 +143,19 @@ class HistorySerializer(serializers.Serializer):
     after = serializers.JSONField()
     actor = StrictCharField(source="actor_repr", max_length=limits.LONG)
     at = serializers.DateTimeField()
-    is_major = serializers.BooleanField()
-    entity_id = serializers.IntegerField(allow_null=True)
+    is_major = StrictBooleanField()
+    entity_id = StrictIntegerField(allow_null=True)
 
 
 class GapSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(source="grid.pk")
+    grid = StrictIntegerField(source="grid.pk")
     code = StrictCharField(source="grid.code", max_length=limits.SHORT)
     name = StrictCharField(source="grid.name", max_length=limits.SHORT)
-    level = serializers.IntegerField(source="grid.level")
+    level = StrictIntegerField(source="grid.level")
     missing_roles = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
-    staff_count = serializers.IntegerField()
-    min_staff = serializers.IntegerField()
-    duties_missing = serializers.BooleanField()
+    staff_count = StrictIntegerField()
+    min_staff = StrictIntegerField()
+    duties_missing = StrictBooleanField()
     problems = serializers.ListField(
         child=StrictCharField(max_length=limits.LONG), source="describe"
     )
@@ -159,7 +164,7 @@ class GapSerializer(serializers.Serializer):
 class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="GeoJSON FeatureCollection file")
     geojson = serializers.JSONField(required=False, help_text="or the FeatureCollection inline")
-    major = serializers.BooleanField(required=False, default=False)
+    major = StrictBooleanField(required=False, default=False)
     summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     crs = StrictCharField(
         required=False,
@@ -171,7 +176,7 @@ class ImportInputSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    outside = serializers.BooleanField()
+    outside = StrictBooleanField()
     grid = GridSerializer(allow_null=True)
     chain = GridSerializer(many=True)
     wgs84 = serializers.DictField()
@@ -180,7 +185,7 @@ class ResolveSerializer(serializers.Serializer):
 
 class ResolveManyInputSerializer(serializers.Serializer):
     points = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        child=serializers.ListField(child=StrictFloatField(), min_length=2, max_length=2),
         max_length=1_000_000,
     )
     crs = StrictCharField(required=False, default="wgs84", max_length=limits.SHORT)

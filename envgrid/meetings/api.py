@@ -17,7 +17,7 @@ from envgrid.core import limits
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
 from envgrid.core.params import maybe_id, query_year
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.org.policies import leading_group_policy, person_policy, unit_policy
 
 from . import services
@@ -79,7 +79,7 @@ def _links(user: Any, data: list[dict[str, Any]]) -> list[Any]:
 
 
 class AgendaItemOut(serializers.Serializer):
-    order = serializers.IntegerField()
+    order = StrictIntegerField()
     kind = StrictCharField(max_length=limits.SHORT)
     kind_display = StrictCharField(source="get_kind_display", max_length=limits.LONG)
     problem_kind = StrictCharField(max_length=limits.SHORT)
@@ -97,7 +97,7 @@ class AgendaItemOut(serializers.Serializer):
 
 
 class ParticipantOut(serializers.Serializer):
-    unit = serializers.IntegerField(source="unit_id")
+    unit = StrictIntegerField(source="unit_id")
     unit_name = StrictCharField(source="unit.name", max_length=limits.SHORT)
     invited_as = StrictCharField(source="source", max_length=limits.LONG)
     source_note = StrictCharField(max_length=limits.SHORT)
@@ -164,7 +164,7 @@ class DecisionOut(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="open | reported | closed | withdrawn")
     meeting_title = serializers.CharField(source="meeting.title", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    is_overdue = serializers.BooleanField(read_only=True, default=False)
+    is_overdue = StrictBooleanField(read_only=True, default=False)
     owners = serializers.SerializerMethodField()
 
     class Meta:
@@ -276,11 +276,9 @@ class TaskReportOut(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     schedule_title = serializers.CharField(source="schedule.title", read_only=True)
     due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True, default=None)
-    provisional = serializers.BooleanField(
-        source="obligation.provisional", read_only=True, default=False
-    )
+    provisional = StrictBooleanField(source="obligation.provisional", read_only=True, default=False)
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="obligation.provisional_years",
         read_only=True,
         default=list,
@@ -323,23 +321,23 @@ class AgendaItemIn(serializers.Serializer):
 
 
 class MeetingIn(serializers.Serializer):
-    leading_group = serializers.IntegerField()
+    leading_group = StrictIntegerField()
     scope = serializers.ChoiceField(choices=MeetingScope.choices, default=MeetingScope.GROUP)
     title = StrictCharField(max_length=200)
     starts_at = serializers.DateTimeField()
     place = StrictCharField(max_length=200)
-    convener = serializers.IntegerField(required=False, allow_null=True)
+    convener = StrictIntegerField(required=False, allow_null=True)
     participants = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_null=True
+        child=StrictIntegerField(), required=False, allow_null=True
     )
-    include_suggested = serializers.BooleanField(default=True)
+    include_suggested = StrictBooleanField(default=True)
     # Empty is allowed here so the rule (M2: no meeting without an agenda) answers with
     # its own code and reason from the service.
     agenda = AgendaItemIn(many=True, required=False, default=list)
 
 
 class AttendanceEntryIn(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     attendance = serializers.ChoiceField(
         choices=[(a.value, a.label) for a in Attendance if a != Attendance.PENDING]
     )
@@ -371,7 +369,7 @@ class NoteIn(serializers.Serializer):
 
 
 class ParticipantIn(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
@@ -380,22 +378,22 @@ class SuggestIn(serializers.Serializer):
 
 
 class SuggestionOut(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     unit_name = StrictCharField(max_length=limits.SHORT)
     reason = StrictCharField(max_length=limits.LONG)
 
 
 class DecisionIn(serializers.Serializer):
-    meeting = serializers.IntegerField()
+    meeting = StrictIntegerField()
     text = StrictCharField(allow_blank=True, max_length=limits.LONG)
-    owners = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    owners = serializers.ListField(child=StrictIntegerField(), required=False, default=list)
     due_date = serializers.DateField()
     links = LinkSerializer(many=True, required=False, default=list)
 
 
 class ProgressIn(serializers.Serializer):
     text = StrictCharField(allow_blank=True, max_length=limits.LONG)
-    completed = serializers.BooleanField(default=False)
+    completed = StrictBooleanField(default=False)
 
 
 class RejectIn(serializers.Serializer):
@@ -404,12 +402,12 @@ class RejectIn(serializers.Serializer):
 
 
 class ScheduleIn(serializers.Serializer):
-    leading_group = serializers.IntegerField()
+    leading_group = StrictIntegerField()
     title = StrictCharField(max_length=200)
     interval = serializers.ChoiceField(choices=ReportInterval.choices)
     starts_on = serializers.DateField(required=False, allow_null=True)
-    due_workdays = serializers.IntegerField(required=False, allow_null=True)
-    units = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    due_workdays = StrictIntegerField(required=False, allow_null=True)
+    units = serializers.ListField(child=StrictIntegerField(), required=False, default=list)
 
 
 class SubmitIn(serializers.Serializer):

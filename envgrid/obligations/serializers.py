@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause
 
@@ -18,7 +18,7 @@ class ObligationSerializer(serializers.ModelSerializer):
     )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     rule = serializers.SerializerMethodField()
-    is_late = serializers.BooleanField(read_only=True)
+    is_late = StrictBooleanField(read_only=True)
     is_paused = serializers.SerializerMethodField()
 
     class Meta:
@@ -57,7 +57,7 @@ class ObligationSerializer(serializers.ModelSerializer):
     def get_rule(self, obj: Obligation) -> str:
         return obj.rule.describe()
 
-    @extend_schema_field(serializers.BooleanField())
+    @extend_schema_field(StrictBooleanField())
     def get_is_paused(self, obj: Obligation) -> bool:
         return obj.paused_since is not None
 
@@ -103,7 +103,7 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class ExtendSerializer(serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=365)
+    amount = StrictIntegerField(min_value=1, max_value=365)
     reason = StrictCharField(max_length=300)
 
 

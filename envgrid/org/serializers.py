@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from envgrid.core import limits
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 from .models import (
     Delegation,
@@ -228,7 +228,7 @@ class DelegationSerializer(serializers.ModelSerializer):
             "is_live",
         ]
 
-    @extend_schema_field(serializers.BooleanField())
+    @extend_schema_field(StrictBooleanField())
     def get_is_live(self, obj: Delegation) -> bool:
         return obj.covers(day=timezone.localdate(), scope=obj.scope)
 
@@ -316,9 +316,9 @@ class ActorSerializer(serializers.Serializer):
 
     username = StrictCharField(max_length=limits.SHORT)
     role = StrictCharField(max_length=limits.LONG)
-    is_admin = serializers.BooleanField()
-    is_office = serializers.BooleanField()
-    is_leader = serializers.BooleanField()
+    is_admin = StrictBooleanField()
+    is_office = StrictBooleanField()
+    is_leader = StrictBooleanField()
     person = PersonRefSerializer(allow_null=True)
     unit = UnitRefSerializer(allow_null=True)
-    overseen_group_ids = serializers.ListField(child=serializers.IntegerField())
+    overseen_group_ids = serializers.ListField(child=StrictIntegerField())

@@ -17,7 +17,12 @@ from envgrid.core import limits
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.parsers import SafeJSONParser
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
 from envgrid.grids.policies import grid_policy
@@ -83,7 +88,7 @@ class PatrolSerializer(serializers.ModelSerializer):
 
 
 class StartSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(required=False)
+    grid = StrictIntegerField(required=False)
     started_at = serializers.DateTimeField(required=False)
 
 
@@ -93,17 +98,17 @@ class TrackSerializer(serializers.Serializer):
 
 
 class CheckInSerializer(serializers.Serializer):
-    entity = serializers.IntegerField()
+    entity = StrictIntegerField()
     result = serializers.ChoiceField(choices=CheckResult.choices)
     notes = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     checked_at = serializers.DateTimeField(required=False)
-    lon = serializers.FloatField(required=False)
-    lat = serializers.FloatField(required=False)
+    lon = StrictFloatField(required=False)
+    lat = StrictFloatField(required=False)
 
 
 class PhotoInSerializer(serializers.Serializer):
     file = serializers.FileField()
-    check_item = serializers.IntegerField(required=False)
+    check_item = StrictIntegerField(required=False)
 
 
 class FinishSerializer(serializers.Serializer):
@@ -112,17 +117,17 @@ class FinishSerializer(serializers.Serializer):
 
 
 class CaseInSerializer(serializers.Serializer):
-    check_item = serializers.IntegerField()
+    check_item = StrictIntegerField()
     title = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.SHORT)
 
 
 class TrackResultSerializer(serializers.Serializer):
-    added = serializers.IntegerField()
-    point_count = serializers.IntegerField()
+    added = StrictIntegerField()
+    point_count = StrictIntegerField()
 
 
 class CaseResultSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = StrictIntegerField()
     number = StrictCharField(max_length=limits.SHORT)
 
 
@@ -237,30 +242,30 @@ class PatrolViewSet(
 
 
 class PlanStaffSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = StrictCharField(max_length=limits.SHORT)
 
 
 class PatrolPlanSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(source="grid.pk")
+    grid = StrictIntegerField(source="grid.pk")
     grid_code = StrictCharField(source="grid.code", max_length=limits.SHORT)
     grid_name = StrictCharField(source="grid.name", max_length=limits.SHORT)
     staff = PlanStaffSerializer(many=True)
-    every_days = serializers.DictField(child=serializers.IntegerField())
+    every_days = serializers.DictField(child=StrictIntegerField())
     own = serializers.DictField(
-        child=serializers.IntegerField(), help_text=_("计划本身设定的频次（其余为默认）")
+        child=StrictIntegerField(), help_text=_("计划本身设定的频次（其余为默认）")
     )
     notes = serializers.SerializerMethodField()
-    can_change = serializers.BooleanField()
+    can_change = StrictBooleanField()
 
     def get_notes(self, row: PlanRow) -> str:
         return row.plan.notes if row.plan else ""
 
 
 class PatrolPlanInSerializer(serializers.Serializer):
-    staff = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    staff = serializers.ListField(child=StrictIntegerField(), allow_empty=True)
     every_days = serializers.DictField(
-        child=serializers.IntegerField(allow_null=True),
+        child=StrictIntegerField(allow_null=True),
         help_text=_('每类监管对象的巡查间隔天数，如 {"key": 7}；未列出的类别用默认值'),
     )
     notes = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from envgrid.core import limits
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Unit
 
@@ -174,16 +174,16 @@ class ScheduleWriteSerializer(serializers.Serializer):
     name = StrictCharField(max_length=200)
     report_type = serializers.ChoiceField(choices=ReportType.choices)
     frequency = serializers.ChoiceField(choices=Frequency.choices)
-    due_workdays = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    due_month = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=12)
-    due_day = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=31)
-    due_year_offset = serializers.IntegerField(required=False, min_value=0, max_value=1)
+    due_workdays = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    due_month = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=12)
+    due_day = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=31)
+    due_year_offset = StrictIntegerField(required=False, min_value=0, max_value=1)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(required=False, allow_null=True)
     units = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), many=True, required=False
     )
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
     note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
@@ -193,9 +193,9 @@ class DueSerializer(serializers.ModelSerializer):
     obligation_due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True)
     obligation_status = serializers.CharField(source="obligation.status", read_only=True)
     # Computed across a placeholder calendar year: provisional (暂定) until the official one.
-    provisional = serializers.BooleanField(source="obligation.provisional", read_only=True)
+    provisional = StrictBooleanField(source="obligation.provisional", read_only=True)
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="obligation.provisional_years",
         read_only=True,
         default=list,
@@ -231,22 +231,22 @@ class WaiveSerializer(serializers.Serializer):
 
 
 class ComplianceRowSerializer(serializers.Serializer):
-    unit_id = serializers.IntegerField()
+    unit_id = StrictIntegerField()
     unit__name = StrictCharField(max_length=limits.SHORT)
     unit__code = StrictCharField(max_length=limits.SHORT)
-    due = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    late = serializers.IntegerField()
-    missing = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    waived = serializers.IntegerField()
+    due = StrictIntegerField()
+    on_time = StrictIntegerField()
+    late = StrictIntegerField()
+    missing = StrictIntegerField()
+    pending = StrictIntegerField()
+    waived = StrictIntegerField()
 
 
 class OfficerRowSerializer(serializers.ModelSerializer):
     information_officer_name = serializers.CharField(
         source="information_officer.name", read_only=True, default=None
     )
-    officer_gap = serializers.BooleanField(read_only=True)
+    officer_gap = StrictBooleanField(read_only=True)
 
     class Meta:
         model = Unit
@@ -262,6 +262,6 @@ class OfficerRowSerializer(serializers.ModelSerializer):
 
 
 class GenerateResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    existing = serializers.IntegerField()
+    created = StrictIntegerField()
+    existing = StrictIntegerField()
     errors = serializers.ListField(child=StrictCharField(max_length=limits.LONG))  # type: ignore[assignment]

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -21,7 +22,7 @@ from rest_framework.views import APIView
 from envgrid.core import limits
 from envgrid.core.clientaddr import client_ip
 from envgrid.core.errors import ApplicationError
-from envgrid.core.serializer_fields import StrictCharField
+from envgrid.core.serializer_fields import StrictCharField, StrictIntegerField
 
 from . import throttle
 from .services import login_complete, totp_check, totp_enabled
@@ -30,6 +31,17 @@ from .views import lockout_response
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
+    # AuthTokenSerializer's own fields have no maximum length (issue 16, part 3).
+    username = StrictCharField(
+        label=gettext_lazy("用户名"), write_only=True, max_length=limits.SHORT
+    )
+    password = StrictCharField(
+        label=gettext_lazy("密码"),
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=limits.MEDIUM,
+    )
     totp = StrictCharField(
         required=False, allow_blank=True, max_length=10, help_text="动态口令（已启用时必填）"
     )
@@ -86,8 +98,8 @@ class TokenWithTOTPView(ObtainAuthToken):
 
 
 class ApiTokenSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    user = serializers.IntegerField(source="user_id")
+    id = StrictIntegerField()
+    user = StrictIntegerField(source="user_id")
     username = StrictCharField(source="user.username", max_length=limits.SHORT)
     prefix = StrictCharField(help_text="令牌前8位，用于区分", max_length=limits.SHORT)
     state = serializers.ChoiceField(choices=["active", "expired", "revoked"])
