@@ -65,7 +65,7 @@ class StrictFloatField(serializers.FloatField):
 class StrictBooleanField(serializers.BooleanField):
     """true/false; from a form the usual strings ("true", "on", "1", ...), never a number."""
 
-    def to_internal_value(self, data: Any) -> bool | None:
+    def to_internal_value(self, data: Any) -> Any:  # bool, or None when allow_null
         if data is None and self.allow_null:
             return None
         if not isinstance(data, (bool, str)):

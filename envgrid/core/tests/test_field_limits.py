@@ -50,9 +50,10 @@ def test_every_model_text_field_limit_is_one_of_the_named_sizes():
     assert odd == []
 
 
-def _all_subclasses(cls: type) -> set[type]:
-    found: set[type] = set()
-    for sub in cls.__subclasses__():
+def _all_subclasses(cls: type[Any]) -> set[type[Any]]:
+    found: set[type[Any]] = set()
+    subs: list[type[Any]] = type.__subclasses__(cls)
+    for sub in subs:
         found.add(sub)
         found |= _all_subclasses(sub)
     return found
