@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import NotFoundError
+from envgrid.core.serializer_fields import StrictCharField, StrictIntegerField
 from envgrid.obligations.policies import obligation_policy
 from envgrid.org.policies import person_policy, unit_policy
 
@@ -51,10 +52,10 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class FindingCreateSerializer(serializers.Serializer):
-    obligation = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    obligation = StrictIntegerField(min_value=1, max_value=2**63 - 1)
     level = serializers.ChoiceField(choices=ConsequenceLevel.choices)
-    facts = serializers.CharField(max_length=5000)
-    evidence = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    facts = StrictCharField(max_length=5000)
+    evidence = StrictCharField(max_length=5000, required=False, allow_blank=True)
 
 
 class ProposalSerializer(serializers.ModelSerializer):
@@ -101,19 +102,19 @@ class ProposalSerializer(serializers.ModelSerializer):
 
 
 def _id() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    return StrictIntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class ProposalCreateSerializer(serializers.Serializer):
     findings = serializers.ListField(child=_id(), min_length=1, max_length=200)
-    facts = serializers.CharField(max_length=10000)
+    facts = StrictCharField(max_length=10000)
     units = serializers.ListField(child=_id(), required=False, max_length=200)
     persons = serializers.ListField(child=_id(), required=False, max_length=200)
 
 
 class DecideSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=AccountabilityDecision.choices)
-    reason = serializers.CharField(max_length=5000)
+    reason = StrictCharField(max_length=5000)
 
 
 class ReferSerializer(serializers.Serializer):
@@ -121,7 +122,7 @@ class ReferSerializer(serializers.Serializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 def _visible(policy: Any, user: Any, ids: list[int], what: str) -> list[Any]:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
@@ -47,8 +48,8 @@ class ConsequenceFinding(TimeStampedModel):
         "org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
     )
     level = models.CharField(_("后果"), max_length=10, choices=ConsequenceLevel.choices)
-    facts = models.TextField(_("事实"))
-    evidence = models.TextField(_("证据"), blank=True)
+    facts = models.TextField(_("事实"), max_length=limits.LONG)
+    evidence = models.TextField(_("证据"), max_length=limits.LONG, blank=True)
     delay_days = models.PositiveIntegerField(_("逾期天数"), default=0)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -117,7 +118,7 @@ class AccountabilityProposal(TimeStampedModel):
     persons = models.ManyToManyField(
         "org.Person", verbose_name=_("责任人员"), related_name="accountability_proposals"
     )
-    facts = models.TextField(_("事实"))
+    facts = models.TextField(_("事实"), max_length=limits.LONG)
     # The items and their delays as the records showed them when the proposal was made.
     items = models.JSONField(_("逾期事项"), default=list)
     proposed_by = models.ForeignKey(
@@ -129,7 +130,7 @@ class AccountabilityProposal(TimeStampedModel):
         _("决定"), max_length=10, choices=AccountabilityDecision.choices, blank=True
     )
     decision_number = models.CharField(_("决定文号"), max_length=60, blank=True)
-    decision_reason = models.TextField(_("决定理由"), blank=True)
+    decision_reason = models.TextField(_("决定理由"), max_length=limits.LONG, blank=True)
     decided_by = models.ForeignKey(
         "org.Person",
         verbose_name=_("决定人"),

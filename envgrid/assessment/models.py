@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
@@ -80,7 +81,7 @@ class AssessmentPlan(TimeStampedModel):
         default=Decimal("60"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), max_length=limits.LONG, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("创建人"),
@@ -142,7 +143,7 @@ class PlanIndicator(models.Model):
     code = models.CharField(_("指标编号"), max_length=20)
     category = models.CharField(_("类别"), max_length=20, choices=IndicatorCategory.choices)
     name = models.CharField(_("指标"), max_length=200)
-    scoring_rule = models.TextField(_("评分细则"), blank=True)
+    scoring_rule = models.TextField(_("评分细则"), max_length=limits.LONG, blank=True)
     weight = models.DecimalField(
         _("分值"), max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -292,7 +293,7 @@ class UnitEvaluation(TimeStampedModel):
     status = models.CharField(
         _("状态"), max_length=10, choices=EvaluationStatus.choices, default=EvaluationStatus.DRAFT
     )
-    summary = models.TextField(_("年度工作总结"), blank=True)
+    summary = models.TextField(_("年度工作总结"), max_length=limits.HUGE, blank=True)
     self_total = models.DecimalField(
         _("自评总分"), max_digits=7, decimal_places=2, null=True, blank=True
     )
@@ -345,11 +346,11 @@ class IndicatorScore(models.Model):
     self_score = models.DecimalField(
         _("自评分"), max_digits=6, decimal_places=2, null=True, blank=True
     )
-    self_note = models.TextField(_("自评说明"), blank=True)
+    self_note = models.TextField(_("自评说明"), max_length=limits.LONG, blank=True)
     office_score = models.DecimalField(
         _("审核调整分"), max_digits=6, decimal_places=2, null=True, blank=True
     )
-    adjust_reason = models.TextField(_("调整理由"), blank=True)
+    adjust_reason = models.TextField(_("调整理由"), max_length=limits.LONG, blank=True)
     computed_value = models.DecimalField(
         _("计算值"), max_digits=7, decimal_places=4, null=True, blank=True
     )
@@ -391,7 +392,7 @@ class ScoreAdjustment(models.Model):
     )
     before = models.DecimalField(_("调整前"), max_digits=6, decimal_places=2, null=True)
     after = models.DecimalField(_("调整后"), max_digits=6, decimal_places=2)
-    reason = models.TextField(_("调整理由"))
+    reason = models.TextField(_("调整理由"), max_length=limits.LONG)
     objection = models.ForeignKey(
         "Objection",
         verbose_name=_("所涉异议"),
@@ -469,7 +470,7 @@ class Objection(models.Model):
         on_delete=models.PROTECT,
         related_name="objections",
     )
-    reason = models.TextField(_("异议理由"))
+    reason = models.TextField(_("异议理由"), max_length=limits.LONG)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("提出人"),
@@ -481,7 +482,7 @@ class Objection(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
     )
-    decision = models.TextField(_("答复意见"), blank=True)
+    decision = models.TextField(_("答复意见"), max_length=limits.LONG, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("答复人"),

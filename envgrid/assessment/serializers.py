@@ -7,6 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.org.models import LeadingGroup
 
 from .models import (
@@ -23,11 +25,11 @@ from .models import (
 
 
 class MetricSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    label = serializers.CharField()  # type: ignore[assignment]
-    description = serializers.CharField()
-    kinds = serializers.ListField(child=serializers.CharField())
-    has_drilldown = serializers.BooleanField()
+    code = StrictCharField(max_length=limits.SHORT)
+    label = StrictCharField(max_length=limits.SHORT)  # type: ignore[assignment]
+    description = StrictCharField(max_length=limits.LONG)
+    kinds = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
+    has_drilldown = StrictBooleanField()
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -53,18 +55,18 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
 
 class IndicatorWriteSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=20)
+    code = StrictCharField(max_length=20)
     category = serializers.ChoiceField(choices=IndicatorCategory.choices)
-    name = serializers.CharField(max_length=200)
-    scoring_rule = serializers.CharField(required=False, allow_blank=True)
+    name = StrictCharField(max_length=200)
+    scoring_rule = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     weight = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0)
     source = serializers.ChoiceField(choices=IndicatorSource.choices)  # type: ignore[assignment]
-    metric = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    metric = StrictCharField(max_length=60, required=False, allow_blank=True)
     full_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     zero_at = serializers.DecimalField(max_digits=5, decimal_places=4, required=False)
     when_empty = serializers.ChoiceField(choices=WhenEmpty.choices, required=False)
-    requires_evidence = serializers.BooleanField(required=False)
-    order = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    requires_evidence = StrictBooleanField(required=False)
+    order = StrictIntegerField(min_value=0, max_value=32767, required=False)
 
 
 class PlanSerializer(serializers.ModelSerializer):
@@ -102,13 +104,11 @@ class PlanSerializer(serializers.ModelSerializer):
 
 
 class PlanRulesSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True)
-    self_eval_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
-    objection_workdays = serializers.IntegerField(min_value=1, max_value=365, required=False)
-    objection_decision_workdays = serializers.IntegerField(
-        min_value=1, max_value=365, required=False
-    )
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
+    self_eval_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
+    objection_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
+    objection_decision_workdays = StrictIntegerField(min_value=1, max_value=365, required=False)
     grade_excellent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
     )
@@ -122,11 +122,11 @@ class PlanRulesSerializer(serializers.Serializer):
 
 class PlanCreateSerializer(PlanRulesSerializer):
     leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
     copy_from = serializers.PrimaryKeyRelatedField(
         queryset=AssessmentPlan.objects.all(), required=False, allow_null=True
     )
-    with_defaults = serializers.BooleanField(required=False, default=True)
+    with_defaults = StrictBooleanField(required=False, default=True)
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -136,7 +136,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
     # The objection deadline counted across a placeholder calendar year is provisional (暂定).
     objection_provisional = serializers.SerializerMethodField()
     objection_provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="provisional_years", read_only=True
+        child=StrictIntegerField(), source="provisional_years", read_only=True
     )
 
     class Meta:
@@ -169,7 +169,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 class AssessmentOpenSerializer(serializers.Serializer):
     plan = serializers.PrimaryKeyRelatedField(queryset=AssessmentPlan.objects.all())
-    unit_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    unit_ids = serializers.ListField(child=StrictIntegerField(), required=False)
 
 
 class AdoptPlanSerializer(serializers.Serializer):
@@ -178,7 +178,7 @@ class AdoptPlanSerializer(serializers.Serializer):
 
 class EvaluationSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
-    year = serializers.IntegerField(source="assessment.year", read_only=True)
+    year = StrictIntegerField(source="assessment.year", read_only=True)
     result = serializers.SerializerMethodField()
 
     class Meta:
@@ -211,67 +211,67 @@ class EvaluationSerializer(serializers.ModelSerializer):
 
 
 class LineSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    category = serializers.CharField()
+    indicator = StrictIntegerField()
+    code = StrictCharField(max_length=limits.SHORT)
+    name = StrictCharField(max_length=limits.SHORT)
+    category = StrictCharField(max_length=limits.LONG)
     weight = serializers.DecimalField(max_digits=6, decimal_places=2)
-    source = serializers.CharField()  # type: ignore[assignment]
-    metric = serializers.CharField(allow_blank=True)
-    value = serializers.CharField(allow_null=True)
-    numerator = serializers.IntegerField(allow_null=True)
-    denominator = serializers.IntegerField(allow_null=True)
-    metric_note = serializers.CharField(allow_blank=True)
-    computed_score = serializers.CharField(allow_null=True)
-    self_score = serializers.CharField(allow_null=True)
-    self_note = serializers.CharField(allow_blank=True)
-    office_score = serializers.CharField(allow_null=True, required=False)
-    adjust_reason = serializers.CharField(allow_blank=True, required=False)
-    score = serializers.CharField(allow_null=True, required=False)
-    requires_evidence = serializers.BooleanField()
+    source = StrictCharField(max_length=limits.LONG)  # type: ignore[assignment]
+    metric = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    value = StrictCharField(allow_null=True, max_length=limits.LONG)
+    numerator = StrictIntegerField(allow_null=True)
+    denominator = StrictIntegerField(allow_null=True)
+    metric_note = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    computed_score = StrictCharField(allow_null=True, max_length=limits.LONG)
+    self_score = StrictCharField(allow_null=True, max_length=limits.LONG)
+    self_note = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    office_score = StrictCharField(allow_null=True, required=False, max_length=limits.LONG)
+    adjust_reason = StrictCharField(allow_blank=True, required=False, max_length=limits.LONG)
+    score = StrictCharField(allow_null=True, required=False, max_length=limits.LONG)
+    requires_evidence = StrictBooleanField()
 
 
 class EvaluationDetailSerializer(serializers.Serializer):
     evaluation = EvaluationSerializer()
     lines = LineSerializer(many=True)
-    total = serializers.CharField(allow_null=True)
-    max_total = serializers.CharField()
+    total = StrictCharField(allow_null=True, max_length=limits.LONG)
+    max_total = StrictCharField(max_length=limits.LONG)
 
 
 class ScoreEntrySerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class SelfEvaluationSerializer(serializers.Serializer):
-    summary = serializers.CharField(required=False, allow_blank=True)
+    summary = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     scores = ScoreEntrySerializer(many=True, required=False)
 
 
 class AdjustSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2)
     # Blank is accepted here and refused by the service with code "reason_required", so the
     # API and the staff page give the same answer for the same rule.
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class AdjustmentResultSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    indicator = serializers.IntegerField()
-    before = serializers.CharField(allow_null=True)
-    after = serializers.CharField()
-    reason = serializers.CharField()
+    id = StrictIntegerField()
+    indicator = StrictIntegerField()
+    before = StrictCharField(allow_null=True, max_length=limits.LONG)
+    after = StrictCharField(max_length=limits.LONG)
+    reason = StrictCharField(max_length=limits.LONG)
 
 
 class DrilldownSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
-    metric = serializers.CharField(allow_blank=True)
-    description = serializers.CharField(allow_blank=True)
-    headers = serializers.ListField(child=serializers.CharField())
+    indicator = StrictIntegerField()
+    metric = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    description = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    headers = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
     rows = serializers.ListField(child=serializers.ListField())
-    total = serializers.IntegerField()
+    total = StrictIntegerField()
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -302,8 +302,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    indicator = serializers.IntegerField(required=False, allow_null=True)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    indicator = StrictIntegerField(required=False, allow_null=True)
+    description = StrictCharField(required=False, allow_blank=True, max_length=300)
 
     class Meta:
         ref_name = "AssessmentEvidenceUpload"  # distinct from the cases upload in the schema
@@ -330,29 +330,29 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
 
 class ObjectionFileSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ObjectionAdjustmentSerializer(serializers.Serializer):
-    indicator = serializers.IntegerField()
+    indicator = StrictIntegerField()
     score = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class ObjectionDecideSerializer(serializers.Serializer):
-    upheld = serializers.BooleanField()
-    decision = serializers.CharField(required=False, allow_blank=True, default="")
+    upheld = StrictBooleanField()
+    decision = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     adjustments = ObjectionAdjustmentSerializer(many=True, required=False)
 
 
 class RankingRowSerializer(serializers.Serializer):
-    rank = serializers.IntegerField(allow_null=True)
-    evaluation = serializers.IntegerField()
-    unit = serializers.IntegerField()
-    unit_name = serializers.CharField()
-    total = serializers.CharField()
-    percent = serializers.CharField()
-    grade = serializers.CharField()
-    grade_display = serializers.CharField()
-    establishment = serializers.CharField()
-    operation = serializers.CharField()
-    final = serializers.BooleanField()
+    rank = StrictIntegerField(allow_null=True)
+    evaluation = StrictIntegerField()
+    unit = StrictIntegerField()
+    unit_name = StrictCharField(max_length=limits.SHORT)
+    total = StrictCharField(max_length=limits.LONG)
+    percent = StrictCharField(max_length=limits.LONG)
+    grade = StrictCharField(max_length=limits.LONG)
+    grade_display = StrictCharField(max_length=limits.LONG)
+    establishment = StrictCharField(max_length=limits.LONG)
+    operation = StrictCharField(max_length=limits.LONG)
+    final = StrictBooleanField()

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.widgets import SearchSelect, SearchSelectMultiple
 from envgrid.org.models import Unit, UnitKind
 
@@ -72,7 +73,9 @@ class CaseForm(forms.Form):
     lon = forms.FloatField(label=_("经度"), required=False, min_value=-180, max_value=180)
     lat = forms.FloatField(label=_("纬度"), required=False, min_value=-90, max_value=90)
     address = forms.CharField(label=_("违法行为发生地址"), max_length=300, required=False)
-    description = forms.CharField(label=_("案情描述"), widget=forms.Textarea, required=False)
+    description = forms.CharField(
+        label=_("案情描述"), widget=forms.Textarea, required=False, max_length=limits.LONG
+    )
     entity = forms.ModelChoiceField(
         label=_("违法主体（监管对象）"),
         queryset=Unit.objects.none(),
@@ -85,7 +88,9 @@ class CaseForm(forms.Form):
     )
     entity_uscc = forms.CharField(label=_("统一社会信用代码"), max_length=18, required=False)
     responsible_person = forms.CharField(label=_("违法责任人"), max_length=100, required=False)
-    facts = forms.CharField(label=_("违法事实"), widget=forms.Textarea, required=False)
+    facts = forms.CharField(
+        label=_("违法事实"), widget=forms.Textarea, required=False, max_length=limits.LONG
+    )
     suspected_crime = forms.BooleanField(label=_("涉嫌犯罪"), required=False)
     detention_needed = forms.BooleanField(label=_("需行政拘留"), required=False)
     discipline_breach = forms.BooleanField(label=_("涉嫌违反党纪政纪"), required=False)
@@ -98,7 +103,9 @@ class CaseForm(forms.Form):
 
 
 class CaseEditForm(CaseForm):
-    reason = forms.CharField(label=_("修改说明（取消标记时必填）"), required=False)
+    reason = forms.CharField(
+        label=_("修改说明（取消标记时必填）"), required=False, max_length=limits.LONG
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -118,8 +125,12 @@ class TransferForm(forms.Form):
         queryset=Unit.objects.none(),
         required=False,
     )
-    reason = forms.CharField(label=_("移送理由"), widget=forms.Textarea, required=False)
-    proposal = forms.CharField(label=_("处理建议"), widget=forms.Textarea, required=False)
+    reason = forms.CharField(
+        label=_("移送理由"), widget=forms.Textarea, required=False, max_length=limits.LONG
+    )
+    proposal = forms.CharField(
+        label=_("处理建议"), widget=forms.Textarea, required=False, max_length=limits.LONG
+    )
     feedback_required = forms.BooleanField(
         label=_("要求反馈查处结果"), required=False, initial=True
     )
@@ -149,21 +160,25 @@ class CloseForm(forms.Form):
             if k not in (CaseOutcome.TRANSFERRED, CaseOutcome.DESIGNATED_ELSEWHERE)
         ],
     )
-    note = forms.CharField(label=_("结案说明"), widget=forms.Textarea, required=False)
+    note = forms.CharField(
+        label=_("结案说明"), widget=forms.Textarea, required=False, max_length=limits.LONG
+    )
 
 
 class CriminalDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("决定"), choices=[(k, v) for k, v in CriminalDecision.choices if k]
     )
-    note = forms.CharField(label=_("说明（不予移送须写明理由）"), required=False)
+    note = forms.CharField(
+        label=_("说明（不予移送须写明理由）"), required=False, max_length=limits.LONG
+    )
 
 
 class DisputeForm(forms.Form):
     parties = forms.ModelMultipleChoiceField(
         label=_("争议对方单位"), queryset=Unit.objects.none(), widget=SearchSelectMultiple("units")
     )
-    reason = forms.CharField(label=_("争议事由"), widget=forms.Textarea)
+    reason = forms.CharField(label=_("争议事由"), widget=forms.Textarea, max_length=limits.LONG)
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -172,7 +187,7 @@ class DisputeForm(forms.Form):
 
 class DesignateForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("指定管辖单位"), queryset=Unit.objects.none())
-    reason = forms.CharField(label=_("指定理由"), widget=forms.Textarea)
+    reason = forms.CharField(label=_("指定理由"), widget=forms.Textarea, max_length=limits.LONG)
 
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
@@ -122,7 +123,7 @@ class Case(TimeStampedModel):
         related_name="+",
     )
 
-    description = models.TextField(_("案情描述"), blank=True)
+    description = models.TextField(_("案情描述"), max_length=limits.LONG, blank=True)
     entity = models.ForeignKey(
         "entities.SupervisedEntity",
         verbose_name=_("违法主体（监管对象）"),
@@ -134,7 +135,7 @@ class Case(TimeStampedModel):
     entity_name = models.CharField(_("违法主体"), max_length=200, blank=True)
     entity_uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     responsible_person = models.CharField(_("违法责任人"), max_length=100, blank=True)
-    facts = models.TextField(_("违法事实"), blank=True)
+    facts = models.TextField(_("违法事实"), max_length=limits.LONG, blank=True)
 
     suspected_crime = models.BooleanField(_("涉嫌犯罪"), default=False)
     detention_needed = models.BooleanField(_("需行政拘留"), default=False)
@@ -147,16 +148,16 @@ class Case(TimeStampedModel):
         default=CriminalDecision.NONE,
     )
     criminal_decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
-    criminal_decision_note = models.TextField(_("决定说明"), blank=True)
+    criminal_decision_note = models.TextField(_("决定说明"), max_length=limits.LONG, blank=True)
 
-    handling_result = models.TextField(_("查处结果"), blank=True)
+    handling_result = models.TextField(_("查处结果"), max_length=limits.LONG, blank=True)
     handled_at = models.DateTimeField(_("查处完成时间"), null=True, blank=True)
     outcome = models.CharField(
         _("结案方式"), max_length=30, choices=CaseOutcome.choices, blank=True
     )
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
-    close_note = models.TextField(_("结案说明"), blank=True)
-    withdraw_reason = models.TextField(_("撤销原因"), blank=True)
+    close_note = models.TextField(_("结案说明"), max_length=limits.LONG, blank=True)
+    withdraw_reason = models.TextField(_("撤销原因"), max_length=limits.LONG, blank=True)
 
     # Cases opened by several units on the same matter share a key (T5 first discoverer).
     matter_key = models.UUIDField(_("同一事项"), null=True, blank=True)
@@ -332,26 +333,26 @@ class Transfer(TimeStampedModel):
         related_name="+",
     )
     sent_at = models.DateTimeField(_("移送时间"), default=timezone.now)
-    reason = models.TextField(_("移送理由"), blank=True)
-    proposal = models.TextField(_("处理建议"), blank=True)
+    reason = models.TextField(_("移送理由"), max_length=limits.LONG, blank=True)
+    proposal = models.TextField(_("处理建议"), max_length=limits.LONG, blank=True)
     # 如无其他要求 the receiver feeds back; the sender may say it needs no feedback.
     feedback_required = models.BooleanField(_("要求反馈"), default=True)
 
     # Frozen at send time: later edits of the sender's case never change what was sent.
-    facts = models.TextField(_("违法事实（移送时）"))
+    facts = models.TextField(_("违法事实（移送时）"), max_length=limits.LONG)
     responsible_person = models.CharField(_("违法责任人（移送时）"), max_length=100)
     entity_name = models.CharField(_("违法主体（移送时）"), max_length=200)
     case_snapshot = models.JSONField(_("案件材料副本"), default=dict)
 
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
-    return_explanation = models.TextField(_("退回说明"), blank=True)
+    return_explanation = models.TextField(_("退回说明"), max_length=limits.LONG, blank=True)
     withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
-    withdraw_reason = models.TextField(_("撤回原因"), blank=True)
+    withdraw_reason = models.TextField(_("撤回原因"), max_length=limits.LONG, blank=True)
     handled_at = models.DateTimeField(_("查处完成时间"), null=True, blank=True)
-    handling_result = models.TextField(_("查处结果"), blank=True)
+    handling_result = models.TextField(_("查处结果"), max_length=limits.LONG, blank=True)
     fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
-    feedback_text = models.TextField(_("反馈内容"), blank=True)
+    feedback_text = models.TextField(_("反馈内容"), max_length=limits.LONG, blank=True)
     overdue = models.BooleanField(_("有逾期事项"), default=False)
 
     class Meta:
@@ -480,7 +481,7 @@ class JurisdictionDispute(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     raised_at = models.DateTimeField(_("报请时间"), default=timezone.now)
-    reason = models.TextField(_("争议事由"))
+    reason = models.TextField(_("争议事由"), max_length=limits.LONG)
     common_grid = models.ForeignKey(
         "grids.Grid",
         verbose_name=_("共同上一级网格"),
@@ -520,7 +521,7 @@ class JurisdictionDispute(models.Model):
     designated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    designation_reason = models.TextField(_("指定理由"), blank=True)
+    designation_reason = models.TextField(_("指定理由"), max_length=limits.LONG, blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -561,7 +562,7 @@ class CrimeFlagClearance(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=ClearanceStatus.choices, default=ClearanceStatus.PENDING
     )
-    reason = models.TextField(_("申请理由"))
+    reason = models.TextField(_("申请理由"), max_length=limits.LONG)
     requested_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
     )
@@ -573,7 +574,7 @@ class CrimeFlagClearance(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_note = models.TextField(_("审批意见"), blank=True)
+    decision_note = models.TextField(_("审批意见"), max_length=limits.LONG, blank=True)
 
     class Meta:
         ordering = ["-requested_at", "-id"]

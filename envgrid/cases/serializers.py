@@ -11,6 +11,13 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.org.models import Person, Unit
 
 from .coords import CoordSystem
@@ -148,81 +155,81 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class CaseWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     source = serializers.ChoiceField(choices=CaseSource.choices)  # type: ignore[assignment]
     discovered_at = serializers.DateTimeField(required=False)
     reported_at = serializers.DateTimeField(required=False, allow_null=True)
     owner_unit = VisibleUnitField(required=False, allow_null=True)
     discovered_by_unit = VisibleUnitField(required=False, allow_null=True)
-    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = StrictFloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    lat = StrictFloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     input_crs = serializers.ChoiceField(choices=CoordSystem.choices, default=CoordSystem.WGS84)
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    entity = VisibleEntityField(required=False, allow_null=True)
-    entity_name = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
+    address = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+    description = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
     )
-    entity_uscc = serializers.CharField(max_length=18, required=False, allow_blank=True, default="")
-    responsible_person = serializers.CharField(
+    entity = VisibleEntityField(required=False, allow_null=True)
+    entity_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    entity_uscc = StrictCharField(max_length=18, required=False, allow_blank=True, default="")
+    responsible_person = StrictCharField(
         max_length=100, required=False, allow_blank=True, default=""
     )
-    facts = serializers.CharField(required=False, allow_blank=True, default="")
-    suspected_crime = serializers.BooleanField(default=False)
-    detention_needed = serializers.BooleanField(default=False)
-    discipline_breach = serializers.BooleanField(default=False)
+    facts = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    suspected_crime = StrictBooleanField(default=False)
+    detention_needed = StrictBooleanField(default=False)
+    discipline_breach = StrictBooleanField(default=False)
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
-    lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    title = StrictCharField(max_length=200, required=False)
+    address = StrictCharField(max_length=300, required=False, allow_blank=True)
+    lon = StrictFloatField(required=False, min_value=-180, max_value=180)
+    lat = StrictFloatField(required=False, min_value=-90, max_value=90)
     input_crs = serializers.ChoiceField(choices=CoordSystem.choices, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     entity = VisibleEntityField(required=False, allow_null=True)
-    entity_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    entity_uscc = serializers.CharField(max_length=18, required=False, allow_blank=True)
-    responsible_person = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    facts = serializers.CharField(required=False, allow_blank=True)
+    entity_name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    entity_uscc = StrictCharField(max_length=18, required=False, allow_blank=True)
+    responsible_person = StrictCharField(max_length=100, required=False, allow_blank=True)
+    facts = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     discovered_at = serializers.DateTimeField(required=False)
     reported_at = serializers.DateTimeField(required=False, allow_null=True)
     handler = OwnPersonField(required=False, allow_null=True)
-    suspected_crime = serializers.BooleanField(required=False)
-    detention_needed = serializers.BooleanField(required=False)
-    discipline_breach = serializers.BooleanField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    suspected_crime = StrictBooleanField(required=False)
+    detention_needed = StrictBooleanField(required=False)
+    discipline_breach = StrictBooleanField(required=False)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ResultSerializer(serializers.Serializer):
-    result = serializers.CharField(allow_blank=True)
+    result = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class CloseSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=CaseOutcome.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class CriminalDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[(k, v) for k, v in CriminalDecision.choices if k])
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class CrimeFlagClearanceRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField()
+    reason = StrictCharField(max_length=limits.LONG)
 
 
 class CrimeFlagClearanceDecideSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    approve = StrictBooleanField()
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
@@ -256,7 +263,7 @@ class CrimeFlagClearanceSerializer(serializers.ModelSerializer):
 
 
 class LinkSerializer(serializers.Serializer):
-    other = serializers.IntegerField(help_text=_("同一事项的另一案件编号（id）"))
+    other = StrictIntegerField(help_text=_("同一事项的另一案件编号（id）"))
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -285,9 +292,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    description = serializers.CharField(
-        max_length=300, required=False, allow_blank=True, default=""
-    )
+    description = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class TransferEvidenceSerializer(serializers.ModelSerializer):
@@ -387,21 +392,21 @@ class TransferDetailSerializer(TransferSerializer):
 
 
 class TransferWriteSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
+    case = StrictIntegerField()
     transfer_type = serializers.ChoiceField(choices=TransferType.choices)
     receiver_unit = VisibleUnitField()
     copy_to_unit = VisibleUnitField(required=False, allow_null=True)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    proposal = serializers.CharField(required=False, allow_blank=True, default="")
-    feedback_required = serializers.BooleanField(default=True)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    proposal = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    feedback_required = StrictBooleanField(default=True)
 
 
 class ExplanationSerializer(serializers.Serializer):
-    explanation = serializers.CharField(allow_blank=True)
+    explanation = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class FeedbackSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True)
+    text = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class DisputeSerializer(serializers.ModelSerializer):
@@ -450,13 +455,13 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 class DisputeRaiseSerializer(serializers.Serializer):
     parties = VisibleUnitField(many=True)
-    reason = serializers.CharField(allow_blank=True)
-    transfer = serializers.IntegerField(required=False, allow_null=True)
+    reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    transfer = StrictIntegerField(required=False, allow_null=True)
 
 
 class DesignateSerializer(serializers.Serializer):
     unit = VisibleUnitField()
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class TransferRuleSerializer(serializers.ModelSerializer):
@@ -480,53 +485,55 @@ class TransferRuleSerializer(serializers.ModelSerializer):
 
 class TimelineItemSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    kind = serializers.CharField()
-    text = serializers.CharField()
-    detail = serializers.CharField()
-    link = serializers.CharField()
-    late = serializers.BooleanField()
+    kind = StrictCharField(max_length=limits.SHORT)
+    text = StrictCharField(max_length=limits.LONG)
+    detail = StrictCharField(max_length=limits.SHORT)
+    link = StrictCharField(max_length=limits.SHORT)
+    late = StrictBooleanField()
 
 
 class DiscoveryRowSerializer(serializers.Serializer):
-    case = serializers.CharField()
-    case_id = serializers.IntegerField()
-    unit = serializers.CharField()
-    unit_id = serializers.IntegerField()
-    discovered_by = serializers.CharField()
-    discovered_at = serializers.CharField()
-    reported_at = serializers.CharField(allow_null=True)
-    first_known_at = serializers.CharField()
-    registered_at = serializers.CharField()
+    case = StrictCharField(max_length=limits.SHORT)
+    case_id = StrictIntegerField()
+    unit = StrictCharField(max_length=limits.SHORT)
+    unit_id = StrictIntegerField()
+    discovered_by = StrictCharField(max_length=limits.SHORT)
+    discovered_at = StrictCharField(max_length=limits.SHORT)
+    reported_at = StrictCharField(allow_null=True, max_length=limits.LONG)
+    first_known_at = StrictCharField(max_length=limits.LONG)
+    registered_at = StrictCharField(max_length=limits.LONG)
 
 
 class JurisdictionSerializer(serializers.Serializer):
-    occurrence_grid = serializers.CharField(allow_null=True)
-    chain = serializers.ListField(child=serializers.CharField())
-    proposed_unit = serializers.IntegerField(allow_null=True)
-    proposed_unit_name = serializers.CharField(allow_null=True)
-    owner_is_proposed = serializers.BooleanField()
-    note = serializers.CharField()
-    first_unit = serializers.IntegerField(allow_null=True)
-    tie = serializers.BooleanField()
+    occurrence_grid = StrictCharField(allow_null=True, max_length=limits.LONG)
+    chain = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
+    proposed_unit = StrictIntegerField(allow_null=True)
+    proposed_unit_name = StrictCharField(allow_null=True, max_length=limits.SHORT)
+    owner_is_proposed = StrictBooleanField()
+    note = StrictCharField(max_length=limits.LONG)
+    first_unit = StrictIntegerField(allow_null=True)
+    tie = StrictBooleanField()
     discovery = DiscoveryRowSerializer(many=True)
 
 
 class OverdueRowSerializer(serializers.Serializer):
-    obligation = serializers.IntegerField(source="obligation.pk")
-    title = serializers.CharField(source="obligation.title")
-    kind = serializers.CharField(source="obligation.kind")
-    category = serializers.CharField()
-    category_label = serializers.CharField()
-    unit = serializers.IntegerField(source="unit.pk")
-    unit_name = serializers.CharField(source="unit.name")
-    person = serializers.IntegerField(source="person.pk", allow_null=True, default=None)
-    person_name = serializers.CharField(source="person.name", allow_null=True, default=None)
+    obligation = StrictIntegerField(source="obligation.pk")
+    title = StrictCharField(source="obligation.title", max_length=limits.SHORT)
+    kind = StrictCharField(source="obligation.kind", max_length=limits.SHORT)
+    category = StrictCharField(max_length=limits.LONG)
+    category_label = StrictCharField(max_length=limits.LONG)
+    unit = StrictIntegerField(source="unit.pk")
+    unit_name = StrictCharField(source="unit.name", max_length=limits.SHORT)
+    person = StrictIntegerField(source="person.pk", allow_null=True, default=None)
+    person_name = StrictCharField(
+        source="person.name", allow_null=True, default=None, max_length=limits.SHORT
+    )
     due_at = serializers.DateTimeField()
-    provisional = serializers.BooleanField(source="obligation.provisional")
+    provisional = StrictBooleanField(source="obligation.provisional")
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(), source="obligation.provisional_years"
+        child=StrictIntegerField(), source="obligation.provisional_years"
     )
     completed_at = serializers.DateTimeField(allow_null=True)
-    still_open = serializers.BooleanField()
-    days_late = serializers.FloatField()
-    link = serializers.CharField()
+    still_open = StrictBooleanField()
+    days_late = StrictFloatField()
+    link = StrictCharField(max_length=limits.SHORT)

@@ -21,6 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 from .calendar import WorkCalendar
 from .deadlines import DeadlineRule, RuleKind, compute_due
 from .errors import NotFoundError
@@ -31,21 +34,21 @@ from .services import calendar_year_save
 class CalendarDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     kind = serializers.ChoiceField(choices=CalendarDay.Kind.choices)
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class CalendarYearSerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=1949, max_value=2200)
-    notice_ref = serializers.CharField(max_length=200)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    year = StrictIntegerField(min_value=1949, max_value=2200)
+    notice_ref = StrictCharField(max_length=200)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     # False records a placeholder (deadlines in it are answered as 暂定); entering the
     # State Council notice is official (the default).
-    official = serializers.BooleanField(required=False, default=True)
+    official = StrictBooleanField(required=False, default=True)
     days = CalendarDaySerializer(many=True)
 
 
 class CalendarYearPutSerializer(CalendarYearSerializer):
-    year = serializers.IntegerField(read_only=True)
+    year = StrictIntegerField(read_only=True)
 
 
 def _year_data(record: CalendarYear) -> dict[str, Any]:
@@ -88,7 +91,7 @@ class CalendarYearListView(APIView):
         responses=inline_serializer(
             "CalendarYears",
             {
-                "known_years": serializers.ListField(child=serializers.IntegerField()),
+                "known_years": serializers.ListField(child=StrictIntegerField()),
                 "recorded": CalendarYearOutSerializer(many=True),
             },
         ),
@@ -132,7 +135,7 @@ class CalendarYearDetailView(APIView):
 
 class DeadlineQuerySerializer(serializers.Serializer):
     start = serializers.DateField()
-    amount = serializers.IntegerField(min_value=0, max_value=3650)
+    amount = StrictIntegerField(min_value=0, max_value=3650)
     kind = serializers.ChoiceField(choices=RuleKind.choices, default=RuleKind.WORKDAYS)
 
 
@@ -149,11 +152,11 @@ class DeadlineView(APIView):
             "DeadlineAnswer",
             {
                 "start": serializers.DateField(),
-                "rule": serializers.CharField(),
+                "rule": StrictCharField(max_length=limits.LONG),
                 "due_date": serializers.DateField(),
                 "due_at": serializers.DateTimeField(),
-                "provisional": serializers.BooleanField(),
-                "provisional_years": serializers.ListField(child=serializers.IntegerField()),
+                "provisional": StrictBooleanField(),
+                "provisional_years": serializers.ListField(child=StrictIntegerField()),
             },
         ),
     )

@@ -35,3 +35,9 @@ class CoreConfig(AppConfig):
         from .textsafe import install_export_guards
 
         install_export_guards()
+
+        # Strict types for every ModelSerializer: no number stored as text, no "١٢" as
+        # an integer (issue 16, part 3; envgrid.core.serializer_fields).
+        from .serializer_fields import install_strict_fields
+
+        install_strict_fields()

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import limits
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -109,7 +111,7 @@ class CalendarYear(models.Model):
 
     year = models.PositiveSmallIntegerField(_("年份"), unique=True)
     notice_ref = models.CharField(_("国务院通知文号"), max_length=200, blank=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), max_length=limits.LONG, blank=True)
     # False for a placeholder (the demo's, or any year entered before the State Council
     # notice is out): deadlines computed in it are answered as provisional (暂定).
     official = models.BooleanField(_("正式通知"), default=True)
@@ -151,7 +153,7 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     subject = models.CharField(_("标题"), max_length=300)
-    body = models.TextField(_("内容"), blank=True)
+    body = models.TextField(_("内容"), max_length=limits.LONG, blank=True)
     link = models.CharField(_("链接"), max_length=300, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 

@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import limits
 from .audit import audit_record, snapshot
 from .errors import ApplicationError, ConflictError, PermissionDeniedError
 
@@ -355,7 +356,7 @@ class StatusHistory(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    note = models.TextField(gettext_lazy("说明"), blank=True)
+    note = models.TextField(gettext_lazy("说明"), max_length=limits.LONG, blank=True)
 
     class Meta:
         abstract = True

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
+
 from .models import (
     HazardKind,
     HazardLevel,
@@ -40,6 +42,7 @@ class PetitionForm(forms.Form):
         label=_("反映的问题"),
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("请描述时间、现象、污染来源等。请勿在此填写个人信息。"),
+        max_length=limits.LONG,
     )
     place_text = forms.CharField(label=_("地点描述"), required=False, max_length=300)
     lon = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
@@ -62,8 +65,10 @@ class HazardForm(forms.Form):
     kind = forms.ChoiceField(label=_("隐患类型"), choices=HazardKind.choices)
     level = forms.ChoiceField(label=_("隐患等级"), choices=HazardLevel.choices)
     status = forms.ChoiceField(label=_("状态"), choices=HazardStatus.choices)
-    description = forms.CharField(label=_("隐患描述"), required=False, widget=forms.Textarea)
-    measures = forms.CharField(label=_("防控措施"), widget=forms.Textarea)
+    description = forms.CharField(
+        label=_("隐患描述"), required=False, widget=forms.Textarea, max_length=limits.LONG
+    )
+    measures = forms.CharField(label=_("防控措施"), widget=forms.Textarea, max_length=limits.LONG)
     responsible_unit: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("责任单位"),
         queryset=None,
@@ -85,5 +90,7 @@ class EmissionImportForm(forms.Form):
 
 class PlanForm(forms.Form):
     title = forms.CharField(label=_("标题"), max_length=300)
-    summary = forms.CharField(label=_("正文"), required=False, widget=forms.Textarea)
+    summary = forms.CharField(
+        label=_("正文"), required=False, widget=forms.Textarea, max_length=limits.LONG
+    )
     document = forms.FileField(label=_("方案文件（PDF/DOCX）"), required=False)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
@@ -41,7 +42,7 @@ class Publication(TimeStampedModel):
 
     kind = models.CharField(_("公开类别"), max_length=20, choices=PublicationKind.choices)
     title = models.CharField(_("标题"), max_length=300)
-    summary = models.TextField(_("正文"), blank=True)
+    summary = models.TextField(_("正文"), max_length=limits.HUGE, blank=True)
     payload = models.JSONField(_("公开内容"), default=dict, blank=True)
     # Publications of the same kind and topic replace each other: publishing a new one
     # withdraws the one before it (with the reason recorded), so history is kept.
@@ -227,8 +228,8 @@ class Hazard(TimeStampedModel):
     )
     kind = models.CharField(_("隐患类型"), max_length=20, choices=HazardKind.choices)
     level = models.CharField(_("隐患等级"), max_length=10, choices=HazardLevel.choices)
-    description = models.TextField(_("隐患描述"), blank=True)
-    measures = models.TextField(_("防控措施"))
+    description = models.TextField(_("隐患描述"), max_length=limits.LONG, blank=True)
+    measures = models.TextField(_("防控措施"), max_length=limits.LONG)
     status = models.CharField(
         _("状态"), max_length=12, choices=HazardStatus.choices, default=HazardStatus.IDENTIFIED
     )
@@ -350,7 +351,7 @@ class Petition(models.Model):
     # petition by this separate random id instead.
     public_id = models.CharField(_("公开编号"), max_length=20, unique=True, null=True, blank=True)
     category = models.CharField(_("类别"), max_length=20, choices=PetitionCategory.choices)
-    description = models.TextField(_("反映内容"))
+    description = models.TextField(_("反映内容"), max_length=limits.LONG)
     place_text = models.CharField(_("地点描述"), max_length=300, blank=True)
     # Open311 service attributes (e.g. odour intensity), checked against the definition.
     attributes = models.JSONField(_("附加属性"), default=dict, blank=True)
@@ -397,7 +398,7 @@ class Petition(models.Model):
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
-    reply = models.TextField(_("答复意见"), blank=True)
+    reply = models.TextField(_("答复意见"), max_length=limits.LONG, blank=True)
     extension_count = models.PositiveIntegerField(_("延期次数"), default=0)
     # Screened out as spam (垃圾信息): declined, and counted apart in public statistics.
     is_spam = models.BooleanField(_("垃圾信息"), default=False)

@@ -8,6 +8,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.widgets import SearchSelectMultiple
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
@@ -186,7 +187,9 @@ class ActionEditForm(SectionsMixin, forms.ModelForm):
 
 
 class CompleteForm(forms.Form):
-    summary = forms.CharField(label=_("行动总结"), widget=forms.Textarea(attrs={"rows": 4}))
+    summary = forms.CharField(
+        label=_("行动总结"), widget=forms.Textarea(attrs={"rows": 4}), max_length=limits.LONG
+    )
 
 
 class ReasonForm(forms.Form):
@@ -204,10 +207,15 @@ class InspectionForm(forms.Form):
         queryset=ActionOfficer.objects.none(),
         widget=forms.CheckboxSelectMultiple,
     )
-    summary = forms.CharField(label=_("检查情况"), widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(
+        label=_("检查情况"), widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.LONG
+    )
     finding_title = forms.CharField(label=_("发现问题（可选）"), required=False, max_length=200)
     finding_description = forms.CharField(
-        label=_("违法事实"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("违法事实"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=limits.LONG,
     )
     finding_responsible = forms.CharField(label=_("违法责任人"), required=False, max_length=100)
     finding_suspected_crime = forms.BooleanField(label=_("涉嫌犯罪"), required=False)
@@ -239,7 +247,9 @@ class InspectionForm(forms.Form):
 
 class FindingForm(forms.Form):
     title = forms.CharField(label=_("问题"), max_length=200)
-    description = forms.CharField(label=_("违法事实"), widget=forms.Textarea(attrs={"rows": 3}))
+    description = forms.CharField(
+        label=_("违法事实"), widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.LONG
+    )
     responsible_person = forms.CharField(label=_("违法责任人"), required=False, max_length=100)
     suspected_crime = forms.BooleanField(label=_("涉嫌犯罪"), required=False)
     is_key = forms.BooleanField(label=_("重点案件"), required=False)

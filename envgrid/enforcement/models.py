@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import StoredFile, TimeStampedModel
 from envgrid.core.workflow import StatusHistory
@@ -117,11 +118,11 @@ class EnforcementAction(TimeStampedModel):
     linkage_ref = models.CharField(_("衔接案件编号"), max_length=100, blank=True)
 
     # The plan (E3).
-    objectives = models.TextField(_("行动目标"))
+    objectives = models.TextField(_("行动目标"), max_length=limits.LONG)
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"))
-    schedule = models.TextField(_("时间安排"), blank=True)
-    requirements = models.TextField(_("工作要求"), blank=True)
+    schedule = models.TextField(_("时间安排"), max_length=limits.LONG, blank=True)
+    requirements = models.TextField(_("工作要求"), max_length=limits.LONG, blank=True)
     # E4: acknowledgement deadline rule, data with a default (rules.ack_rule_default()).
     ack_rule_kind = models.CharField(
         _("签收时限规则"), max_length=10, choices=RuleKind.choices, default=rules.ack_rule_kind
@@ -151,7 +152,7 @@ class EnforcementAction(TimeStampedModel):
     deployed_at = models.DateTimeField(_("部署时间"), null=True, blank=True)
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
-    summary = models.TextField(_("行动总结"), blank=True)
+    summary = models.TextField(_("行动总结"), max_length=limits.LONG, blank=True)
     cancel_reason = models.CharField(_("撤销原因"), max_length=500, blank=True)
 
     class Meta:
@@ -249,7 +250,7 @@ class ActionParticipant(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    duties = models.TextField(_("职责分工"), blank=True)
+    duties = models.TextField(_("职责分工"), max_length=limits.LONG, blank=True)
     # One field, so "exactly one liaison per unit" holds by construction (E5).
     liaison = models.ForeignKey(
         "org.Person",
@@ -382,7 +383,7 @@ class Assignment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    instructions = models.TextField(_("任务内容"))
+    instructions = models.TextField(_("任务内容"), max_length=limits.LONG)
     status = models.CharField(
         _("状态"),
         max_length=12,
@@ -410,7 +411,7 @@ class Assignment(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    completion_report = models.TextField(_("完成情况"), blank=True)
+    completion_report = models.TextField(_("完成情况"), max_length=limits.LONG, blank=True)
     ack_obligation = models.ForeignKey(
         "obligations.Obligation",
         null=True,
@@ -489,7 +490,7 @@ class Inspection(models.Model):
     inspected_at = models.DateTimeField(_("检查时间"))
     place = models.CharField(_("检查地点"), max_length=300, blank=True)
     officers = models.ManyToManyField(ActionOfficer, verbose_name=_("检查人员"), related_name="+")
-    summary = models.TextField(_("检查情况"))
+    summary = models.TextField(_("检查情况"), max_length=limits.LONG)
     created_by = models.ForeignKey(
         "org.Person",
         verbose_name=_("录入人"),
@@ -549,7 +550,7 @@ class Finding(models.Model):
         related_name="+",
     )
     title = models.CharField(_("问题"), max_length=200)
-    description = models.TextField(_("违法事实"))
+    description = models.TextField(_("违法事实"), max_length=limits.LONG)
     responsible_person = models.CharField(_("违法责任人"), max_length=100, blank=True)
     suspected_crime = models.BooleanField(_("涉嫌犯罪"), default=False)
     is_key = models.BooleanField(_("重点案件"), default=False)
@@ -620,7 +621,7 @@ class Consultation(models.Model):
     units = models.ManyToManyField(
         "org.Unit", verbose_name=_("参加单位"), related_name="enforcement_consultations"
     )
-    conclusions = models.TextField(_("会商结论"))
+    conclusions = models.TextField(_("会商结论"), max_length=limits.LONG)
     recorded_by = models.ForeignKey(
         "org.Person",
         verbose_name=_("记录人"),

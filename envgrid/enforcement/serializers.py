@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core import limits
 from envgrid.core.deadlines import RuleKind
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.entities.models import SupervisedEntity
 from envgrid.org.models import LeadingGroup, Person
 from envgrid.org.policies import leading_group_policy, unit_policy
@@ -46,7 +48,7 @@ def _user(serializer: serializers.Serializer) -> Any:
 
 class EnfOfficerSerializer(serializers.ModelSerializer):
     person_name = serializers.CharField(source="person.name", read_only=True)
-    unit = serializers.IntegerField(source="participant.unit_id", read_only=True)
+    unit = StrictIntegerField(source="participant.unit_id", read_only=True)
 
     class Meta:
         model = ActionOfficer
@@ -83,11 +85,11 @@ class EnfConsultationSerializer(serializers.ModelSerializer):
 class EnfConsultationCreateSerializer(serializers.Serializer):
     """Shape only: which units may attend, and the date rule, are the service's (E5)."""
 
-    action = serializers.IntegerField()
+    action = StrictIntegerField()
     held_on = serializers.DateField()
     form = serializers.ChoiceField(choices=ConsultationForm.choices)
-    units = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
-    conclusions = serializers.CharField(max_length=5000)
+    units = serializers.ListField(child=StrictIntegerField(), allow_empty=False)
+    conclusions = StrictCharField(max_length=5000)
 
 
 class EnfParticipantSerializer(serializers.ModelSerializer):
@@ -216,13 +218,13 @@ class EnfAssignmentSerializer(serializers.ModelSerializer):
     action_title = serializers.CharField(source="action.title", read_only=True)
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    ack_late = serializers.BooleanField(read_only=True)
+    ack_late = StrictBooleanField(read_only=True)
     # The acknowledgement deadline computed across a placeholder calendar year (暂定).
-    ack_provisional = serializers.BooleanField(
+    ack_provisional = StrictBooleanField(
         source="ack_obligation.provisional", read_only=True, default=False
     )
     ack_provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="ack_obligation.provisional_years",
         read_only=True,
         default=list,
@@ -321,24 +323,24 @@ class EnfInspectionSerializer(serializers.ModelSerializer):
 
 
 class EnfAckStatsSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
-    unit_name = serializers.CharField()
-    year = serializers.IntegerField()
-    received = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    late = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    late_assignments = serializers.ListField(child=serializers.IntegerField())
+    unit = StrictIntegerField()
+    unit_name = StrictCharField(max_length=limits.SHORT)
+    year = StrictIntegerField()
+    received = StrictIntegerField()
+    on_time = StrictIntegerField()
+    late = StrictIntegerField()
+    pending = StrictIntegerField()
+    late_assignments = serializers.ListField(child=StrictIntegerField())
 
 
 # -- input ----------------------------------------------------------------------------
 
 
 class EnfTargetInSerializer(serializers.Serializer):
-    entity = serializers.IntegerField(required=False, allow_null=True)
-    grid = serializers.IntegerField(required=False, allow_null=True)
-    is_key = serializers.BooleanField(default=False)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    entity = StrictIntegerField(required=False, allow_null=True)
+    grid = StrictIntegerField(required=False, allow_null=True)
+    is_key = StrictBooleanField(default=False)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         user = _user(self)
@@ -360,8 +362,8 @@ class EnfTargetInSerializer(serializers.Serializer):
 
 
 class EnfParticipantInSerializer(serializers.Serializer):
-    unit = serializers.IntegerField()
-    duties = serializers.CharField(required=False, allow_blank=True, default="")
+    unit = StrictIntegerField()
+    duties = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
     def validate_unit(self, value: int) -> Any:
         unit = unit_policy.scope(_user(self)).filter(pk=value).first()
@@ -371,32 +373,34 @@ class EnfParticipantInSerializer(serializers.Serializer):
 
 
 class EnfActionCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     category = serializers.ChoiceField(choices=ActionCategory.choices)
     mode = serializers.ChoiceField(choices=ActionMode.choices, default=ActionMode.GRID)
-    organiser_grid = serializers.IntegerField(required=False, allow_null=True)
-    leading_group = serializers.IntegerField(required=False, allow_null=True)
+    organiser_grid = StrictIntegerField(required=False, allow_null=True)
+    leading_group = StrictIntegerField(required=False, allow_null=True)
     campaign_level = serializers.ChoiceField(
         choices=CampaignLevel.choices, required=False, allow_blank=True
     )
-    campaign_doc_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    campaign_doc_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    campaign_doc_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    campaign_doc_title = StrictCharField(required=False, allow_blank=True, max_length=200)
     incident_at = serializers.DateTimeField(required=False, allow_null=True)
-    incident_place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    incident_place = StrictCharField(required=False, allow_blank=True, max_length=300)
     incident_type = serializers.ChoiceField(
         choices=IncidentType.choices, required=False, allow_blank=True
     )
     incident_level = serializers.ChoiceField(
         choices=IncidentLevel.choices, required=False, allow_blank=True
     )
-    linkage_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    objectives = serializers.CharField()
+    linkage_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    objectives = StrictCharField(max_length=limits.LONG)
     start_date = serializers.DateField()
     end_date = serializers.DateField()
-    schedule = serializers.CharField(required=False, allow_blank=True, default="")
-    requirements = serializers.CharField(required=False, allow_blank=True, default="")
+    schedule = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    requirements = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )
     ack_rule_kind = serializers.ChoiceField(choices=RuleKind.choices, required=False)
-    ack_rule_amount = serializers.IntegerField(required=False, min_value=0, max_value=365)
+    ack_rule_amount = StrictIntegerField(required=False, min_value=0, max_value=365)
     targets = EnfTargetInSerializer(many=True)
     participants = EnfParticipantInSerializer(many=True, required=False, default=list)
 
@@ -418,57 +422,57 @@ class EnfActionCreateSerializer(serializers.Serializer):
 
 
 class EnfActionUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    objectives = serializers.CharField(required=False)
+    title = StrictCharField(max_length=200, required=False)
+    objectives = StrictCharField(required=False, max_length=limits.LONG)
     start_date = serializers.DateField(required=False)
     end_date = serializers.DateField(required=False)
-    schedule = serializers.CharField(required=False, allow_blank=True)
-    requirements = serializers.CharField(required=False, allow_blank=True)
+    schedule = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
+    requirements = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
     campaign_level = serializers.ChoiceField(
         choices=CampaignLevel.choices, required=False, allow_blank=True
     )
-    campaign_doc_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    campaign_doc_title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    campaign_doc_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
+    campaign_doc_title = StrictCharField(required=False, allow_blank=True, max_length=200)
     incident_at = serializers.DateTimeField(required=False, allow_null=True)
-    incident_place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    incident_place = StrictCharField(required=False, allow_blank=True, max_length=300)
     incident_type = serializers.ChoiceField(
         choices=IncidentType.choices, required=False, allow_blank=True
     )
     incident_level = serializers.ChoiceField(
         choices=IncidentLevel.choices, required=False, allow_blank=True
     )
-    linkage_ref = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    linkage_ref = StrictCharField(required=False, allow_blank=True, max_length=100)
 
 
 class EnfNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class EnfSummarySerializer(serializers.Serializer):
-    summary = serializers.CharField()
+    summary = StrictCharField(max_length=limits.LONG)
 
 
 class EnfReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class EnfDutiesSerializer(serializers.Serializer):
-    duties = serializers.CharField()
+    duties = StrictCharField(max_length=limits.LONG)
 
 
 class EnfReportSerializer(serializers.Serializer):
-    report = serializers.CharField()
+    report = StrictCharField(max_length=limits.LONG)
 
 
 class EnfMoveSerializer(serializers.Serializer):
     # Free text on purpose: a move the status table does not list (e.g. "declined") is
     # refused by the table itself with the E4 reason, not by a generic choice error.
-    to = serializers.CharField(max_length=30)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    to = StrictCharField(max_length=30)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class EnfPersonInSerializer(serializers.Serializer):
-    person = serializers.IntegerField()
+    person = StrictIntegerField()
 
     def validate_person(self, value: int) -> Person:
         # The service checks the person belongs to a participating unit.
@@ -479,32 +483,32 @@ class EnfPersonInSerializer(serializers.Serializer):
 
 
 class EnfLiaisonInSerializer(EnfPersonInSerializer):
-    replace = serializers.BooleanField(default=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    replace = StrictBooleanField(default=False)
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
 
 
 class EnfFindingInSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
-    responsible_person = serializers.CharField(
+    title = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=limits.LONG)
+    responsible_person = StrictCharField(
         required=False, allow_blank=True, default="", max_length=100
     )
-    suspected_crime = serializers.BooleanField(default=False)
-    is_key = serializers.BooleanField(default=False)
+    suspected_crime = StrictBooleanField(default=False)
+    is_key = StrictBooleanField(default=False)
 
 
 class EnfFindingCreateSerializer(EnfFindingInSerializer):
-    inspection = serializers.IntegerField()
-    photos = serializers.ListField(child=serializers.IntegerField(), required=False)
+    inspection = StrictIntegerField()
+    photos = serializers.ListField(child=StrictIntegerField(), required=False)
 
 
 class EnfInspectionCreateSerializer(serializers.Serializer):
-    action = serializers.IntegerField()
-    entity = serializers.IntegerField()
+    action = StrictIntegerField()
+    entity = StrictIntegerField()
     inspected_at = serializers.DateTimeField()
-    place = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
-    officers = serializers.ListField(child=serializers.IntegerField(), min_length=1)
-    summary = serializers.CharField()
+    place = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
+    officers = serializers.ListField(child=StrictIntegerField(), min_length=1)
+    summary = StrictCharField(max_length=limits.LONG)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     findings = EnfFindingInSerializer(many=True, required=False, default=list)
 
@@ -514,5 +518,7 @@ class EnfPhotosInSerializer(serializers.Serializer):
 
 
 class EnfSuperviseSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    requirement = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    requirement = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )

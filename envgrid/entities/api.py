@@ -13,7 +13,14 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from envgrid.core import limits
 from envgrid.core.exports import XLSX_MIME
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.grids.coords import CRS_CHOICES
 
 from . import services
@@ -56,21 +63,23 @@ class EntitySerializer(serializers.ModelSerializer):
 class EntityInputSerializer(serializers.Serializer):
     """Shape only; the rules (USCC checksum, CRS, point inside a grid) are the service's."""
 
-    name = serializers.CharField(max_length=200)
-    uscc = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    lon = serializers.FloatField()
-    lat = serializers.FloatField()
-    crs = serializers.CharField(required=False, default="wgs84", help_text=", ".join(CRS_CHOICES))
+    name = StrictCharField(max_length=200)
+    uscc = StrictCharField(max_length=30, required=False, allow_blank=True)
+    address = StrictCharField(max_length=300, required=False, allow_blank=True)
+    lon = StrictFloatField()
+    lat = StrictFloatField()
+    crs = StrictCharField(
+        required=False, default="wgs84", help_text=", ".join(CRS_CHOICES), max_length=limits.SHORT
+    )
     category = serializers.ChoiceField(choices=EntityCategory.choices, required=False)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    industry = StrictCharField(max_length=100, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=EntityStatus.choices, required=False)
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    percent = serializers.IntegerField(read_only=True)
-    finished = serializers.BooleanField(read_only=True)
+    percent = StrictIntegerField(read_only=True)
+    finished = StrictBooleanField(read_only=True)
 
     class Meta:
         model = EntityImportJob
@@ -98,7 +107,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    crs = serializers.CharField(required=False, default="wgs84")
+    crs = StrictCharField(required=False, default="wgs84", max_length=limits.SHORT)
 
 
 class EntityViewSet(

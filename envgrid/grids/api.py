@@ -16,9 +16,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core import limits
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.parsers import SafeJSONParser
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.org.models import Person, Unit
 from envgrid.org.policies import person_policy
 
@@ -76,18 +83,18 @@ class GridDetailSerializer(GridSerializer):
 
 
 class GridUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
+    name = StrictCharField(required=False, max_length=200)
     owner_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
-    duties = serializers.CharField(required=False, allow_blank=True)
-    min_staff = serializers.IntegerField(required=False, allow_null=True, min_value=0)
-    major = serializers.BooleanField(required=False, default=False)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    duties = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
+    min_staff = StrictIntegerField(required=False, allow_null=True, min_value=0)
+    major = StrictBooleanField(required=False, default=False)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class BoundarySerializer(serializers.Serializer):
     boundary = serializers.JSONField()
-    major = serializers.BooleanField(required=False, default=False)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    major = StrictBooleanField(required=False, default=False)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class AssignmentSerializer(serializers.ModelSerializer):
@@ -115,70 +122,73 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
 class AssignInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=GridRole.choices)
-    person = serializers.IntegerField()
-    duties = serializers.CharField(required=False, allow_blank=True, default="")
-    major = serializers.BooleanField(required=False, default=False)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    person = StrictIntegerField()
+    duties = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    major = StrictBooleanField(required=False, default=False)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class EndAssignmentSerializer(serializers.Serializer):
-    reason = serializers.CharField()
-    major = serializers.BooleanField(required=False, default=False)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=limits.LONG)
+    major = StrictBooleanField(required=False, default=False)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class HistorySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_label = serializers.CharField(source="get_kind_display")
-    summary = serializers.CharField()
+    id = StrictIntegerField()
+    kind = StrictCharField(max_length=limits.SHORT)
+    kind_label = StrictCharField(source="get_kind_display", max_length=limits.LONG)
+    summary = StrictCharField(max_length=limits.LONG)
     before = serializers.JSONField()
     after = serializers.JSONField()
-    actor = serializers.CharField(source="actor_repr")
+    actor = StrictCharField(source="actor_repr", max_length=limits.LONG)
     at = serializers.DateTimeField()
-    is_major = serializers.BooleanField()
-    entity_id = serializers.IntegerField(allow_null=True)
+    is_major = StrictBooleanField()
+    entity_id = StrictIntegerField(allow_null=True)
 
 
 class GapSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(source="grid.pk")
-    code = serializers.CharField(source="grid.code")
-    name = serializers.CharField(source="grid.name")
-    level = serializers.IntegerField(source="grid.level")
-    missing_roles = serializers.ListField(child=serializers.CharField())
-    staff_count = serializers.IntegerField()
-    min_staff = serializers.IntegerField()
-    duties_missing = serializers.BooleanField()
-    problems = serializers.ListField(child=serializers.CharField(), source="describe")
+    grid = StrictIntegerField(source="grid.pk")
+    code = StrictCharField(source="grid.code", max_length=limits.SHORT)
+    name = StrictCharField(source="grid.name", max_length=limits.SHORT)
+    level = StrictIntegerField(source="grid.level")
+    missing_roles = serializers.ListField(child=StrictCharField(max_length=limits.LONG))
+    staff_count = StrictIntegerField()
+    min_staff = StrictIntegerField()
+    duties_missing = StrictBooleanField()
+    problems = serializers.ListField(
+        child=StrictCharField(max_length=limits.LONG), source="describe"
+    )
 
 
 class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="GeoJSON FeatureCollection file")
     geojson = serializers.JSONField(required=False, help_text="or the FeatureCollection inline")
-    major = serializers.BooleanField(required=False, default=False)
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
-    crs = serializers.CharField(
+    major = StrictBooleanField(required=False, default=False)
+    summary = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
+    crs = StrictCharField(
         required=False,
         allow_blank=True,
         default="",
         help_text="coordinate system when the file declares none: wgs84, cgcs2000, gcj02, bd09",
+        max_length=limits.SHORT,
     )
 
 
 class ResolveSerializer(serializers.Serializer):
-    outside = serializers.BooleanField()
+    outside = StrictBooleanField()
     grid = GridSerializer(allow_null=True)
     chain = GridSerializer(many=True)
     wgs84 = serializers.DictField()
-    rule = serializers.CharField()
+    rule = StrictCharField(max_length=limits.SHORT)
 
 
 class ResolveManyInputSerializer(serializers.Serializer):
     points = serializers.ListField(
-        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        child=serializers.ListField(child=StrictFloatField(), min_length=2, max_length=2),
         max_length=1_000_000,
     )
-    crs = serializers.CharField(required=False, default="wgs84")
+    crs = StrictCharField(required=False, default="wgs84", max_length=limits.SHORT)
 
 
 class MajorAdjustmentSerializer(serializers.ModelSerializer):

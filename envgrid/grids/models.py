@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import TimeStampedModel
 
 # Used when neither the grid nor a StaffingRule for its level says otherwise (G2).
@@ -49,7 +50,7 @@ class Grid(TimeStampedModel):
     max_lat = models.FloatField(default=0)
     is_active = models.BooleanField(_("启用"), default=True)
     # Written duties of the grid as a whole (G2); each person's share is on GridAssignment.
-    duties = models.TextField(_("网格职责"), blank=True)
+    duties = models.TextField(_("网格职责"), max_length=limits.LONG, blank=True)
     # Overrides the StaffingRule of the grid's level when set.
     min_staff = models.PositiveSmallIntegerField(_("网格员最少人数"), null=True, blank=True)
 
@@ -101,7 +102,7 @@ class GridAssignment(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="grid_assignments",
     )
-    duties = models.TextField(_("个人职责"), blank=True)
+    duties = models.TextField(_("个人职责"), max_length=limits.LONG, blank=True)
     started_at = models.DateTimeField(_("任职时间"))
     ended_at = models.DateTimeField(_("离任时间"), null=True, blank=True)
     end_reason = models.CharField(_("离任原因"), max_length=300, blank=True)

@@ -13,9 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from envgrid.core import limits
 from envgrid.core.documents import docx_response
 from envgrid.core.errors import ApplicationError
 from envgrid.core.params import maybe_id, query_year
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.org.policies import leading_group_policy, person_policy, unit_policy
 
 from . import services
@@ -62,8 +64,8 @@ def _resolve_many(policy: Any, user: Any, pks: list[int], field: str, label: str
 
 
 class LinkSerializer(serializers.Serializer):
-    type = serializers.CharField(help_text="app_label.model, e.g. cases.case")
-    id = serializers.CharField()
+    type = StrictCharField(help_text="app_label.model, e.g. cases.case", max_length=limits.SHORT)
+    id = StrictCharField(max_length=limits.SHORT)
 
     class Meta:
         ref_name = "MeetingLink"  # cases has a LinkSerializer too (schema names)
@@ -77,31 +79,33 @@ def _links(user: Any, data: list[dict[str, Any]]) -> list[Any]:
 
 
 class AgendaItemOut(serializers.Serializer):
-    order = serializers.IntegerField()
-    kind = serializers.CharField()
-    kind_display = serializers.CharField(source="get_kind_display")
-    problem_kind = serializers.CharField()
-    problem_kind_display = serializers.CharField(source="get_problem_kind_display")
-    title = serializers.CharField()
-    description = serializers.CharField()
+    order = StrictIntegerField()
+    kind = StrictCharField(max_length=limits.SHORT)
+    kind_display = StrictCharField(source="get_kind_display", max_length=limits.LONG)
+    problem_kind = StrictCharField(max_length=limits.SHORT)
+    problem_kind_display = StrictCharField(
+        source="get_problem_kind_display", max_length=limits.LONG
+    )
+    title = StrictCharField(max_length=limits.SHORT)
+    description = StrictCharField(max_length=limits.LONG)
     link_type = serializers.SerializerMethodField()
-    link_id = serializers.CharField()
-    link_repr = serializers.CharField()
+    link_id = StrictCharField(max_length=limits.SHORT)
+    link_repr = StrictCharField(max_length=limits.SHORT)
 
     def get_link_type(self, obj: Any) -> str:
         return f"{obj.link_type.app_label}.{obj.link_type.model}" if obj.link_type_id else ""
 
 
 class ParticipantOut(serializers.Serializer):
-    unit = serializers.IntegerField(source="unit_id")
-    unit_name = serializers.CharField(source="unit.name")
-    invited_as = serializers.CharField(source="source")
-    source_note = serializers.CharField()
-    attendance = serializers.CharField()
-    attendance_display = serializers.CharField(source="get_attendance_display")
-    attendee_name = serializers.CharField()
-    delegate_name = serializers.CharField()
-    absence_reason = serializers.CharField()
+    unit = StrictIntegerField(source="unit_id")
+    unit_name = StrictCharField(source="unit.name", max_length=limits.SHORT)
+    invited_as = StrictCharField(source="source", max_length=limits.LONG)
+    source_note = StrictCharField(max_length=limits.SHORT)
+    attendance = StrictCharField(max_length=limits.SHORT)
+    attendance_display = StrictCharField(source="get_attendance_display", max_length=limits.LONG)
+    attendee_name = StrictCharField(max_length=limits.SHORT)
+    delegate_name = StrictCharField(max_length=limits.SHORT)
+    absence_reason = StrictCharField(max_length=limits.LONG)
     recorded_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -160,7 +164,7 @@ class DecisionOut(serializers.ModelSerializer):
     status = serializers.CharField(read_only=True, help_text="open | reported | closed | withdrawn")
     meeting_title = serializers.CharField(source="meeting.title", read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    is_overdue = serializers.BooleanField(read_only=True, default=False)
+    is_overdue = StrictBooleanField(read_only=True, default=False)
     owners = serializers.SerializerMethodField()
 
     class Meta:
@@ -272,11 +276,9 @@ class TaskReportOut(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     schedule_title = serializers.CharField(source="schedule.title", read_only=True)
     due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True, default=None)
-    provisional = serializers.BooleanField(
-        source="obligation.provisional", read_only=True, default=False
-    )
+    provisional = StrictBooleanField(source="obligation.provisional", read_only=True, default=False)
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="obligation.provisional_years",
         read_only=True,
         default=list,
@@ -311,35 +313,43 @@ class TaskReportOut(serializers.ModelSerializer):
 class AgendaItemIn(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AgendaKind.choices)
     problem_kind = serializers.ChoiceField(choices=ProblemKind.choices)
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    title = StrictCharField(max_length=300)
+    description = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )
     link = LinkSerializer(required=False, allow_null=True)
 
 
 class MeetingIn(serializers.Serializer):
-    leading_group = serializers.IntegerField()
+    leading_group = StrictIntegerField()
     scope = serializers.ChoiceField(choices=MeetingScope.choices, default=MeetingScope.GROUP)
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     starts_at = serializers.DateTimeField()
-    place = serializers.CharField(max_length=200)
-    convener = serializers.IntegerField(required=False, allow_null=True)
+    place = StrictCharField(max_length=200)
+    convener = StrictIntegerField(required=False, allow_null=True)
     participants = serializers.ListField(
-        child=serializers.IntegerField(), required=False, allow_null=True
+        child=StrictIntegerField(), required=False, allow_null=True
     )
-    include_suggested = serializers.BooleanField(default=True)
+    include_suggested = StrictBooleanField(default=True)
     # Empty is allowed here so the rule (M2: no meeting without an agenda) answers with
     # its own code and reason from the service.
     agenda = AgendaItemIn(many=True, required=False, default=list)
 
 
 class AttendanceEntryIn(serializers.Serializer):
-    unit = serializers.IntegerField()
+    unit = StrictIntegerField()
     attendance = serializers.ChoiceField(
         choices=[(a.value, a.label) for a in Attendance if a != Attendance.PENDING]
     )
-    attendee_name = serializers.CharField(required=False, allow_blank=True, default="")
-    delegate_name = serializers.CharField(required=False, allow_blank=True, default="")
-    absence_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    attendee_name = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.SHORT
+    )
+    delegate_name = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.SHORT
+    )
+    absence_reason = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.LONG
+    )
 
 
 class AttendanceIn(serializers.Serializer):
@@ -347,20 +357,20 @@ class AttendanceIn(serializers.Serializer):
 
 
 class MinutesIn(serializers.Serializer):
-    minutes = serializers.CharField(allow_blank=True)
+    minutes = StrictCharField(allow_blank=True, max_length=limits.HUGE)
 
 
 class ReasonIn(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
 
 
 class NoteIn(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ParticipantIn(serializers.Serializer):
-    unit = serializers.IntegerField()
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    unit = StrictIntegerField()
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class SuggestIn(serializers.Serializer):
@@ -368,40 +378,40 @@ class SuggestIn(serializers.Serializer):
 
 
 class SuggestionOut(serializers.Serializer):
-    unit = serializers.IntegerField()
-    unit_name = serializers.CharField()
-    reason = serializers.CharField()
+    unit = StrictIntegerField()
+    unit_name = StrictCharField(max_length=limits.SHORT)
+    reason = StrictCharField(max_length=limits.LONG)
 
 
 class DecisionIn(serializers.Serializer):
-    meeting = serializers.IntegerField()
-    text = serializers.CharField(allow_blank=True)
-    owners = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    meeting = StrictIntegerField()
+    text = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    owners = serializers.ListField(child=StrictIntegerField(), required=False, default=list)
     due_date = serializers.DateField()
     links = LinkSerializer(many=True, required=False, default=list)
 
 
 class ProgressIn(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True)
-    completed = serializers.BooleanField(default=False)
+    text = StrictCharField(allow_blank=True, max_length=limits.LONG)
+    completed = StrictBooleanField(default=False)
 
 
 class RejectIn(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = StrictCharField(allow_blank=True, max_length=limits.LONG)
     due_date = serializers.DateField()
 
 
 class ScheduleIn(serializers.Serializer):
-    leading_group = serializers.IntegerField()
-    title = serializers.CharField(max_length=200)
+    leading_group = StrictIntegerField()
+    title = StrictCharField(max_length=200)
     interval = serializers.ChoiceField(choices=ReportInterval.choices)
     starts_on = serializers.DateField(required=False, allow_null=True)
-    due_workdays = serializers.IntegerField(required=False, allow_null=True)
-    units = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    due_workdays = StrictIntegerField(required=False, allow_null=True)
+    units = serializers.ListField(child=StrictIntegerField(), required=False, default=list)
 
 
 class SubmitIn(serializers.Serializer):
-    content = serializers.CharField(allow_blank=True)
+    content = StrictCharField(allow_blank=True, max_length=limits.HUGE)
 
 
 def _parse(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

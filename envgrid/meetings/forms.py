@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.widgets import LookupIdsField, SearchSelect
 from envgrid.org.models import LeadingGroup, Person, Unit
 
@@ -72,7 +73,7 @@ class AgendaItemForm(forms.Form):
         label=_("问题类别"), choices=[("", "——"), *ProblemKind.choices], required=False
     )
     title = forms.CharField(label=_("议题"), max_length=300, required=False)
-    description = forms.CharField(label=_("说明"), required=False)
+    description = forms.CharField(label=_("说明"), required=False, max_length=limits.LONG)
     link_decision = forms.TypedChoiceField(
         label=_("督办的决定事项"), required=False, coerce=int, empty_value=None, choices=[]
     )
@@ -91,7 +92,9 @@ AgendaFormSet = forms.formset_factory(AgendaItemForm, extra=3, max_num=20)
 
 
 class DecisionForm(forms.Form):
-    text = forms.CharField(label=_("决定事项"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("决定事项"), widget=forms.Textarea(attrs={"rows": 3}), max_length=limits.LONG
+    )
     owners = forms.ModelMultipleChoiceField(
         label=_("承办单位"),
         queryset=Unit.objects.none(),

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
@@ -84,7 +85,7 @@ class Meeting(TimeStampedModel):
     status = models.CharField(
         _("状态"), max_length=10, choices=MeetingStatus.choices, default=MeetingStatus.SCHEDULED
     )
-    minutes = models.TextField(_("会议纪要"), blank=True)
+    minutes = models.TextField(_("会议纪要"), max_length=limits.HUGE, blank=True)
     minutes_number = models.CharField(_("纪要文号"), max_length=60, blank=True)
     minutes_issued_at = models.DateTimeField(_("纪要印发时间"), null=True, blank=True)
     cancel_reason = models.CharField(_("取消原因"), max_length=300, blank=True)
@@ -129,7 +130,7 @@ class AgendaItem(models.Model):
     kind = models.CharField(_("议题类型"), max_length=15, choices=AgendaKind.choices)
     problem_kind = models.CharField(_("问题类别"), max_length=10, choices=ProblemKind.choices)
     title = models.CharField(_("议题"), max_length=300)
-    description = models.TextField(_("说明"), blank=True)
+    description = models.TextField(_("说明"), max_length=limits.LONG, blank=True)
     link_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
     link_id = models.CharField(max_length=64, blank=True)
     link = GenericForeignKey("link_type", "link_id")
@@ -231,12 +232,12 @@ class Decision(TimeStampedModel):
         Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="decisions"
     )
     seq = models.PositiveSmallIntegerField(_("序号"))
-    text = models.TextField(_("决定事项"))
+    text = models.TextField(_("决定事项"), max_length=limits.LONG)
     due_date = models.DateField(_("完成时限"))
     status = models.CharField(
         _("状态"), max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.OPEN
     )
-    verification_note = models.TextField(_("核验意见"), blank=True)
+    verification_note = models.TextField(_("核验意见"), max_length=limits.LONG, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -321,7 +322,7 @@ class DecisionProgress(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("报告时间"), default=timezone.now)
-    text = models.TextField(_("落实情况"))
+    text = models.TextField(_("落实情况"), max_length=limits.LONG)
     is_completion = models.BooleanField(_("报告完成"), default=False)
 
     class Meta:
@@ -436,7 +437,7 @@ class TaskReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    content = models.TextField(_("任务完成情况"), blank=True)
+    content = models.TextField(_("任务完成情况"), max_length=limits.HUGE, blank=True)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     submitted_by = models.ForeignKey(
         "org.Person",

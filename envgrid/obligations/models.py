@@ -15,6 +15,7 @@ from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.workflow import StatusHistory
 
@@ -210,8 +211,8 @@ class Supervision(models.Model):
     source_obligation = models.ForeignKey(
         Obligation, null=True, blank=True, on_delete=models.SET_NULL, related_name="supervisions"
     )
-    reason = models.TextField(_("督办事由"))
-    requirement = models.TextField(_("办理要求"), blank=True)
+    reason = models.TextField(_("督办事由"), max_length=limits.LONG)
+    requirement = models.TextField(_("办理要求"), max_length=limits.LONG, blank=True)
     issued_at = models.DateTimeField(_("督办时间"), default=timezone.now)
     response_obligation = models.OneToOneField(
         Obligation,
@@ -223,7 +224,7 @@ class Supervision(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN
     )
-    response = models.TextField(_("办理情况"), blank=True)
+    response = models.TextField(_("办理情况"), max_length=limits.LONG, blank=True)
     responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     link = models.CharField(max_length=300, blank=True)

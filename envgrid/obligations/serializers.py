@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 from .models import Obligation, ObligationEvent, ObligationExtension, ObligationPause
 
 
@@ -17,9 +19,9 @@ class ObligationSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     rule = serializers.SerializerMethodField()
     # Issue 20: the kind and the deadline as a person reads them.
-    kind_label = serializers.CharField(read_only=True)
-    rule_text = serializers.CharField(read_only=True)
-    is_late = serializers.BooleanField(read_only=True)
+    kind_label = StrictCharField(read_only=True)
+    rule_text = StrictCharField(read_only=True)
+    is_late = StrictBooleanField(read_only=True)
     is_paused = serializers.SerializerMethodField()
 
     class Meta:
@@ -60,7 +62,7 @@ class ObligationSerializer(serializers.ModelSerializer):
     def get_rule(self, obj: Obligation) -> str:
         return obj.rule.describe()
 
-    @extend_schema_field(serializers.BooleanField())
+    @extend_schema_field(StrictBooleanField())
     def get_is_paused(self, obj: Obligation) -> bool:
         return obj.paused_since is not None
 
@@ -99,19 +101,19 @@ class ObligationDetailSerializer(ObligationSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
+    reason = StrictCharField(max_length=300)
 
     class Meta:
         ref_name = "ObligationReason"  # cases has a ReasonSerializer too (schema names)
 
 
 class ExtendSerializer(serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=365)
-    reason = serializers.CharField(max_length=300)
+    amount = StrictIntegerField(min_value=1, max_value=365)
+    reason = StrictCharField(max_length=300)
 
 
 class CompleteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=500)
+    note = StrictCharField(max_length=500)
 
 
 class EmptySerializer(serializers.Serializer):

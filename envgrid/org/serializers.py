@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 from .models import (
     Delegation,
     DelegationScope,
@@ -225,7 +228,7 @@ class DelegationSerializer(serializers.ModelSerializer):
             "is_live",
         ]
 
-    @extend_schema_field(serializers.BooleanField())
+    @extend_schema_field(StrictBooleanField())
     def get_is_live(self, obj: Delegation) -> bool:
         return obj.covers(day=timezone.localdate(), scope=obj.scope)
 
@@ -234,13 +237,13 @@ class DelegationWriteSerializer(serializers.Serializer):
     leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.none())
     grantor = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
     grantee = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
-    purpose = serializers.CharField(max_length=300)
+    purpose = StrictCharField(max_length=300)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField()
     scope = serializers.ChoiceField(
         choices=DelegationScope.choices, default=DelegationScope.MEETING_CONVENE
     )
-    document_ref = serializers.CharField(max_length=200, required=False, default="")
+    document_ref = StrictCharField(max_length=200, required=False, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -259,7 +262,7 @@ class DelegationWriteSerializer(serializers.Serializer):
 
 
 class DelegationRevokeSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
+    reason = StrictCharField(max_length=300)
 
 
 class TrainingRecordSerializer(serializers.ModelSerializer):
@@ -293,11 +296,11 @@ class TrainingRecordWriteSerializer(serializers.Serializer):
 
     person = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
     kind = serializers.ChoiceField(choices=TrainingKind.choices)
-    course = serializers.CharField(max_length=200)
+    course = StrictCharField(max_length=200)
     hours = serializers.DecimalField(max_digits=5, decimal_places=1)
     held_on = serializers.DateField()
     result = serializers.ChoiceField(choices=TrainingResult.choices)
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -305,17 +308,17 @@ class TrainingRecordWriteSerializer(serializers.Serializer):
 
 
 class TrainingVoidSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=300)
+    reason = StrictCharField(max_length=300)
 
 
 class ActorSerializer(serializers.Serializer):
     """Who the caller is to the system: the roles every permission check starts from."""
 
-    username = serializers.CharField()
-    role = serializers.CharField()
-    is_admin = serializers.BooleanField()
-    is_office = serializers.BooleanField()
-    is_leader = serializers.BooleanField()
+    username = StrictCharField(max_length=limits.SHORT)
+    role = StrictCharField(max_length=limits.LONG)
+    is_admin = StrictBooleanField()
+    is_office = StrictBooleanField()
+    is_leader = StrictBooleanField()
     person = PersonRefSerializer(allow_null=True)
     unit = UnitRefSerializer(allow_null=True)
-    overseen_group_ids = serializers.ListField(child=serializers.IntegerField())
+    overseen_group_ids = serializers.ListField(child=StrictIntegerField())

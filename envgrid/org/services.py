@@ -71,10 +71,11 @@ def _require_unit_in_scope(actor: Any, unit: Unit | None) -> None:
 
 
 def _require_admin_for_login_role(actor: Any, person: Person | None, data: dict[str, Any]) -> None:
-    """A login's role is its power: only an administrator links a login to a person or
-    changes the role of a person who has one (office staff could otherwise make any login
-    office staff, issue 16). A person without a login may be given any role by office
-    staff: it grants nothing until an administrator links a login."""
+    """A login's role and unit are its power: only an administrator links a login to a
+    person or changes the role or the unit of a person who has one (office staff could
+    otherwise make any login office staff, or move it into another unit's scope, issue 16).
+    A person without a login may be given any role or unit by office staff: it grants
+    nothing until an administrator links a login."""
     if actor_for(actor).is_admin:
         return
     if "user" in data and data["user"] != (person.user if person is not None else None):
@@ -93,6 +94,17 @@ def _require_admin_for_login_role(actor: Any, person: Person | None, data: dict[
             _("该人员已关联登录账号，只有系统管理员可以修改其角色。"),
             code="role_admin_only",
             fields={"role": [_("只有系统管理员可以修改")]},
+        )
+    if (
+        person is not None
+        and person.user_id is not None
+        and "unit" in data
+        and getattr(data["unit"], "pk", data["unit"]) != person.unit_id
+    ):
+        raise PermissionDeniedError(
+            _("该人员已关联登录账号，只有系统管理员可以将其调整到其他单位。"),
+            code="unit_admin_only",
+            fields={"unit": [_("只有系统管理员可以修改")]},
         )
 
 

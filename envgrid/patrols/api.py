@@ -13,9 +13,16 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from envgrid.core import limits
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.errors import ApplicationError, NotFoundError
 from envgrid.core.parsers import SafeJSONParser
+from envgrid.core.serializer_fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+)
 from envgrid.entities.models import SupervisedEntity
 from envgrid.grids.models import Grid
 from envgrid.grids.policies import grid_policy
@@ -81,7 +88,7 @@ class PatrolSerializer(serializers.ModelSerializer):
 
 
 class StartSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(required=False)
+    grid = StrictIntegerField(required=False)
     started_at = serializers.DateTimeField(required=False)
 
 
@@ -91,37 +98,37 @@ class TrackSerializer(serializers.Serializer):
 
 
 class CheckInSerializer(serializers.Serializer):
-    entity = serializers.IntegerField()
+    entity = StrictIntegerField()
     result = serializers.ChoiceField(choices=CheckResult.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
     checked_at = serializers.DateTimeField(required=False)
-    lon = serializers.FloatField(required=False)
-    lat = serializers.FloatField(required=False)
+    lon = StrictFloatField(required=False)
+    lat = StrictFloatField(required=False)
 
 
 class PhotoInSerializer(serializers.Serializer):
     file = serializers.FileField()
-    check_item = serializers.IntegerField(required=False)
+    check_item = StrictIntegerField(required=False)
 
 
 class FinishSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class CaseInSerializer(serializers.Serializer):
-    check_item = serializers.IntegerField()
-    title = serializers.CharField(required=False, allow_blank=True, default="")
+    check_item = StrictIntegerField()
+    title = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.SHORT)
 
 
 class TrackResultSerializer(serializers.Serializer):
-    added = serializers.IntegerField()
-    point_count = serializers.IntegerField()
+    added = StrictIntegerField()
+    point_count = StrictIntegerField()
 
 
 class CaseResultSerializer(serializers.Serializer):
-    case = serializers.IntegerField()
-    number = serializers.CharField()
+    case = StrictIntegerField()
+    number = StrictCharField(max_length=limits.SHORT)
 
 
 def _valid(ser_class: Any, request: Request) -> dict[str, Any]:
@@ -235,33 +242,33 @@ class PatrolViewSet(
 
 
 class PlanStaffSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    id = StrictIntegerField()
+    name = StrictCharField(max_length=limits.SHORT)
 
 
 class PatrolPlanSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(source="grid.pk")
-    grid_code = serializers.CharField(source="grid.code")
-    grid_name = serializers.CharField(source="grid.name")
+    grid = StrictIntegerField(source="grid.pk")
+    grid_code = StrictCharField(source="grid.code", max_length=limits.SHORT)
+    grid_name = StrictCharField(source="grid.name", max_length=limits.SHORT)
     staff = PlanStaffSerializer(many=True)
-    every_days = serializers.DictField(child=serializers.IntegerField())
+    every_days = serializers.DictField(child=StrictIntegerField())
     own = serializers.DictField(
-        child=serializers.IntegerField(), help_text=_("计划本身设定的频次（其余为默认）")
+        child=StrictIntegerField(), help_text=_("计划本身设定的频次（其余为默认）")
     )
     notes = serializers.SerializerMethodField()
-    can_change = serializers.BooleanField()
+    can_change = StrictBooleanField()
 
     def get_notes(self, row: PlanRow) -> str:
         return row.plan.notes if row.plan else ""
 
 
 class PatrolPlanInSerializer(serializers.Serializer):
-    staff = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    staff = serializers.ListField(child=StrictIntegerField(), allow_empty=True)
     every_days = serializers.DictField(
-        child=serializers.IntegerField(allow_null=True),
+        child=StrictIntegerField(allow_null=True),
         help_text=_('每类监管对象的巡查间隔天数，如 {"key": 7}；未列出的类别用默认值'),
     )
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class PatrolPlanViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import StoredFile, TimeStampedModel
 
 # Required frequency (days between checks) per entity category when a plan says nothing.
@@ -21,7 +22,7 @@ class PatrolPlan(TimeStampedModel):
     staff = models.ManyToManyField(
         "org.Person", verbose_name=_("巡查人员"), related_name="patrol_plans", blank=True
     )
-    notes = models.TextField(_("备注"), blank=True)
+    notes = models.TextField(_("备注"), max_length=limits.LONG, blank=True)
 
     class Meta:
         verbose_name = _("巡查计划")
@@ -71,7 +72,7 @@ class Patrol(TimeStampedModel):
     )
     started_at = models.DateTimeField(_("开始时间"), db_index=True)
     ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
-    notes = models.TextField(_("巡查记录"), blank=True)
+    notes = models.TextField(_("巡查记录"), max_length=limits.LONG, blank=True)
     external_ref = models.CharField(max_length=64, blank=True, db_index=True)
     # Derived from the merged track (refreshed after each part).
     point_count = models.PositiveIntegerField(_("轨迹点数"), default=0)
@@ -129,7 +130,7 @@ class PatrolCheck(TimeStampedModel):
     )
     checked_at = models.DateTimeField(_("检查时间"), db_index=True)
     result = models.CharField(_("检查结果"), max_length=10, choices=CheckResult.choices)
-    notes = models.TextField(_("情况说明"), blank=True)
+    notes = models.TextField(_("情况说明"), max_length=limits.LONG, blank=True)
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     # Where the check was made lies outside the entity's grid: reported, not counted.

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Unit
 from envgrid.org.selectors import actor_for
@@ -40,15 +41,26 @@ class ReportForm(forms.Form):
     due = forms.ModelChoiceField(
         label=_("对应应报事项"), queryset=ReportDue.objects.none(), required=False
     )
-    content = forms.CharField(label=_("正文"), widget=forms.Textarea, required=False)
+    content = forms.CharField(
+        label=_("正文"), widget=forms.Textarea, required=False, max_length=limits.HUGE
+    )
     situation = forms.CharField(
-        label=_("情况"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=_("情况"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=limits.HUGE,
     )
     analysis = forms.CharField(
-        label=_("分析"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=_("分析"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=limits.HUGE,
     )
     recommendations = forms.CharField(
-        label=_("建议"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+        label=_("建议"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=limits.HUGE,
     )
     grid = forms.ModelChoiceField(label=_("相关网格"), queryset=Grid.objects.none(), required=False)
     occurred_at = forms.DateTimeField(
@@ -106,7 +118,10 @@ class ScheduleForm(forms.Form):
     )
     is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
     note = forms.CharField(
-        label=_("说明"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("说明"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limits.LONG,
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from envgrid.core import limits
 from envgrid.core.models import TimeStampedModel
 from envgrid.core.workflow import StatusHistory
 
@@ -84,7 +85,7 @@ class ReportSchedule(TimeStampedModel):
         related_name="report_schedules",
     )
     is_active = models.BooleanField(_("启用"), default=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = models.TextField(_("说明"), max_length=limits.LONG, blank=True)
 
     class Meta:
         ordering = ["leading_group", "report_type", "name"]
@@ -203,11 +204,11 @@ class Report(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="reports",
     )
-    content = models.TextField(_("正文"), blank=True)
+    content = models.TextField(_("正文"), max_length=limits.HUGE, blank=True)
     # A thematic comprehensive report carries all three (I3: 有情况、有分析、有建议).
-    situation = models.TextField(_("情况"), blank=True)
-    analysis = models.TextField(_("分析"), blank=True)
-    recommendations = models.TextField(_("建议"), blank=True)
+    situation = models.TextField(_("情况"), max_length=limits.HUGE, blank=True)
+    analysis = models.TextField(_("分析"), max_length=limits.HUGE, blank=True)
+    recommendations = models.TextField(_("建议"), max_length=limits.HUGE, blank=True)
     occurred_at = models.DateTimeField(_("事件发生时间"), null=True, blank=True)
     place = models.CharField(_("地点"), max_length=300, blank=True)
     due = models.ForeignKey(
@@ -234,7 +235,7 @@ class Report(TimeStampedModel):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True, db_index=True)
-    feedback = models.TextField(_("反馈意见"), blank=True)
+    feedback = models.TextField(_("反馈意见"), max_length=limits.LONG, blank=True)
     fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
     fed_back_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -11,6 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from envgrid.core import limits
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from envgrid.grids.models import Grid
 from envgrid.org.models import LeadingGroup, Unit
 
@@ -100,40 +102,44 @@ class _VisibleDueField(serializers.PrimaryKeyRelatedField):
 
 class ReportWriteSerializer(serializers.Serializer):
     report_type = serializers.ChoiceField(choices=ReportType.choices)
-    title = serializers.CharField(max_length=300)
+    title = StrictCharField(max_length=300)
     unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
     leading_group = serializers.PrimaryKeyRelatedField(
         queryset=LeadingGroup.objects.all(), required=False
     )
-    content = serializers.CharField(required=False, allow_blank=True, default="")
-    situation = serializers.CharField(required=False, allow_blank=True, default="")
-    analysis = serializers.CharField(required=False, allow_blank=True, default="")
-    recommendations = serializers.CharField(required=False, allow_blank=True, default="")
+    content = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.HUGE)
+    situation = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.HUGE
+    )
+    analysis = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.HUGE)
+    recommendations = StrictCharField(
+        required=False, allow_blank=True, default="", max_length=limits.HUGE
+    )
     grid = serializers.PrimaryKeyRelatedField(
         queryset=Grid.objects.all(), required=False, allow_null=True
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    place = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    place = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
     due = _VisibleDueField(required=False, allow_null=True)
 
 
 class ReportUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    content = serializers.CharField(required=False, allow_blank=True)
-    situation = serializers.CharField(required=False, allow_blank=True)
-    analysis = serializers.CharField(required=False, allow_blank=True)
-    recommendations = serializers.CharField(required=False, allow_blank=True)
+    title = StrictCharField(max_length=300, required=False)
+    content = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    situation = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    analysis = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
+    recommendations = StrictCharField(required=False, allow_blank=True, max_length=limits.HUGE)
     grid = serializers.PrimaryKeyRelatedField(
         queryset=Grid.objects.all(), required=False, allow_null=True
     )
     occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    place = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    place = StrictCharField(required=False, allow_blank=True, max_length=300)
     due = _VisibleDueField(required=False, allow_null=True)
 
 
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=[(k, v.label) for k, v in BY_ACTION.items()])
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=limits.LONG)
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -165,20 +171,20 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 class ScheduleWriteSerializer(serializers.Serializer):
     leading_group = serializers.PrimaryKeyRelatedField(queryset=LeadingGroup.objects.all())
-    name = serializers.CharField(max_length=200)
+    name = StrictCharField(max_length=200)
     report_type = serializers.ChoiceField(choices=ReportType.choices)
     frequency = serializers.ChoiceField(choices=Frequency.choices)
-    due_workdays = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    due_month = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=12)
-    due_day = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=31)
-    due_year_offset = serializers.IntegerField(required=False, min_value=0, max_value=1)
+    due_workdays = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    due_month = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=12)
+    due_day = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=31)
+    due_year_offset = StrictIntegerField(required=False, min_value=0, max_value=1)
     valid_from = serializers.DateField()
     valid_to = serializers.DateField(required=False, allow_null=True)
     units = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.all(), many=True, required=False
     )
-    is_active = serializers.BooleanField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    is_active = StrictBooleanField(required=False)
+    note = StrictCharField(required=False, allow_blank=True, max_length=limits.LONG)
 
 
 class DueSerializer(serializers.ModelSerializer):
@@ -187,9 +193,9 @@ class DueSerializer(serializers.ModelSerializer):
     obligation_due_at = serializers.DateTimeField(source="obligation.due_at", read_only=True)
     obligation_status = serializers.CharField(source="obligation.status", read_only=True)
     # Computed across a placeholder calendar year: provisional (暂定) until the official one.
-    provisional = serializers.BooleanField(source="obligation.provisional", read_only=True)
+    provisional = StrictBooleanField(source="obligation.provisional", read_only=True)
     provisional_years = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=StrictIntegerField(),
         source="obligation.provisional_years",
         read_only=True,
         default=list,
@@ -221,26 +227,26 @@ class DueSerializer(serializers.ModelSerializer):
 
 
 class WaiveSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text=_("免报原因"))
+    reason = StrictCharField(help_text=_("免报原因"), max_length=limits.LONG)
 
 
 class ComplianceRowSerializer(serializers.Serializer):
-    unit_id = serializers.IntegerField()
-    unit__name = serializers.CharField()
-    unit__code = serializers.CharField()
-    due = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    late = serializers.IntegerField()
-    missing = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    waived = serializers.IntegerField()
+    unit_id = StrictIntegerField()
+    unit__name = StrictCharField(max_length=limits.SHORT)
+    unit__code = StrictCharField(max_length=limits.SHORT)
+    due = StrictIntegerField()
+    on_time = StrictIntegerField()
+    late = StrictIntegerField()
+    missing = StrictIntegerField()
+    pending = StrictIntegerField()
+    waived = StrictIntegerField()
 
 
 class OfficerRowSerializer(serializers.ModelSerializer):
     information_officer_name = serializers.CharField(
         source="information_officer.name", read_only=True, default=None
     )
-    officer_gap = serializers.BooleanField(read_only=True)
+    officer_gap = StrictBooleanField(read_only=True)
 
     class Meta:
         model = Unit
@@ -256,6 +262,6 @@ class OfficerRowSerializer(serializers.ModelSerializer):
 
 
 class GenerateResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    existing = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    created = StrictIntegerField()
+    existing = StrictIntegerField()
+    errors = serializers.ListField(child=StrictCharField(max_length=limits.LONG))  # type: ignore[assignment]

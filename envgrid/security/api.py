@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -18,8 +19,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core import limits
 from envgrid.core.clientaddr import client_ip
 from envgrid.core.errors import ApplicationError
+from envgrid.core.serializer_fields import StrictCharField, StrictIntegerField
 
 from . import throttle
 from .services import login_complete, totp_check, totp_enabled
@@ -28,7 +31,18 @@ from .views import lockout_response
 
 
 class TokenRequestSerializer(AuthTokenSerializer):
-    totp = serializers.CharField(
+    # AuthTokenSerializer's own fields have no maximum length (issue 16, part 3).
+    username = StrictCharField(
+        label=gettext_lazy("用户名"), write_only=True, max_length=limits.SHORT
+    )
+    password = StrictCharField(
+        label=gettext_lazy("密码"),
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=limits.MEDIUM,
+    )
+    totp = StrictCharField(
         required=False, allow_blank=True, max_length=10, help_text="动态口令（已启用时必填）"
     )
 
@@ -47,7 +61,10 @@ class TokenWithTOTPView(ObtainAuthToken):
         request=TokenRequestSerializer,
         responses=inline_serializer(
             "TokenOut",
-            {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()},
+            {
+                "token": StrictCharField(max_length=limits.LONG),
+                "expires_at": serializers.DateTimeField(),
+            },
         ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -81,10 +98,10 @@ class TokenWithTOTPView(ObtainAuthToken):
 
 
 class ApiTokenSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    user = serializers.IntegerField(source="user_id")
-    username = serializers.CharField(source="user.username")
-    prefix = serializers.CharField(help_text="令牌前8位，用于区分")
+    id = StrictIntegerField()
+    user = StrictIntegerField(source="user_id")
+    username = StrictCharField(source="user.username", max_length=limits.SHORT)
+    prefix = StrictCharField(help_text="令牌前8位，用于区分", max_length=limits.SHORT)
     state = serializers.ChoiceField(choices=["active", "expired", "revoked"])
     created_at = serializers.DateTimeField()
     created_ip = serializers.IPAddressField(allow_null=True)
@@ -92,7 +109,7 @@ class ApiTokenSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
     last_used_ip = serializers.IPAddressField(allow_null=True)
     revoked_at = serializers.DateTimeField(allow_null=True)
-    revoked_reason = serializers.CharField()
+    revoked_reason = StrictCharField(max_length=limits.SHORT)
 
 
 def _token_data(token: Any) -> dict[str, Any]:

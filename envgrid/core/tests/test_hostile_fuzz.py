@@ -2,7 +2,10 @@
 run: each operation of /api/schema/ gets, deterministically, deep nesting, lone
 surrogates, Unicode digits, control characters, oversized text and out-of-range integers
 in its path parameters, its query parameters and every property of its JSON body. No
-answer may be a 5xx, and every error answer under /api/ is JSON (no HTML page)."""
+answer may be a 5xx, and every error answer under /api/ is JSON (no HTML page). Every
+free-text property also gets text one character over its maxLength (which it must have)
+and values of the wrong type (a number, a boolean, a list, an object): none may be
+accepted."""
 
 from __future__ import annotations
 
@@ -43,10 +46,25 @@ def _resolve(spec: dict, schema: dict | None) -> dict:
     return schema or {}
 
 
-def _body_properties(spec: dict, op: dict) -> list[str]:
+def _body_schema(spec: dict, op: dict) -> dict[str, dict]:
     content = (op.get("requestBody") or {}).get("content", {})
     schema = _resolve(spec, (content.get("application/json") or {}).get("schema"))
-    return list((schema.get("properties") or {}).keys())
+    return {name: _resolve(spec, prop) for name, prop in (schema.get("properties") or {}).items()}
+
+
+def _free_text(prop: dict) -> bool:
+    """A plain writable string property: no format, no choices, not read-only."""
+    return (
+        prop.get("type") == "string"
+        and "format" not in prop
+        and "enum" not in prop
+        and not prop.get("readOnly")
+    )
+
+
+# Values of the wrong type for a string property (issue 16, part 3: strict types). Like
+# text one character over its maxLength, none may be accepted (2xx) by any operation.
+WRONG_FOR_STRING: list[Any] = [12345, 1.5, True, ["文本"], {"文本": 1}]
 
 
 def test_hostile_values_across_all_operations_no_5xx_no_html(live_server, capsys):
@@ -58,7 +76,8 @@ def test_hostile_values_across_all_operations_no_5xx_no_html(live_server, capsys
     failures: list[str] = []
     sent = 0
 
-    def send(method: str, url: str, **kw: Any) -> None:
+    def send(method: str, url: str, refuse: bool = False, **kw: Any) -> None:
+        """refuse: the value must not be accepted (no 2xx), besides no 5xx/HTML."""
         nonlocal sent
         sent += 1
         try:
@@ -69,8 +88,11 @@ def test_hostile_values_across_all_operations_no_5xx_no_html(live_server, capsys
         html = r.headers.get("Content-Type", "").startswith("text/html")
         if r.status_code >= 500 or (r.status_code >= 400 and html and "/api/" in url):
             failures.append(f"{method} {url[:160]} {str(kw)[:160]} -> {r.status_code}")
+        elif refuse and r.status_code < 300:
+            failures.append(f"{method} {url[:160]} {str(kw)[:160]} accepted: {r.status_code}")
 
     operations = 0
+    string_props = 0
     for path, item in spec["paths"].items():
         if not path.startswith("/api/"):
             continue
@@ -100,11 +122,33 @@ def test_hostile_values_across_all_operations_no_5xx_no_html(live_server, capsys
                 continue
             url = live_server.url + base
             send(method, url, data=DEEP, headers={"Content-Type": "application/json"})
-            for prop in _body_properties(spec, op):
+            properties = _body_schema(spec, op)
+            for prop in properties:
                 for value in BODY_VALUES:
                     body = json.dumps({prop: value}, ensure_ascii=True)
                     send(method, url, data=body, headers={"Content-Type": "application/json"})
+            for prop, schema in properties.items():
+                if not _free_text(schema):
+                    continue
+                string_props += 1
+                if "maxLength" not in schema:
+                    failures.append(f"{method} {path} {prop}: a string without maxLength")
+                    continue
+                over = "长" * (schema["maxLength"] + 1)
+                for value in [over, *WRONG_FOR_STRING]:
+                    body = json.dumps({prop: value}, ensure_ascii=True)
+                    send(
+                        method,
+                        url,
+                        refuse=True,
+                        data=body,
+                        headers={"Content-Type": "application/json"},
+                    )
     with capsys.disabled():
-        print(f"\nhostile fuzz: {operations} operations, {sent} requests, {len(failures)} bad")
+        print(
+            f"\nhostile fuzz: {operations} operations, {string_props} string properties, "
+            f"{sent} requests, {len(failures)} bad"
+        )
     assert operations > 100
+    assert string_props > 50
     assert failures == []

@@ -158,3 +158,83 @@ def test_office_staff_cannot_reach_the_admin_pages_that_set_roles_and_logins(cli
     victim.user.refresh_from_db()
     assert victim.role == PersonRole.UNIT
     assert victim.user.is_superuser is False
+
+
+# ---- the unit of a person with a login (issue 16, part 6) ---------------------------
+# A login's unit is its scope: moving it to another unit hands it that unit's cases,
+# tasks and reports. Endpoints that can set a person's unit: the persons API (PATCH;
+# there is no PUT), the edit page; the admin site is administrators only (above).
+
+
+def test_office_staff_cannot_move_a_login_to_another_unit_through_the_api(world):
+    victim = world.member_staff[0]
+    target = world.members[1]
+    tip = AuditEvent.objects.count()
+    r = _api(world.office_staff.user).patch(
+        f"/api/org/persons/{victim.pk}/", {"unit": target.pk}, format="json"
+    )
+    assert r.status_code == 403
+    assert r.json()["code"] == "unit_admin_only"
+    assert list(r.json()["fields"]) == ["unit"]
+    victim.refresh_from_db()
+    assert victim.unit_id == world.members[0].pk
+    assert AuditEvent.objects.count() == tip
+    assert _fresh_actor(victim.user).unit_id == world.members[0].pk
+
+
+def test_office_staff_may_send_the_same_unit_with_other_changes(world):
+    victim = world.member_staff[0]
+    r = _api(world.office_staff.user).patch(
+        f"/api/org/persons/{victim.pk}/",
+        {"unit": victim.unit_id, "phone": "0417-2"},
+        format="json",
+    )
+    assert r.status_code == 200
+    victim.refresh_from_db()
+    assert (victim.unit_id, victim.phone) == (world.members[0].pk, "0417-2")
+
+
+def test_office_staff_may_move_a_person_without_a_login(world):
+    person = make_person(world.members[0], "未开通账号人员乙", login=False)
+    r = _api(world.office_staff.user).patch(
+        f"/api/org/persons/{person.pk}/", {"unit": world.members[1].pk}, format="json"
+    )
+    assert r.status_code == 200
+    person.refresh_from_db()
+    assert person.unit_id == world.members[1].pk
+
+
+def test_administrator_moves_a_login_to_another_unit_through_the_api(world):
+    victim = world.member_staff[0]
+    r = _api(world.admin).patch(
+        f"/api/org/persons/{victim.pk}/", {"unit": world.members[1].pk}, format="json"
+    )
+    assert r.status_code == 200
+    victim.refresh_from_db()
+    assert victim.unit_id == world.members[1].pk
+    ev = AuditEvent.objects.order_by("-seq").first()
+    assert (ev.action, ev.before["unit"], ev.after["unit"]) == (
+        "person.update",
+        world.members[0].pk,
+        world.members[1].pk,
+    )
+    assert _fresh_actor(victim.user).unit_id == world.members[1].pk
+
+
+def test_office_staff_cannot_move_a_login_on_the_edit_page(client, world):
+    victim = world.member_staff[0]
+    client.force_login(world.office_staff.user)
+    r = client.post(f"/org/persons/{victim.pk}/edit/", _form(victim, unit=world.members[1].pk))
+    assert r.status_code == 400
+    assert r.context["form"].errors["unit"] == ["只有系统管理员可以修改"]
+    victim.refresh_from_db()
+    assert victim.unit_id == world.members[0].pk
+
+
+def test_administrator_moves_a_login_on_the_edit_page(client, world):
+    victim = world.member_staff[0]
+    client.force_login(world.admin)
+    r = client.post(f"/org/persons/{victim.pk}/edit/", _form(victim, unit=world.members[1].pk))
+    assert r.status_code == 302
+    victim.refresh_from_db()
+    assert victim.unit_id == world.members[1].pk
