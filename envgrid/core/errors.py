@@ -337,6 +337,8 @@ VOCABULARY: dict[str, tuple[int, str]] = {
     "result_invalid": (400, "未知的检查结果。"),
     "review_by_author": (403, "起草人不能审核自己起草的公开信息。"),
     "role_admin_only": (403, "该人员已关联登录账号，只有系统管理员可以修改其角色。"),
+    "unit_admin_only": (403, "该人员已关联登录账号，只有系统管理员可以调整其所属单位。"),
+    "unknown_kind": (404, "未知的查询类型。"),
     "role_invalid": (400, "未知的岗位：%s"),
     "rule_invalid": (400, "签收时限规则无效。"),
     "schedule_invalid": (400, "时间安排无效。"),

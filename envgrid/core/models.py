@@ -215,7 +215,7 @@ class RuleOverride(models.Model):
     (`active` False), it is kept and ignored."""
 
     key = models.CharField(_("规则"), max_length=100, unique=True)
-    value = models.TextField(_("取值（JSON）"))
+    value = models.TextField(_("取值（JSON）"), max_length=limits.MEDIUM)
     reason = models.CharField(_("调整依据"), max_length=300, blank=True)
     # Nothing is hard-deleted: an override no longer wanted is switched off (the rule
     # returns to its settings/default value) and stays as the record of what was in force.
