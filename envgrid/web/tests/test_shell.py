@@ -148,7 +148,9 @@ def test_api_errors_are_json_code_message_fields(client, world):
     client.force_login(world.member_staff[0].user)
     r = client.get("/api/org/persons/999999/")
     assert r.status_code == 404
-    assert set(r.json()) == {"code", "message", "fields"}
+    # `canonical` is the code in the one vocabulary (core.errors, docs/api.md)
+    assert set(r.json()) == {"code", "canonical", "message", "fields"}
+    assert r.json()["canonical"] == "not_found"
 
 
 def test_pages_are_chinese_for_an_english_browser_until_english_is_chosen(client, world):
@@ -193,7 +195,7 @@ def test_case_form_styles_live_in_the_shared_stylesheet():
     from pathlib import Path
 
     css = Path(finders.find("web/envgrid.css")).read_text()
-    for rule in (".form-grid{", ".form-grid input[type=text]", ".checklist li.missing::before"):
+    for rule in (".form-grid{", ".form-grid input[type=text]", ".checklist li.missing .mark"):
         assert rule in css, rule
     templates = Path(__file__).resolve().parents[2] / "cases" / "templates" / "cases"
     assert [p.name for p in templates.glob("*.html") if "<style" in p.read_text()] == []
