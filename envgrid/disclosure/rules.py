@@ -7,6 +7,7 @@ changed by an administrator in the database, the abuse limits may not (security)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -41,8 +42,8 @@ def _known_items(value: dict[str, Any]) -> None:
 
 
 def _rate(value: str) -> None:
-    count, sep, seconds = value.partition("/")
-    if not (sep and count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+    m = re.fullmatch(r"([0-9]+)/([0-9]+)", value)
+    if not (m and int(m.group(1)) > 0 and int(m.group(2)) > 0):
         raise ValidationError(
             f"disclosure.petition_rate: {value!r} is not '<count>/<seconds>' (e.g. '5/3600')",
             code="rule_format",

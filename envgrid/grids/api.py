@@ -180,7 +180,7 @@ class ResolveSerializer(serializers.Serializer):
     grid = GridSerializer(allow_null=True)
     chain = GridSerializer(many=True)
     wgs84 = serializers.DictField()
-    rule = StrictCharField(max_length=limits.SHORT)
+    rule = StrictCharField(max_length=limits.MEDIUM)
 
 
 class ResolveManyInputSerializer(serializers.Serializer):

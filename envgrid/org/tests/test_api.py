@@ -97,7 +97,7 @@ def test_member_unit_sees_the_unit_directory_of_its_group(api, world):
 def test_anonymous_is_refused(api, world):
     r = api.get("/api/org/persons/")
     assert r.status_code in (401, 403)
-    assert set(r.json()) == {"code", "message", "fields"}
+    assert set(r.json()) == {"code", "canonical", "message", "fields"}
 
 
 def test_me_reports_roles(api, world):

@@ -95,7 +95,7 @@ def test_api_keeps_json_errors_for_404_and_405(client, world):
     r = client.delete("/api/obligations/mine/")
     assert r.status_code == 405
     assert r["Content-Type"].startswith("application/json")
-    assert set(r.json()) == {"code", "message", "fields"}
+    assert set(r.json()) == {"code", "canonical", "message", "fields"}
 
 
 def test_api_500_is_json(rf):
