@@ -1,4 +1,4 @@
-"""assessment services: _common."""
+"""Shared by the assessment service modules: obligation kinds, the editable fields of a plan and an indicator, and small checks."""
 
 from __future__ import annotations
 

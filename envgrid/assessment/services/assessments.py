@@ -1,4 +1,4 @@
-"""assessment services: assessments."""
+"""Writes of an annual assessment (SPEC A2): opening, adopting the plan, review, adjustments and finalising."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""assessment services: evaluations."""
+"""Writes of a unit's evaluation: self-evaluation, submission and evidence."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""assessment services: objections."""
+"""Writes of an objection to a result (SPEC A3): filing, deciding, deadlines."""
 
 from __future__ import annotations
 

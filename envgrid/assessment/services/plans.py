@@ -1,4 +1,4 @@
-"""assessment services: plans."""
+"""Writes of an assessment plan and its indicators (SPEC A1): drafts, versions, indicator edits."""
 
 from __future__ import annotations
 

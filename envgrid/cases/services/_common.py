@@ -1,4 +1,4 @@
-"""cases services: _common."""
+"""Shared by the cases service modules: number formats, the route tables, obligation helpers (open, complete, cancel), locks and the overdue flags."""
 
 from __future__ import annotations
 

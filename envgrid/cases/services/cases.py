@@ -1,4 +1,4 @@
-"""cases services: cases."""
+"""Writes on a case itself (SPEC T1, T2): registration, update, the criminal decision and crime-flag clearance, completion, closing, withdrawal, same-matter links."""
 
 from __future__ import annotations
 

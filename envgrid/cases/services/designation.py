@@ -1,4 +1,4 @@
-"""cases services: designation."""
+"""Writes of a designation (SPEC T5): the designator's decision and what it carries to the designated unit's case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""cases services: disputes."""
+"""Writes of a jurisdiction dispute (SPEC T5): raising it."""
 
 from __future__ import annotations
 

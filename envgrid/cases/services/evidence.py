@@ -1,4 +1,4 @@
-"""cases services: evidence."""
+"""Writes of a case's evidence (SPEC T3: what a transfer carries)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""cases services: transfers."""
+"""Writes of a transfer (SPEC T2–T4): sending, with the route table checked by
+`transfer_route_check`, then acceptance, return, withdrawal, completion and feedback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""enforcement services: _common."""
+"""Shared by the enforcement service modules: obligation kinds, the plan's editable fields and small checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""enforcement services: actions."""
+"""Writes of a joint enforcement action's plan and lifecycle (SPEC E1–E5): create, update, approve, deploy, start, complete, cancel."""
 
 from __future__ import annotations
 

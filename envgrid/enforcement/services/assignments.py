@@ -1,4 +1,4 @@
-"""enforcement services: assignments."""
+"""Writes of an assignment (SPEC E4): acknowledgement, report, moves, and the overdue handlers."""
 
 from __future__ import annotations
 

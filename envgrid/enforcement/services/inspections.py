@@ -1,4 +1,4 @@
-"""enforcement services: inspections."""
+"""Writes of inspections, photos and findings (SPEC E6), and a finding turned into a case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""enforcement services: participants."""
+"""Writes of who and what an action involves: participants, targets, consultation, officers and liaisons."""
 
 from __future__ import annotations
 

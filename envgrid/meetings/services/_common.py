@@ -1,4 +1,4 @@
-"""meetings services: _common."""
+"""Shared by the meetings service modules: scope name, logger and small checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""meetings services: decisions."""
+"""Writes of a meeting decision: creation, progress reports, closing, verification and withdrawal."""
 
 from __future__ import annotations
 

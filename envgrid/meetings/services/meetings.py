@@ -1,4 +1,4 @@
-"""meetings services: meetings."""
+"""Writes of a meeting (SPEC M1–M3): convening, participants, attendance, holding, minutes, cancelling."""
 
 from __future__ import annotations
 

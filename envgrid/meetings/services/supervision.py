@@ -1,4 +1,4 @@
-"""meetings services: supervision."""
+"""Supervision of decisions: the supervision record, escalation and the overdue handlers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""meetings services: task_reports."""
+"""Task report schedules and the reports they generate and receive."""
 
 from __future__ import annotations
 
