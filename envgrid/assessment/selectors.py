@@ -11,7 +11,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from envgrid.core.errors import NotFoundError
+from envgrid.core.errors import (
+    NotFoundError,
+)
 
 from .indicators import Drilldown, MetricValue, compute_metrics, metric_drilldown
 from .models import (
@@ -238,4 +240,17 @@ def indicator_drilldown(
     now = evaluation.assessment.finalised_at or timezone.now()
     return indicator, metric_drilldown(
         indicator.metric, evaluation.assessment.year, evaluation.unit_id, now=now, limit=limit
+    )
+
+
+# --- opening ------------------------------------------------------------------------------
+
+
+def default_unit_ids(leading_group: Any) -> list[int]:
+    """The member units; the office runs the assessment and does not assess itself."""
+    return list(
+        leading_group.member_units.filter(is_active=True)
+        .exclude(pk=leading_group.office_unit_id)
+        .order_by("code")
+        .values_list("pk", flat=True)
     )

@@ -22,6 +22,7 @@ from .models import (
     UnitEvaluation,
     WhenEmpty,
 )
+from .services import INDICATOR_FIELDS
 
 
 class MetricSerializer(serializers.Serializer):
@@ -35,22 +36,7 @@ class MetricSerializer(serializers.Serializer):
 class IndicatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanIndicator
-        fields = [
-            "id",
-            "plan",
-            "code",
-            "category",
-            "name",
-            "scoring_rule",
-            "weight",
-            "source",
-            "metric",
-            "full_at",
-            "zero_at",
-            "when_empty",
-            "requires_evidence",
-            "order",
-        ]
+        fields = ["id", "plan", *INDICATOR_FIELDS]
         read_only_fields = fields
 
 

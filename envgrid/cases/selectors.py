@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from envgrid.core.models import AuditEvent
 from envgrid.obligations.models import Obligation, ObligationStatus
+from envgrid.org.models import Unit
 from envgrid.org.selectors import actor_for
 
 from .models import (
@@ -244,7 +245,6 @@ def jurisdiction_proposal(case: Case) -> JurisdictionProposal:
         by_id = Grid.objects.select_related("owner_unit").in_bulk(ids)
         chain = [by_id[i] for i in ids if i in by_id]
     first = jurisdiction_first(case_same_matter(case).exclude(status=CaseStatus.WITHDRAWN))
-    from .services import outside_jurisdiction
 
     outside = outside_jurisdiction(case)
     upper = next((g for g in chain if g.owner_unit_id == case.owner_unit_id), None)
@@ -567,3 +567,130 @@ def source_choices() -> list[tuple[str, str]]:
 
 def transfer_status_choices() -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in TransferStatus.choices]
+
+
+def place_resolve(lon: float | None, lat: float | None) -> tuple[Any, Unit | None]:
+    """The lowest grid containing the place of the act and its owner: the proposed
+    responsible unit (T5). (None, None) when the point is missing or outside every grid."""
+    if lon is None or lat is None:
+        return None, None
+    from envgrid.grids.selectors import grid_resolve
+
+    result = grid_resolve(lon, lat)
+    if result.grid is None:
+        return None, None
+    return result.grid, result.grid.owner_unit
+
+
+def outside_jurisdiction(case: Case) -> bool:
+    """T1 applies to a grid unit that found a case outside its grids: neither the lowest
+    grid containing the place nor any of its ancestors is owned by the case's unit.
+    A unit owning a parent grid has jurisdiction over its subtree; a unit owning no grid
+    (a functional department) has subject-matter, not territorial, jurisdiction, so the
+    location alone does not oblige it to transfer."""
+    from envgrid.grids.models import Grid
+
+    grid = case.occurrence_grid
+    if grid is None or case.proposed_unit_id == case.owner_unit_id:
+        return False
+    owned = Grid.objects.filter(owner_unit_id=case.owner_unit_id, is_active=True)
+    if not owned.exists():
+        return False
+    chain = [int(x) for x in grid.path.strip("/").split("/") if x] or [grid.pk]
+    return not owned.filter(pk__in=chain).exists()
+
+
+def can_decide_crime_flag_clearance(actor: Any, case: Case) -> bool:
+    """The office (or a leader) overseeing the case's unit decides, never the unit itself."""
+    acting = actor_for(actor)
+    if acting.is_admin:
+        return True
+    if case.owner_unit_id not in acting.overseen_unit_ids():
+        return False
+    return acting.is_leader or (acting.is_office and acting.unit_id != case.owner_unit_id)
+
+
+# ---- transfers -------------------------------------------------------------------------
+
+
+def _case_materials(case: Case) -> dict[str, Any]:
+    """What goes with a transfer (T3): the case's facts and particulars as they are now."""
+    return {
+        "number": case.number,
+        "title": case.title,
+        "source": case.source,
+        "source_label": str(CaseSource(case.source).label),
+        "address": case.address,
+        "lon": case.lon,
+        "lat": case.lat,
+        "occurrence_grid": str(case.occurrence_grid) if case.occurrence_grid_id else "",
+        "proposed_unit": case.proposed_unit.name if case.proposed_unit else "",
+        "discovered_at": case.discovered_at.isoformat(),
+        "discovered_by_unit": case.discovered_by_unit.name,
+        "discovered_by_unit_id": case.discovered_by_unit_id,
+        "reported_at": case.reported_at.isoformat() if case.reported_at else None,
+        "description": case.description,
+        "entity_id": case.entity_id,
+        "entity_name": case.responsible_entity,
+        "entity_uscc": case.entity_uscc,
+        "responsible_person": case.responsible_person,
+        "facts": case.facts,
+        "suspected_crime": case.suspected_crime,
+        "detention_needed": case.detention_needed,
+        "discipline_breach": case.discipline_breach,
+        "handling_result": case.handling_result,
+    }
+
+
+def transfer_conditions(case: Case) -> list[tuple[str, str, bool]]:
+    """T3, condition by condition: (field, what is required, met?). The transfer form shows
+    this list with ✓/✗; `transfer_create` refuses while one is not met."""
+    return [
+        ("facts", _("违法事实清楚"), bool(case.facts.strip())),
+        ("evidence", _("附有证据材料"), case.evidence.exists()),
+        ("responsible_person", _("明确违法责任人"), bool(case.responsible_person.strip())),
+        ("entity", _("明确违法主体"), bool(case.responsible_entity.strip())),
+    ]
+
+
+# ---- jurisdiction disputes (T5) -------------------------------------------------------
+
+
+def _party_grid(unit: Unit, place_chains: list[list[Any]]) -> Any:
+    """The grid that stands for a party: one it owns on the chain of the disputed place
+    (lowest first), else the top-most grid it owns."""
+    from envgrid.grids.models import Grid
+
+    for chain in place_chains:
+        for g in reversed(chain):
+            if g.owner_unit_id == unit.pk:
+                return g
+    return Grid.objects.filter(owner_unit=unit, is_active=True).order_by("level", "path").first()
+
+
+def dispute_designator(parties: Sequence[Unit], cases: Sequence[Case]) -> tuple[Any, Unit | None]:
+    """The lowest common parent grid of the parties' grids and its owner unit (T5).
+    A common grid that is itself a party's grid is not "above" that party: go one up."""
+    from envgrid.grids.models import Grid
+    from envgrid.grids.selectors import lowest_common_ancestor
+
+    chains = []
+    for c in cases:
+        if c.occurrence_grid is not None:
+            ids = [int(x) for x in c.occurrence_grid.path.strip("/").split("/") if x]
+            by_id = Grid.objects.in_bulk(ids)
+            chains.append([by_id[i] for i in ids if i in by_id])
+    grids = [_party_grid(u, chains) for u in parties]
+    if any(g is None for g in grids) or not grids:
+        return None, None
+    common = grids[0]
+    for g in grids[1:]:
+        common = lowest_common_ancestor(common, g)
+        if common is None:
+            return None, None
+    party_ids = {u.pk for u in parties}
+    while common is not None and common.owner_unit_id in party_ids:
+        common = common.parent
+    if common is None:
+        return None, None
+    return common, common.owner_unit

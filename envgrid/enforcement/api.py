@@ -28,6 +28,7 @@ from envgrid.core.parsers import SafeJSONParser
 from envgrid.org.models import Unit
 from envgrid.org.selectors import actor_for
 
+from . import rules as enforcement_rules
 from . import selectors, services
 from .documents import plan_docx, summary_xlsx
 from .models import (
@@ -158,7 +159,7 @@ class ActionViewSet(_Base, mixins.ListModelMixin, mixins.RetrieveModelMixin):
         kind, amount = d.pop("ack_rule_kind", None), d.pop("ack_rule_amount", None)
         rule = None
         if kind is not None or amount is not None:
-            default = services.rules.ack_rule_default()
+            default = enforcement_rules.ack_rule_default()
             rule = DeadlineRule(kind or default.kind, default.amount if amount is None else amount)
         created = services.action_create(
             actor=request.user, targets=targets, participants=participants, ack_rule=rule, **d

@@ -20,6 +20,7 @@ from .models import (
     ActionOfficer,
     EnforcementAction,
 )
+from .services import ACTION_EDITABLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -116,19 +117,7 @@ class ActionForm(SectionsMixin, forms.ModelForm):
             "mode",
             "organiser_grid",
             "leading_group",
-            "campaign_level",
-            "campaign_doc_ref",
-            "campaign_doc_title",
-            "incident_at",
-            "incident_place",
-            "incident_type",
-            "incident_level",
-            "linkage_ref",
-            "objectives",
-            "start_date",
-            "end_date",
-            "schedule",
-            "requirements",
+            *ACTION_EDITABLE_FIELDS[1:],
         ]
         widgets = {
             "start_date": DATE,
@@ -167,22 +156,7 @@ class ActionForm(SectionsMixin, forms.ModelForm):
 class ActionEditForm(SectionsMixin, forms.ModelForm):
     class Meta:
         model = EnforcementAction
-        fields = [
-            "title",
-            "campaign_level",
-            "campaign_doc_ref",
-            "campaign_doc_title",
-            "incident_at",
-            "incident_place",
-            "incident_type",
-            "incident_level",
-            "linkage_ref",
-            "objectives",
-            "start_date",
-            "end_date",
-            "schedule",
-            "requirements",
-        ]
+        fields = list(ACTION_EDITABLE_FIELDS)
         widgets = ActionForm.Meta.widgets
 
 

@@ -12,8 +12,15 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from envgrid.core.deadlines import end_of_day
+from envgrid.org.models import Unit
 
-from .models import Assignment, AssignmentStatus, EnforcementAction
+from . import rules
+from .models import (
+    Assignment,
+    AssignmentStatus,
+    Consultation,
+    EnforcementAction,
+)
 from .policies import action_policy, assignment_policy
 
 
@@ -132,3 +139,40 @@ def assignment_ack_stats(
         else:
             stats.pending.append(pk)
     return result
+
+
+# -- consultation (E5: 积极沟通会商) ----------------------------------------------------
+
+
+def is_cross_department(action: EnforcementAction) -> bool:
+    """Participants from at least CONSULTATION_MIN_UNITS units make an action
+    cross-department: it then needs a recorded consultation before approval."""
+    units = set(action.participants.values_list("unit_id", flat=True))
+    return len(units) >= int(rules.get("CONSULTATION_MIN_UNITS"))
+
+
+def consultation_gaps(action: EnforcementAction) -> list[Unit]:
+    """The participating units not present at any recorded consultation of `action`
+    (empty when consultation is not required for it)."""
+    if not rules.get("CONSULTATION_REQUIRED") or not is_cross_department(action):
+        return []
+    present = set(
+        Consultation.units.through.objects.filter(consultation__action=action).values_list(
+            "unit_id", flat=True
+        )
+    )
+    return [
+        p.unit
+        for p in action.participants.select_related("unit").order_by("unit__code")
+        if p.unit_id not in present
+    ]
+
+
+def escalation_target(ob: Any) -> Unit | None:
+    """Escalation resolver: an unacknowledged assignment goes back to the organiser."""
+    if not str(getattr(ob, "kind", "")).startswith("enforcement.assignment."):
+        return None
+    assignment = (
+        Assignment.objects.filter(pk=ob.subject_id).select_related("action__organiser_unit").first()
+    )
+    return assignment.action.organiser_unit if assignment is not None else None

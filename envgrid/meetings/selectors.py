@@ -15,10 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from envgrid.core.deadlines import end_of_day
-from envgrid.core.errors import ApplicationError
+from envgrid.core.errors import (
+    ApplicationError,
+)
 from envgrid.core.policies import Policy
 from envgrid.core.policy_registry import policy_for
 from envgrid.obligations.models import Obligation, ObligationStatus
+from envgrid.org.models import Unit
 from envgrid.org.selectors import actor_for
 
 from .models import (
@@ -31,6 +34,7 @@ from .models import (
     MeetingStatus,
     Participant,
     TaskReport,
+    TaskReportSchedule,
 )
 from .policies import (
     decision_policy,
@@ -377,3 +381,16 @@ def unit_year_stats(
 
 def year_end(year: int) -> dt.datetime:
     return end_of_day(dt.date(year, 12, 31))
+
+
+def decision_owner_units(decision: Decision) -> list[Unit]:
+    """Built-in suggester: a decision on the agenda brings its owner units (M3)."""
+    return [o.unit for o in decision.owners.select_related("unit")]
+
+
+def schedule_units(schedule: TaskReportSchedule) -> list[Unit]:
+    chosen = list(schedule.units.filter(is_active=True))
+    if chosen:
+        return chosen
+    group = schedule.leading_group
+    return list(group.member_units.filter(is_active=True).exclude(pk=group.office_unit_id))

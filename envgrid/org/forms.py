@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import Person, Unit
 from .policies import person_policy, unit_policy
 from .selectors import actor_for
+from .services import PERSON_EDITABLE_FIELDS, UNIT_EDITABLE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -28,16 +29,7 @@ class ServiceModelForm(forms.ModelForm):
 class UnitForm(ServiceModelForm):
     class Meta:
         model = Unit
-        fields = [
-            "code",
-            "name",
-            "short_name",
-            "kind",
-            "parent",
-            "information_officer",
-            "doc_prefix",
-            "is_active",
-        ]
+        fields = list(UNIT_EDITABLE_FIELDS)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,18 +43,7 @@ class UnitForm(ServiceModelForm):
 class PersonForm(ServiceModelForm):
     class Meta:
         model = Person
-        fields = [
-            "name",
-            "unit",
-            "title",
-            "phone",
-            "public_phone",
-            "role",
-            "cert_number",
-            "cert_valid_from",
-            "cert_valid_to",
-            "is_active",
-        ]
+        fields = list(PERSON_EDITABLE_FIELDS)
         widgets = {"cert_valid_from": DateInput(), "cert_valid_to": DateInput()}
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

@@ -31,6 +31,7 @@ from .models import (
 )
 from .policies import leading_group_policy, person_policy, unit_policy
 from .selectors import actor_for, person_cert_status
+from .services import PERSON_EDITABLE_FIELDS, UNIT_EDITABLE_FIELDS
 
 
 def _user(serializer: serializers.Serializer) -> Any:
@@ -82,16 +83,7 @@ class UnitWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Unit
-        fields = [
-            "code",
-            "name",
-            "short_name",
-            "kind",
-            "parent",
-            "information_officer",
-            "doc_prefix",
-            "is_active",
-        ]
+        fields = list(UNIT_EDITABLE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,18 +137,7 @@ class PersonWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = [
-            "name",
-            "unit",
-            "title",
-            "phone",
-            "public_phone",
-            "role",
-            "cert_number",
-            "cert_valid_from",
-            "cert_valid_to",
-            "is_active",
-        ]
+        fields = list(PERSON_EDITABLE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -26,6 +26,31 @@ from .models import (
 from .policies import person_policy, training_record_policy, unit_policy
 from .selectors import actor_for
 
+# The fields of a unit and of a person that the staff form and the API may write, defined
+# once here: forms.py and serializers.py import them.
+UNIT_EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "parent",
+    "information_officer",
+    "doc_prefix",
+    "is_active",
+)
+PERSON_EDITABLE_FIELDS = (
+    "name",
+    "unit",
+    "title",
+    "phone",
+    "public_phone",
+    "role",
+    "cert_number",
+    "cert_valid_from",
+    "cert_valid_to",
+    "is_active",
+)
+
 
 def _require_admin_or_office(user: Any) -> None:
     actor = actor_for(user)

@@ -39,6 +39,7 @@ from .selectors import (
     schedule_list,
 )
 from .services import (
+    EDITABLE_FIELDS,
     due_waive,
     dues_generate,
     major_adjustments_sync,
@@ -203,17 +204,7 @@ def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = report_policy.get_visible(request.user, pk)
     if not report_policy.is_author(request.user, report):
         raise PermissionDeniedError(_("只有报送单位可以修改信息。"))
-    fields = (
-        "title",
-        "content",
-        "situation",
-        "analysis",
-        "recommendations",
-        "grid",
-        "occurred_at",
-        "place",
-        "due",
-    )
+    fields = EDITABLE_FIELDS
     initial = {name: getattr(report, name) for name in fields}
     initial["report_type"] = report.report_type
     form = ReportForm(

@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -82,7 +83,7 @@ from envgrid.meetings.policies import decision_policy
 from envgrid.obligations.models import Obligation, ObligationEvent, ObligationStatus
 from envgrid.obligations.policies import obligation_policy
 from envgrid.obligations.registry import workflow_owner
-from envgrid.obligations.services import LIVE, sweep
+from envgrid.obligations.services import LIVE, obligations_for, sweep
 from envgrid.org.models import PersonRole, Unit
 from envgrid.testing import make_person
 
@@ -284,7 +285,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                     actors[who],
                     point=t.p_ca,
                     same_matter_as=case,
-                    discovered_at=S.timezone.now() - dt.timedelta(hours=1),
+                    discovered_at=timezone.now() - dt.timedelta(hours=1),
                 ),
                 visible=True,
             )
@@ -502,7 +503,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                     meeting=meeting,
                     text="限期完成整治",
                     owner_units=[units[o] for o in sorted(owners)],
-                    due_date=(S.timezone.localtime() + dt.timedelta(days=10)).date(),
+                    due_date=(timezone.localtime() + dt.timedelta(days=10)).date(),
                 )
             )
             return d if d is not None else multiple()
@@ -542,7 +543,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
             """A plan drafted by a random actor; when accepted, staffed at once with a drawn
             number of certified officers (E5) and moved on `moves` steps by the actors the
             table names, so that sequences reach approval and deployment often."""
-            today = S.timezone.localdate()
+            today = timezone.localdate()
             a = self._step(
                 lambda: E.action_create(
                     actor=actors[who].user,
@@ -598,7 +599,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                     lambda: E.consultation_record(
                         actor=org,
                         action=action,
-                        held_on=S.timezone.localdate(),
+                        held_on=timezone.localdate(),
                         form="meeting",
                         units=Unit.objects.filter(pk__in=action.participants.values("unit_id")),
                         conclusions="明确分工、检查路线和信息共享方式",
@@ -746,7 +747,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                 }
                 step = steps.get(tr.status, "")
                 if step and S.transfer_rule(tr.transfer_type, step) is not None:
-                    n = S.obligations_for(tr, S.obligation_kind(step, tr.transfer_type)).count()
+                    n = obligations_for(tr, S.obligation_kind(step, tr.transfer_type)).count()
                     assert n == 1, f"transfer {tr.number} {tr.status}: {n} live {step}"
             for case in Case.objects.filter(suspected_crime=True).exclude(status__in=S.FINAL_CASE):
                 if S._has_live_transfer(case, TransferType.CRIMINAL):
@@ -754,13 +755,13 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                 if case.crime_flag_clearances.filter(status=ClearanceStatus.PENDING).exists():
                     continue
                 n = (
-                    S.obligations_for(case)
+                    obligations_for(case)
                     .filter(kind__in=["transfer.make.criminal", "transfer.handover.criminal"])
                     .count()
                 )
                 assert n == 1, f"flagged case {case.number}: {n} live criminal deadlines"
             for c in CrimeFlagClearance.objects.filter(status=ClearanceStatus.PENDING):
-                n = S.obligations_for(c, S.CRIME_FLAG_REVIEW_KIND).count()
+                n = obligations_for(c, S.CRIME_FLAG_REVIEW_KIND).count()
                 assert n == 1, f"clearance {c.pk}: {n} live reviews"
             for owner in DecisionOwner.objects.filter(
                 reported_done_at__isnull=True, decision__status=DecisionStatus.OPEN
@@ -780,7 +781,7 @@ def _machine(tree: Any, meeting: Any, traveller: Any, ew: Any) -> type[RuleBased
                 action__status__in=[ActionStatus.DEPLOYED, ActionStatus.IN_PROGRESS]
             ):
                 for kind, want in owed[asg.status].items():
-                    n = S.obligations_for(asg, kind).count()
+                    n = obligations_for(asg, kind).count()
                     assert n == want, f"assignment {asg.pk} {asg.status}: {n} live {kind}"
 
         @invariant()

@@ -34,7 +34,9 @@ def test_T3_transfer_failing_after_its_writes_leaves_nothing_half_written(tree):
     case = complete_case(tree.ca_staff, point=tree.p_cc)
     before = state(case)
     with (
-        mock.patch.object(S, "overdue_refresh", side_effect=RuntimeError("injected")),
+        mock.patch(
+            "envgrid.cases.services.transfers.overdue_refresh", side_effect=RuntimeError("injected")
+        ),
         pytest.raises(RuntimeError),
     ):
         S.transfer_create(
