@@ -885,12 +885,14 @@ def import_job_cancel(*, actor: Any, job: EntityImportJob) -> EntityImportJob:
             message=_("已由 %s 取消，未导入任何数据") % (getattr(actor, "username", "") or "-"),
             finished_at=timezone.now(),
         )
-        audit_record(
-            actor=actor,
-            action="entity.import_job_cancel",
-            obj=job,
-            before={"status": before, "attempts": locked.attempts},
-            after={"status": ImportJobStatus.CANCELLED},
-        )
+    # Audited after the cancel commits (as core.jobs.job_cancel): the running attempt
+    # holds the audit chain until it sees the cancel and rolls back.
+    audit_record(
+        actor=actor,
+        action="entity.import_job_cancel",
+        obj=job,
+        before={"status": before, "attempts": locked.attempts},
+        after={"status": ImportJobStatus.CANCELLED},
+    )
     job.refresh_from_db()
     return job
