@@ -195,3 +195,12 @@ urlpatterns = [
     ),
     path("calendar/deadline/", DeadlineView.as_view(), name="calendar-deadline"),
 ]
+
+from .jobs_api import JobCancelView, JobDetailView, JobListView, JobRetryView  # noqa: E402
+
+urlpatterns += [
+    path("jobs/", JobListView.as_view(), name="job-list"),
+    path("jobs/<int:pk>/", JobDetailView.as_view(), name="job-detail"),
+    path("jobs/<int:pk>/retry/", JobRetryView.as_view(), name="job-retry"),
+    path("jobs/<int:pk>/cancel/", JobCancelView.as_view(), name="job-cancel"),
+]

@@ -425,6 +425,7 @@ ALIASES: dict[str, str] = {
     "petition_bad_transition": "transition_not_allowed",
     "wrong_status": "transition_not_allowed",
     "job_not_failed": "transition_not_allowed",
+    "job_not_cancellable": "transition_not_allowed",
     "not_draft": "transition_not_allowed",
     "plan_not_draft": "transition_not_allowed",
     "not_reviewing": "transition_not_allowed",

@@ -244,3 +244,59 @@ class RuleOverride(models.Model):
         except ValidationError as exc:
             field = "key" if exc.code in ("rule_unknown", "rule_not_overridable") else "value"
             raise ValidationError({field: exc.messages}) from exc
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("进行中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("处理失败")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Job(models.Model):
+    """A long job run as a task (core.jobs, docs/decisions/0018-task-queue.md): which
+    function, its input, progress the page and the API poll, the worker's heartbeat the
+    reaper watches, and who may retry or cancel it."""
+
+    kind = models.CharField(_("任务类型"), max_length=200)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    payload = models.BinaryField(_("上传内容"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
+    progress_done = models.PositiveIntegerField(_("已完成"), default=0)
+    progress_total = models.PositiveIntegerField(_("总数"), default=0)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    message = models.CharField(_("说明"), max_length=1000, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_heartbeat")]
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+
+    @property
+    def percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status == JobStatus.DONE else 0
+        return min(100, round(100 * self.progress_done / self.progress_total))

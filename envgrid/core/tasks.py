@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .models import PeriodLease
 
@@ -61,3 +63,21 @@ def once_per_period(name: str, period: int) -> Callable[[F], F]:
         return inner  # type: ignore[return-value]
 
     return decorator
+
+
+# Long jobs (core.jobs): defined here so Huey's autodiscovery registers them.
+
+
+@db_task()
+def job_run(job_id: int) -> None:
+    from . import jobs
+
+    jobs.job_run(job_id)
+
+
+# Every minute in every scheduler: the reaper's conditional UPDATEs act on a job once.
+@db_periodic_task(crontab(minute="*"))
+def periodic_jobs_reap() -> None:
+    from . import jobs
+
+    jobs.jobs_reap()

@@ -197,3 +197,10 @@ class ImportJobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewset
         """Run a failed job again (its owner): queued afresh, from a clean start."""
         job = services.import_job_retry(actor=request.user, job=self.get_object())
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a queued or running job (its owner): a running attempt rolls back."""
+        job = services.import_job_cancel(actor=request.user, job=self.get_object())
+        return Response(ImportJobSerializer(job).data)

@@ -90,6 +90,7 @@ class ImportJobStatus(models.TextChoices):
     DONE = "done", _("已完成")
     REFUSED = "refused", _("有错误，未导入")
     FAILED = "failed", _("处理失败")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class EntityImportJob(models.Model):
@@ -139,6 +140,7 @@ class EntityImportJob(models.Model):
             ImportJobStatus.DONE,
             ImportJobStatus.REFUSED,
             ImportJobStatus.FAILED,
+            ImportJobStatus.CANCELLED,
         )
 
     @property

@@ -596,7 +596,8 @@ def import_job_create(
 
 
 class _Superseded(Exception):
-    """This attempt lost the job (the reaper gave it to another attempt): roll back."""
+    """This attempt lost the job (the reaper gave it to another attempt, or its owner
+    cancelled it): roll back."""
 
 
 _RUNNING = (ImportJobStatus.VALIDATING, ImportJobStatus.WRITING)
@@ -690,11 +691,20 @@ def _job_attempt(job: EntityImportJob, attempt: int, beat: _Heartbeat | None) ->
     mine = EntityImportJob.objects.filter(pk=job.pk, attempts=attempt)
 
     def progress(done: int, total: int) -> None:
-        mine.update(processed_rows=done, total_rows=total, heartbeat_at=timezone.now())
+        # Only while this attempt still owns a running job: a cancel (or a reaper that
+        # handed the job on) stops the validation at its next batch.
+        if not mine.filter(status__in=_RUNNING).update(
+            processed_rows=done, total_rows=total, heartbeat_at=timezone.now()
+        ):
+            raise _Superseded
 
     def written(n: int) -> None:
         if beat is not None:
             beat.written = n
+        # A cancel is committed by another connection: seen here at the next batch, and
+        # the whole write transaction rolls back.
+        if EntityImportJob.objects.filter(pk=job.pk, status=ImportJobStatus.CANCELLED).exists():
+            raise _Superseded
 
     fields: dict[str, Any] = {}
     try:
@@ -711,7 +721,10 @@ def _job_attempt(job: EntityImportJob, attempt: int, beat: _Heartbeat | None) ->
         elif not rows:
             fields = {"status": ImportJobStatus.REFUSED, "message": _("文件中没有数据行")}
         else:
-            mine.update(status=ImportJobStatus.WRITING, heartbeat_at=timezone.now())
+            if not mine.filter(status__in=_RUNNING).update(
+                status=ImportJobStatus.WRITING, heartbeat_at=timezone.now()
+            ):
+                raise _Superseded
             with transaction.atomic():
                 created = import_write(actor=actor, rows=rows, progress=written)
                 # Still this attempt's job? (A reaper may have handed it on.) The row lock
@@ -729,7 +742,9 @@ def _job_attempt(job: EntityImportJob, attempt: int, beat: _Heartbeat | None) ->
             job.refresh_from_db()
             return job
     except _Superseded:
-        log.warning("entity import job %s attempt %s superseded; rolled back", job.pk, attempt)
+        log.warning(
+            "entity import job %s attempt %s cancelled or superseded; rolled back", job.pk, attempt
+        )
         job.refresh_from_db()
         return job
     except ApplicationError as exc:
@@ -741,7 +756,7 @@ def _job_attempt(job: EntityImportJob, attempt: int, beat: _Heartbeat | None) ->
             "status": ImportJobStatus.FAILED,
             "message": _("处理失败：%s") % exc.__class__.__name__,
         }
-    mine.exclude(status=ImportJobStatus.DONE).update(finished_at=timezone.now(), **fields)
+    mine.filter(status__in=_RUNNING).update(finished_at=timezone.now(), **fields)
     job.refresh_from_db()
     return job
 
@@ -843,5 +858,41 @@ def import_job_retry(*, actor: Any, job: EntityImportJob) -> EntityImportJob:
         )
         job.refresh_from_db()
         import_job_start(job)
+    job.refresh_from_db()
+    return job
+
+
+_CANCELLABLE = (ImportJobStatus.PENDING, *_RUNNING)
+
+
+def import_job_cancel(*, actor: Any, job: EntityImportJob) -> EntityImportJob:
+    """The owner (or an administrator) cancels a queued or running job. A running attempt
+    sees the cancel at its next batch or heartbeat and rolls back: nothing is written."""
+    if not (
+        job.created_by_id == getattr(actor, "pk", None) or getattr(actor, "is_superuser", False)
+    ):
+        raise PermissionDeniedError(_("只有导入人可以取消该任务。"))
+    with transaction.atomic():
+        locked = EntityImportJob.objects.select_for_update().defer("content").get(pk=job.pk)
+        if locked.status not in _CANCELLABLE:
+            raise ConflictError(
+                _("只有排队中或进行中的任务可以取消（当前：%s）。") % locked.get_status_display(),
+                code="job_not_cancellable",
+            )
+        before = locked.status
+        EntityImportJob.objects.filter(pk=job.pk, status=before).update(
+            status=ImportJobStatus.CANCELLED,
+            message=_("已由 %s 取消，未导入任何数据") % (getattr(actor, "username", "") or "-"),
+            finished_at=timezone.now(),
+        )
+    # Audited after the cancel commits (as core.jobs.job_cancel): the running attempt
+    # holds the audit chain until it sees the cancel and rolls back.
+    audit_record(
+        actor=actor,
+        action="entity.import_job_cancel",
+        obj=job,
+        before={"status": before, "attempts": locked.attempts},
+        after={"status": ImportJobStatus.CANCELLED},
+    )
     job.refresh_from_db()
     return job

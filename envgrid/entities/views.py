@@ -243,6 +243,20 @@ def import_job_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def import_job_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    job = _job_for(request, pk)
+    try:
+        services.import_job_cancel(actor=request.user, job=job)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已取消。"))
+    return redirect("entities:import_job", pk=job.pk)
+
+
+@login_required
 def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = _job_for(request, pk)
     return JsonResponse(

@@ -3,6 +3,7 @@ adjustments (G5). Views parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -386,6 +387,27 @@ class GridViewSet(
             data = ser.validated_data["geojson"]
             major, summary = ser.validated_data["major"], ser.validated_data["summary"]
             crs = ser.validated_data["crs"] or crs
+        background = str(request.query_params.get("background", "")).lower()
+        if background in ("1", "true") or (
+            upload is not None and str(form.get("background", "")).lower() in ("1", "true", "on")
+        ):
+            # A long import as a job (core.jobs): 202, progress at /api/jobs/<id>/.
+            from envgrid.core.jobs_api import job_started
+
+            from .jobs import grid_import_job_start
+
+            payload = data if isinstance(data, (bytes, bytearray)) else json.dumps(data).encode()
+            if isinstance(payload, str):
+                payload = payload.encode()
+            return job_started(
+                grid_import_job_start(
+                    actor=request.user,
+                    data=bytes(payload),
+                    major=major,
+                    summary=summary,
+                    crs=crs or None,
+                )
+            )
         result = services.grid_import_geojson(
             actor=request.user, data=data, major=major, summary=summary, crs=crs or None
         )

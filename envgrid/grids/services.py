@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -518,6 +518,7 @@ def grid_import_geojson(
     summary: str = "",
     leading_group: Any = None,
     crs: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import a FeatureCollection (properties: code, name, level, parent, owner) all or
     nothing. A code that exists updates that grid; anything wrong anywhere refuses the
@@ -557,7 +558,12 @@ def grid_import_geojson(
     result = ImportResult(crs=file_crs)
     by_code: dict[str, Grid] = {}
     changed_ids: list[int] = []
-    for n in _topological(nodes):
+    ordered = _topological(nodes)
+    for i, n in enumerate(ordered):
+        # A job (core.jobs) reports progress, and learns of a cancel: it raises, and the
+        # whole import rolls back.
+        if progress is not None:
+            progress(i, len(ordered))
         assert n.geom is not None and n.owner is not None
         parent = None
         if n.parent_code:
@@ -653,6 +659,8 @@ def grid_import_geojson(
             result.updated.append(grid)
             changed_ids.append(grid.pk)
         by_code[n.code] = grid
+    if progress is not None:
+        progress(len(ordered), len(ordered))
     bump_version()
     hooks.boundaries_changed(changed_ids, actor)
     return result

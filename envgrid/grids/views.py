@@ -327,6 +327,17 @@ def grid_import(request: HttpRequest) -> HttpResponse:
         try:
             if upload is None:
                 raise ApplicationError(_("请选择 GeoJSON 文件。"), code="invalid")
+            if _flag(request, "background"):
+                from .jobs import grid_import_job_start
+
+                job = grid_import_job_start(
+                    actor=request.user,
+                    data=upload.read(),
+                    major=_flag(request, "major"),
+                    summary=request.POST.get("summary", ""),
+                    crs=request.POST.get("crs") or None,
+                )
+                return redirect("core:job", pk=job.pk)
             result = services.grid_import_geojson(
                 actor=request.user,
                 data=upload.read(),

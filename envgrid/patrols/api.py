@@ -148,6 +148,25 @@ class PatrolViewSet(
     queryset = Patrol.objects.select_related("staff", "grid").prefetch_related("checks__entity")
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=False, methods=["post"], url_path="ingest")
+    def ingest(self, request: Request) -> Response:
+        """A day of GPS tracks (CSV or .csv.gz, field `file`) as a job: 202, progress at
+        /api/jobs/<id>/ (administrators)."""
+        from envgrid.core.jobs_api import job_started
+
+        from .jobs import patrol_ingest_job_start
+
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ApplicationError(
+                _("请上传轨迹 CSV 文件。"), code="invalid", fields={"file": [_("必填")]}
+            )
+        job = patrol_ingest_job_start(
+            actor=request.user, data=upload.read(), filename=upload.name or ""
+        )
+        return job_started(job)
+
     @extend_schema(request=StartSerializer, responses={201: PatrolSerializer})
     def create(self, request: Request) -> Response:
         """Start a patrol, or resume the one still open."""

@@ -37,6 +37,8 @@ ALLOWED = {
     # An xlsx import job's progress (validating → done/refused/failed), a batch job.
     ("entities/services.py", "job"): "entities.EntityImportJob",
     ("entities/services.py", "update"): "entities.EntityImportJob",
+    # A long job's progress (core.jobs: pending → running → done/failed/cancelled).
+    ("core/jobs.py", "update"): "core.Job",
     # Obligations are moved by obligations.services (issue 15 part 2 decides ownership).
     ("obligations/services.py", "ob"): "obligations.Obligation",
     ("obligations/services.py", "update"): "obligations.Obligation",

@@ -112,3 +112,65 @@ def test_the_page_offers_retry_for_a_failed_job(world, tree, client, settings): 
     status = client.get(f"/entities/import/{job.pk}/status/").json()
     assert status["status"] == ImportJobStatus.DONE
     assert status["written"] == 10 and status["attempts"] == 1
+
+
+def test_the_owner_cancels_a_queued_job_through_the_api(world, tree, api):  # noqa: F811
+    job = services.import_job_create(
+        actor=world.admin, filename="a.xlsx", content=workbook(good_rows(5))
+    )
+    api.force_authenticate(world.admin)
+    r = api.post(f"/api/entity-import-jobs/{job.pk}/cancel/")
+    assert r.status_code == 200
+    assert r.json()["status"] == ImportJobStatus.CANCELLED
+    # A cancelled job is never run, even if its message is delivered afterwards.
+    assert services.import_job_run(job.pk) is None
+    assert services.import_jobs_reap().requeued == []
+    assert SupervisedEntity.objects.count() == 0
+    again = api.post(f"/api/entity-import-jobs/{job.pk}/cancel/")
+    assert again.status_code == 409
+    assert again.json()["code"] == "job_not_cancellable"
+    assert AuditEvent.objects.filter(action="entity.import_job_cancel").count() == 1
+    assert audit_verify() == []
+
+
+def test_another_user_cannot_cancel_the_job(world, tree, api):  # noqa: F811
+    job = services.import_job_create(
+        actor=world.admin, filename="a.xlsx", content=workbook(good_rows(5))
+    )
+    api.force_authenticate(world.director.user)
+    assert api.post(f"/api/entity-import-jobs/{job.pk}/cancel/").status_code == 404
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.PENDING
+
+
+def test_a_running_attempt_sees_the_cancel_and_writes_nothing(world, tree, monkeypatch):  # noqa: F811
+    job = services.import_job_create(
+        actor=world.admin, filename="a.xlsx", content=workbook(good_rows(30))
+    )
+    real = services.validate_import
+
+    def cancelled_midway(content, *, actor, default_crs, progress):
+        # The owner cancels from another request while the worker validates.
+        services.import_job_cancel(actor=world.admin, job=job)
+        return real(content, actor=actor, default_crs=default_crs, progress=progress)
+
+    monkeypatch.setattr(services, "validate_import", cancelled_midway)
+    services.import_job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.CANCELLED
+    assert job.written_rows == 0 and job.created_count == 0
+    assert SupervisedEntity.objects.count() == 0
+
+
+def test_the_page_offers_cancel_for_a_queued_job(world, tree, client):  # noqa: F811
+    job = services.import_job_create(
+        actor=world.admin, filename="a.xlsx", content=workbook(good_rows(3))
+    )
+    client.force_login(world.admin)
+    page = client.get(f"/entities/import/{job.pk}/").content.decode()
+    assert 'id="job-cancel" hidden' not in page
+    assert client.post(f"/entities/import/{job.pk}/cancel/").status_code == 302
+    status = client.get(f"/entities/import/{job.pk}/status/").json()
+    assert status["status"] == ImportJobStatus.CANCELLED and status["finished"] is True
+    page = client.get(f"/entities/import/{job.pk}/").content.decode()
+    assert 'id="job-cancel" hidden' in page

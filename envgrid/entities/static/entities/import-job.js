@@ -17,6 +17,7 @@
       document.getElementById("job-written").textContent = j.written;
       document.getElementById("job-attempts").textContent = j.attempts;
       document.getElementById("job-retry").hidden = j.status !== "failed";
+      document.getElementById("job-cancel").hidden = j.finished;
       if (j.errors && j.errors.length) {
         var table = document.getElementById("job-errors");
         table.hidden = false;
