@@ -198,7 +198,8 @@ def supervision_issue_by_hand(
     sup.by_hand = True
     sup.link = f"/obligations/supervision/{sup.pk}/"
     sup.save(update_fields=["by_hand", "link"])
-    Obligation.objects.filter(pk=sup.response_obligation_id).update(link=sup.link)
+    if sup.response_obligation is not None:
+        Obligation.objects.filter(pk=sup.response_obligation.pk).update(link=sup.link)
     return sup
 
 

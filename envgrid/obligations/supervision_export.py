@@ -44,4 +44,6 @@ def register_rows(items: Any) -> Any:
 
 
 def register_xlsx(items: Any) -> HttpResponse:
-    return xlsx_response(_("督办台账.xlsx"), HEADERS, register_rows(items), title=_("督办台账"))
+    return xlsx_response(
+        _("督办台账.xlsx"), [str(h) for h in HEADERS], register_rows(items), title=_("督办台账")
+    )

@@ -128,12 +128,16 @@ class IssueForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target_type"].choices = [(k, str(v)) for k, v in services.HAND_TARGETS.items()]
+        target_type = self.fields["target_type"]
+        assert isinstance(target_type, forms.ChoiceField)
+        target_type.choices = [(k, str(v)) for k, v in services.HAND_TARGETS.items()]
         actor = actor_for(user)
         units = Unit.objects.filter(is_active=True).order_by("name")
         if not actor.is_admin:
             units = units.filter(pk__in=actor.overseen_unit_ids())
-        self.fields["addressee"].queryset = units
+        addressee = self.fields["addressee"]
+        assert isinstance(addressee, forms.ModelChoiceField)
+        addressee.queryset = units
 
 
 @login_required

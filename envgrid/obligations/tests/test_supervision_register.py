@@ -23,8 +23,8 @@ SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)
+def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, hh, mm, ss, tzinfo=SH)
 
 
 def as_(api, person):
