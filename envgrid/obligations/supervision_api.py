@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from envgrid.core.api import ScopedQuerysetMixin
-from envgrid.core.documents import docx_response
+from envgrid.core.documents import DOCX_MIME, docx_response
+from envgrid.core.exports import XLSX_MIME
 from envgrid.org.policies import unit_policy
 
 from . import supervision as services
@@ -72,8 +74,8 @@ class SupervisionSerializer(serializers.ModelSerializer):
 
 class IssueSerializer(serializers.Serializer):
     target_type = serializers.ChoiceField(choices=list(services.HAND_TARGETS))
-    target_id = serializers.IntegerField(min_value=1)
-    addressee = serializers.IntegerField(min_value=1)
+    target_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    addressee = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     demand = serializers.CharField(max_length=4000)
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
     workdays = serializers.IntegerField(min_value=1, max_value=60, default=5)
@@ -122,13 +124,13 @@ class SupervisionViewSet(
         )
         return Response(SupervisionSerializer(self.get_queryset().get(pk=sup.pk)).data)
 
-    @extend_schema(responses={200: OpenApiResponse(description="督办通知书 .docx")})
+    @extend_schema(responses={(200, DOCX_MIME): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def docx(self, request: Request, pk: Any = None) -> HttpResponse:
         sup = self.get_object()
         return docx_response(supervision_document(sup), f"督办通知书-{sup.number}")
 
-    @extend_schema(responses={200: OpenApiResponse(description="督办台账 .xlsx")})
+    @extend_schema(responses={(200, XLSX_MIME): OpenApiTypes.BINARY})
     @action(detail=False, methods=["get"])
     def xlsx(self, request: Request) -> HttpResponse:
         return register_xlsx(self.filter_queryset(self.get_queryset()))

@@ -116,7 +116,7 @@ def supervision_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 class IssueForm(forms.Form):
     target_type = forms.ChoiceField(label=_l("督办对象类型"), choices=())
-    target_id = forms.IntegerField(label=_l("督办对象编号"), min_value=1)
+    target_id = forms.IntegerField(label=_l("督办对象编号"), min_value=1, max_value=2**31 - 1)
     addressee = forms.ModelChoiceField(label=_l("被督办单位"), queryset=Unit.objects.none())
     demand = forms.CharField(label=_l("督办要求"), max_length=4000, widget=forms.Textarea)
     reason = forms.CharField(
