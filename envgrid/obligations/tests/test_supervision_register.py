@@ -18,6 +18,7 @@ from envgrid.core.deadlines import DeadlineRule, RuleKind
 from envgrid.core.models import AuditEvent
 from envgrid.obligations.models import Obligation, ObligationStatus, Supervision
 from envgrid.obligations.services import obligation_open, sweep
+from envgrid.testing import official_layout_problems
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,7 @@ def test_D6_hand_issued_notice_docx_has_number_and_demand_and_reply_discharges(a
     assert data["number"] in text
     assert "请于期限内完成整改并书面报告整改结果" in text
     assert "督办通知书" in text
+    assert official_layout_problems(r.content) == []
 
     r = as_(api, world.member_staff[0]).post(
         f"/api/supervisions/{sup.pk}/reply/", {"reply": "已完成整改，附监测报告"}, format="json"
