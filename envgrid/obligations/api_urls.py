@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, supervision_api
 
 router = SimpleRouter()
 router.register("obligations", api.ObligationViewSet, basename="obligation")
+router.register("supervisions", supervision_api.SupervisionViewSet, basename="supervision")
 
 urlpatterns = router.urls

@@ -228,6 +228,9 @@ class Supervision(models.Model):
     responded_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     link = models.CharField(max_length=300, blank=True)
+    # Issued by hand by the office or a leader (D6), not by a rule (overdue decision, key
+    # enforcement target).
+    by_hand = models.BooleanField(_("人工督办"), default=False, db_default=False)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -236,3 +239,25 @@ class Supervision(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class ReminderSent(models.Model):
+    """A reminder (催办) sent before an obligation's deadline (D6): `offset` is the number of
+    working days before the due day (0 = on the due day). Unique per obligation and offset,
+    so every sweep after the first finds it sent and sends nothing."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="reminders")
+    offset = models.PositiveSmallIntegerField(_("提前工作日"))
+    due_at = models.DateTimeField(_("截止时间"))
+    sent_at = models.DateTimeField(_("提醒时间"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at"]
+        verbose_name = _("催办提醒")
+        verbose_name_plural = _("催办提醒")
+        constraints = [
+            models.UniqueConstraint(fields=["obligation", "offset"], name="obl_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.obligation_id} -{self.offset}"

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from envgrid.org.policies import ActorScopedPolicy
 from envgrid.org.selectors import Actor, actor_for
 
-from .models import Obligation
+from .models import Obligation, Supervision
 
 
 class ObligationPolicy(ActorScopedPolicy):
@@ -39,3 +39,25 @@ class ObligationPolicy(ActorScopedPolicy):
 
 
 obligation_policy = ObligationPolicy()
+
+
+class SupervisionPolicy(ActorScopedPolicy):
+    """Supervision notices (督办, D6): seen by the issuing and the addressed unit and by the
+    office and leaders overseeing either; issued by hand by the office or a leader."""
+
+    model = Supervision
+
+    def visible(self, actor: Actor, qs: QuerySet) -> QuerySet:
+        units = actor.visible_unit_ids()
+        return qs.filter(Q(target_id__in=units) | Q(issuer_id__in=units))
+
+    def can_issue(self, user: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or ((actor.is_office or actor.is_leader) and bool(actor.unit_id))
+
+    def can_reply(self, user: Any, obj: Any) -> bool:
+        actor = actor_for(user)
+        return actor.is_admin or obj.target_id == actor.unit_id
+
+
+supervision_policy = SupervisionPolicy()

@@ -349,11 +349,13 @@ class SweepResult:
     marked: int
     escalated: int
     notified: int
+    reminded: int = 0
 
 
 def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
-    """Mark open items past due as overdue (one indexed UPDATE), then notify the responsible
-    person and escalate each newly overdue item exactly once. Safe to run concurrently
+    """Mark open items past due as overdue (one indexed UPDATE), send the reminders due
+    before deadlines (reminders.py), then notify the responsible person and escalate each
+    newly overdue item exactly once. Safe to run concurrently
     with manual completions and with itself: a second run finds nothing new."""
     now = now or timezone.now()
     for hook in sweep_hooks():
@@ -365,6 +367,14 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
         marked = Obligation.objects.filter(
             status=ObligationStatus.OPEN, due_at__lt=now, paused_since__isnull=True
         ).update(status=ObligationStatus.OVERDUE, overdue_at=now)
+    # Reminders before deadlines (催办, D6): once per obligation and offset, batched per person.
+    from .reminders import send_reminders
+
+    try:
+        reminded = send_reminders(now)
+    except Exception:  # reminders must not stop the overdue marking and escalation
+        log.exception("reminders failed")
+        reminded = 0
     escalated = notified = 0
     # A sweep notifies the same few units again and again: each unit's people once, and
     # each unit's fallback escalation once; per batch the resolvers and the inbox are a
@@ -446,7 +456,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 2000) -> SweepResult:
                 chosen = [o for o in items if o.kind.startswith(prefix)]
                 if chosen:
                     handler(chosen)
-    return SweepResult(marked=marked, escalated=escalated, notified=notified)
+    return SweepResult(marked=marked, escalated=escalated, notified=notified, reminded=reminded)
 
 
 # --------------------------------------------------------------------- calendar recompute

@@ -23,7 +23,7 @@ from . import actions
 from .annotations import annotate
 from .filters import ObligationFilter, RegisterFilter
 from .models import Obligation
-from .policies import obligation_policy
+from .policies import obligation_policy, supervision_policy
 from .registry import workflow_owner
 from .selectors import obligation_list, overdue_register
 
@@ -143,6 +143,7 @@ def _detail(
             "can_resume": ob.paused_since is not None and (can_approve or can_change),
             "can_complete": live and can_change and owner is None,
             "workflow_owner": owner if live else None,
+            "can_supervise": live and supervision_policy.can_issue(request.user),
             "error": error,
             "now": timezone.now(),
         },

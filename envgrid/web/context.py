@@ -24,6 +24,7 @@ NAV: list[tuple[str, Any]] = [
     ("org:unit_list", _("单位")),
     ("org:person_list", _("人员")),
     ("obligations:register", _("逾期登记")),
+    ("obligations:supervision-register", _("督办")),
     ("accountability:index", _("责任追究")),
 ]
 

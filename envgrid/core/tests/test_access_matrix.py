@@ -69,6 +69,7 @@ ROUTE_MODELS: list[tuple[str, str]] = [
     (r"^/accountability/proposals/<int:pk>/", "accountability.accountabilityproposal"),
     (r"^/security/tokens/<int:pk>/", "security.apitoken"),
     (r"^/api/auth/tokens/<int:pk>/", "security.apitoken"),
+    (r"^/obligations/supervision/<int:pk>/", "obligations.supervision"),
     (r"^/obligations/<int:pk>/", "obligations.obligation"),
     (r"^/grids/assignments/<int:pk>/", "grids.gridassignment"),
     (r"^/grids/<int:pk>/", "grids.grid"),

@@ -58,8 +58,10 @@ def test_obligation_goes_overdue_and_escalates_once(world, feedback):
     assert feedback.status == ObligationStatus.OVERDUE
     # No grid tree here: escalation falls back to the leading group's office.
     assert feedback.escalated_to == world.office_unit
-    assert Notification.objects.filter(recipient=world.member_staff[0].user).count() == 1
-    assert Notification.objects.filter(recipient=world.director.user).count() == 1
+    # The sweep on the due day sent the due-day reminder (催办, D6); the overdue notice once.
+    overdue = Notification.objects.exclude(subject__startswith="催办提醒")
+    assert overdue.filter(recipient=world.member_staff[0].user).count() == 1
+    assert overdue.filter(recipient=world.director.user).count() == 1
     assert feedback.events.filter(action="escalated").count() == 1
 
 
