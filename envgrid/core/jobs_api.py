@@ -12,22 +12,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 from . import jobs
 from .models import Job
 
 JobOut = inline_serializer(
     "Job",
     {
-        "id": serializers.IntegerField(),
-        "kind": serializers.CharField(),
-        "status": serializers.CharField(),
-        "status_label": serializers.CharField(),
-        "done": serializers.IntegerField(),
-        "total": serializers.IntegerField(),
-        "percent": serializers.IntegerField(),
-        "attempts": serializers.IntegerField(),
-        "finished": serializers.BooleanField(),
-        "message": serializers.CharField(),
+        "id": StrictIntegerField(),
+        "kind": StrictCharField(),
+        "status": StrictCharField(),
+        "status_label": StrictCharField(),
+        "done": StrictIntegerField(),
+        "total": StrictIntegerField(),
+        "percent": StrictIntegerField(),
+        "attempts": StrictIntegerField(),
+        "finished": StrictBooleanField(),
+        "message": StrictCharField(),
         "result": serializers.JSONField(),
         "created_at": serializers.DateTimeField(),
         "finished_at": serializers.DateTimeField(allow_null=True),

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from envgrid.core.api import ScopedQuerysetMixin
 from envgrid.core.documents import DOCX_MIME, docx_response
 from envgrid.core.exports import XLSX_MIME
+from envgrid.core.serializer_fields import StrictCharField, StrictIntegerField
 from envgrid.org.policies import unit_policy
 
 from . import supervision as services
@@ -26,9 +27,9 @@ from .supervision_export import register_xlsx
 
 
 class SupervisionSerializer(serializers.ModelSerializer):
-    issuer_name = serializers.CharField(source="issuer.name", read_only=True)
-    target_name = serializers.CharField(source="target.name", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    issuer_name = StrictCharField(source="issuer.name", read_only=True)
+    target_name = StrictCharField(source="target.name", read_only=True)
+    status_label = StrictCharField(source="get_status_display", read_only=True)
     subject_type = serializers.SerializerMethodField()
     due_at = serializers.SerializerMethodField()
     reply_status = serializers.SerializerMethodField()
@@ -74,15 +75,15 @@ class SupervisionSerializer(serializers.ModelSerializer):
 
 class IssueSerializer(serializers.Serializer):
     target_type = serializers.ChoiceField(choices=list(services.HAND_TARGETS))
-    target_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    addressee = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    demand = serializers.CharField(max_length=4000)
-    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    workdays = serializers.IntegerField(min_value=1, max_value=60, default=5)
+    target_id = StrictIntegerField(min_value=1, max_value=2**31 - 1)
+    addressee = StrictIntegerField(min_value=1, max_value=2**31 - 1)
+    demand = StrictCharField(max_length=4000)
+    reason = StrictCharField(max_length=4000, required=False, allow_blank=True)
+    workdays = StrictIntegerField(min_value=1, max_value=60, default=5)
 
 
 class ReplySerializer(serializers.Serializer):
-    reply = serializers.CharField(max_length=8000)
+    reply = StrictCharField(max_length=8000)
 
 
 class SupervisionViewSet(
