@@ -417,6 +417,12 @@ VOCABULARY: dict[str, tuple[int, str]] = {
     "rule_range": (400, "规则取值超出允许范围。"),
     "rule_type": (400, "规则取值类型不正确。"),
     "rule_unknown": (400, "未知规则。"),
+    "addressee_out_of_scope": (400, "被督办单位不在本领导小组内。"),
+    "supervision_invalid": (400, "督办通知填写不完整。"),
+    "supervision_issue_denied": (403, "只有领导小组办公室或领导可以下达督办通知。"),
+    "supervision_reply_denied": (403, "只有被督办单位可以回复督办。"),
+    "target_not_found": (400, "督办对象不存在。"),
+    "target_type_invalid": (400, "不能对该类事项督办。"),
 }
 
 # older name -> canonical code: the same refusal under another name

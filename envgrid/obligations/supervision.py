@@ -132,7 +132,10 @@ def _hand_target(target_type: str, target_id: Any) -> models.Model:
         )
     app_label, model = target_type.split(".")
     ct = ContentType.objects.get_by_natural_key(app_label, model)
-    obj = ct.get_object_for_this_type(pk=target_id) if str(target_id).isdigit() else None
+    try:
+        obj = ct.get_object_for_this_type(pk=int(str(target_id)))
+    except ValueError:
+        obj = None
     if obj is None:  # pragma: no cover - get_object_for_this_type raises instead
         raise ApplicationError(_("督办对象不存在。"), code="target_not_found")
     return obj
