@@ -474,7 +474,7 @@ register(
         key="core.job_stale_seconds",
         default=300,
         type=INT,
-        min=10,
+        min=1,
         max=86400,
         unit="seconds",
         setting="ENVGRID_JOB_STALE_SECONDS",
