@@ -17,24 +17,23 @@ from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, 
 from . import jobs
 from .models import Job
 
-JobOut = inline_serializer(
-    "Job",
-    {
-        "id": StrictIntegerField(),
-        "kind": StrictCharField(),
-        "status": StrictCharField(),
-        "status_label": StrictCharField(),
-        "done": StrictIntegerField(),
-        "total": StrictIntegerField(),
-        "percent": StrictIntegerField(),
-        "attempts": StrictIntegerField(),
-        "finished": StrictBooleanField(),
-        "message": StrictCharField(),
-        "result": serializers.JSONField(),
-        "created_at": serializers.DateTimeField(),
-        "finished_at": serializers.DateTimeField(allow_null=True),
-    },
-)
+_JOB_FIELDS = {
+    "id": StrictIntegerField(),
+    "kind": StrictCharField(),
+    "status": StrictCharField(),
+    "status_label": StrictCharField(),
+    "done": StrictIntegerField(),
+    "total": StrictIntegerField(),
+    "percent": StrictIntegerField(),
+    "attempts": StrictIntegerField(),
+    "finished": StrictBooleanField(),
+    "message": StrictCharField(),
+    "result": serializers.JSONField(),
+    "created_at": serializers.DateTimeField(),
+    "finished_at": serializers.DateTimeField(allow_null=True),
+}
+JobOut = inline_serializer("Job", _JOB_FIELDS)
+JobOutList = type(JobOut)(many=True)
 
 
 def _job(request: Request, pk: int) -> Job:
@@ -42,7 +41,7 @@ def _job(request: Request, pk: int) -> Job:
 
 
 class JobListView(APIView):
-    @extend_schema(operation_id="jobs_list", responses=JobOut)
+    @extend_schema(operation_id="jobs_list", responses=JobOutList)
     def get(self, request: Request) -> Response:
         return Response([jobs.job_as_dict(j) for j in jobs.job_list(user=request.user)[:100]])
 

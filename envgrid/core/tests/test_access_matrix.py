@@ -78,6 +78,8 @@ ROUTE_MODELS: list[tuple[str, str]] = [
     (r"^/entities/import/<int:pk>/", "entities.entityimportjob"),
     (r"^/entities/<int:pk>/", "entities.supervisedentity"),
     (r"^/api/entity-import-jobs/<pk>/", "entities.entityimportjob"),
+    (r"^/core/jobs/<int:pk>/", "core.job"),
+    (r"^/api/jobs/<int:pk>/", "core.job"),
     (r"^/api/entities/<pk>/", "entities.supervisedentity"),
     (r"^/cases/evidence/<int:pk>/", "cases.evidence"),
     (r"^/api/evidence/<int:pk>/", "cases.evidence"),
@@ -207,6 +209,14 @@ def _scope_for(label: str, policies: dict[str, Policy]) -> Scope | None:
     if label == "entities.entityimportjob":
         # An import job is seen by the person who started it (and administrators).
         return lambda user: model._default_manager.filter(created_by_id=user.pk)
+    if label == "core.job":
+        # A long job (core.jobs) is seen by the person who started it; administrators
+        # see all.
+        return lambda user: (
+            model._default_manager.all()
+            if user.is_superuser
+            else model._default_manager.filter(created_by_id=user.pk)
+        )
     return None
 
 
