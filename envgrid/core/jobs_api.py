@@ -17,7 +17,7 @@ from envgrid.core.serializer_fields import StrictBooleanField, StrictCharField, 
 from . import jobs
 from .models import Job
 
-_JOB_FIELDS = {
+_JOB_FIELDS: dict[str, serializers.Field] = {
     "id": StrictIntegerField(),
     "kind": StrictCharField(),
     "status": StrictCharField(),
