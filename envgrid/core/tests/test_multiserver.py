@@ -105,6 +105,8 @@ def _server_pair(django_db_setup, tmp_path_factory):
         "ENVGRID_MEDIA_ROOT": str(tmp / "media"),
         "ENVGRID_DB_CONN_MAX_AGE": "0",
         "ENVGRID_LOG_LEVEL": "WARNING",
+        # No task worker runs beside these two servers: tasks run inline in the request.
+        "ENVGRID_TASKS_IMMEDIATE": "1",
     }
     env.pop("DATABASE_REPLICA_URL", None)
     pair = [Server(env, tmp / "a.log"), Server(env, tmp / "b.log")]
