@@ -5,7 +5,7 @@ cell in A1 and one in XFD1048576; calamine aborts the whole process, no Python e
 or grind for minutes (the dense bomb). So every parse of an uploaded workbook, CSV,
 GeoJSON or track file runs in a forked child process with
 
-- an address-space limit (``RLIMIT_AS``: the child's size at fork + ``PARSE_MAX_MEMORY``),
+- an address-space limit (``RLIMIT_AS``: the child's size at start + ``PARSE_MAX_MEMORY``),
 - a CPU limit and a wall-clock limit (``PARSE_TIMEOUT`` seconds; the parent kills it),
 
 and, for a workbook, a check of the used range *before* any reader builds it: the
@@ -15,6 +15,12 @@ the highest row and column really used, against ``XLSX_MAX_ROWS``, ``XLSX_MAX_CO
 Exceeding any limit raises :class:`ParseRefused` (a 4xx ApplicationError with a message
 a person understands); the caller marks its job failed. The parent only ever holds the
 parsed rows, never the reader's working memory.
+
+The child is forked from a small, fresh *fork server* (``multiprocessing``'s
+``forkserver``, Django set up once in it), not from the web or task worker itself: a
+worker that has run for hours holds a heap with much freed memory, which a child forked
+from it reuses without growing its address space, so the limit would bind late or not at
+all. From the fork server the limit is the same in every process and at every hour.
 
 Limits (settings, each overridable by the environment variable of the same name with
 ``ENVGRID_`` in front): see ``docs/security.md`` ("Hostile input").
@@ -34,6 +40,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from . import rules
@@ -42,9 +49,17 @@ from .errors import ApplicationError
 T = TypeVar("T")
 
 
+# The limits a parsing child applies itself; resolved in the parent (whose settings and
+# rules are the ones in force) and handed to the child, which sets them here.
+_CHILD_LIMITS = ("XLSX_MAX_ROWS", "XLSX_MAX_COLS", "XLSX_MAX_CELLS", "XLSX_MAX_XML_BYTES")
+_in_child: dict[str, int] = {}
+
+
 def limit(name: str) -> int:
     """A parse limit: the rule ``core.<name>`` (envgrid.core.rules; settings
     ``ENVGRID_<name>`` or its default — never a database override)."""
+    if name in _in_child:
+        return _in_child[name]
     return int(rules.get(f"core.{name.lower()}"))
 
 
@@ -69,11 +84,22 @@ def _vm_bytes() -> int:
         return 0
 
 
-def _child(conn: Any, memory: int, seconds: int, fn: Callable[..., Any], args: tuple) -> None:
+def _child(
+    conn: Any,
+    memory: int,
+    seconds: int,
+    fn: Callable[..., Any],
+    args: tuple,
+    language: str | None = None,
+    limits: dict[str, int] | None = None,
+) -> None:
     # A native reader aborting here is expected and answered by the parent; the
     # inherited faulthandler would print a "Fatal Python error" traceback for it.
     faulthandler.disable()
     os.environ["RUST_BACKTRACE"] = "0"
+    _in_child.update(limits or {})
+    if language:
+        translation.activate(language)
     try:
         base = _vm_bytes()
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -114,20 +140,49 @@ class ParseFailed(Exception):
         self.message = message
 
 
+_BOOT = "envgrid.core.parse_server"
+
+
+def _context() -> Any:
+    """The fork server's context (a fresh interpreter with Django set up, started on first
+    use and again if it died); plain fork where the settings module is not named in the
+    environment, so the server could not set Django up."""
+    if not os.environ.get("DJANGO_SETTINGS_MODULE") or "forkserver" not in (
+        multiprocessing.get_all_start_methods()
+    ):
+        return multiprocessing.get_context("fork")  # pragma: no cover - not on Linux CI
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([_BOOT])
+    return ctx
+
+
 def run_isolated(
     fn: Callable[..., T],
     *args: Any,
     memory: int | None = None,
     seconds: int | None = None,
 ) -> T:
-    """``fn(*args)`` in a forked child with memory and time limits; its result comes back
+    """``fn(*args)`` in a child of the fork server, with memory and time limits; ``fn``
+    must be importable by name (a module-level function) and its result comes back
     pickled. Raises ParseRefused when a limit is hit (or the child dies, e.g. a native
     reader aborting on an allocation), ParseFailed when ``fn`` raised."""
     memory = limit("PARSE_MAX_MEMORY") if memory is None else memory
     seconds = limit("PARSE_TIMEOUT") if seconds is None else seconds
-    ctx = multiprocessing.get_context("fork")
+    ctx = _context()
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, memory, seconds, fn, args), daemon=True)
+    proc = ctx.Process(
+        target=_child,
+        args=(
+            send,
+            memory,
+            seconds,
+            fn,
+            args,
+            translation.get_language(),
+            {name: limit(name) for name in _CHILD_LIMITS},
+        ),
+        daemon=True,
+    )
     proc.start()
     send.close()
     try:

@@ -177,6 +177,40 @@ def test_dense_workbook_within_the_caps_but_over_the_memory_limit_is_refused(uni
     assert "内存超过上限" in job.message
 
 
+def _allocate_in_pieces(megabytes: int) -> int:
+    """Holds ``megabytes`` in 64 KB pieces (malloc'd, below the mmap threshold)."""
+    pieces = [bytearray(64 * 1024) for _ in range(megabytes * 16)]
+    return len(pieces)
+
+
+def test_the_memory_limit_binds_in_a_worker_whose_heap_holds_much_freed_memory():
+    """A worker that has run for hours has freed much of its heap. A child forked from it
+    reused that memory without growing its address space, so RLIMIT_AS (size at fork +
+    limit) did not bind: the dense-workbook test failed only in the full run. The child
+    now forks from a fresh fork server, and the limit binds whatever the worker holds."""
+    held, keep = [], []
+    for _ in range(3000):  # ~190 MB freed in the middle of the heap (pinned by `keep`)
+        held.append(bytearray(64 * 1024))
+        keep.append(bytearray(64 * 1024))
+    del held
+    with pytest.raises(ParseRefused) as exc:
+        run_isolated(_allocate_in_pieces, 120, memory=32 * 1024 * 1024)
+    assert exc.value.code == "file_too_complex"
+    assert run_isolated(_allocate_in_pieces, 8, memory=32 * 1024 * 1024) == 8 * 16
+    assert len(keep) == 3000
+
+
+def test_limits_in_force_in_the_parent_bind_in_the_child(settings):
+    """The child applies the parent's limits (a rule set in settings), not its own."""
+    settings.ENVGRID_XLSX_MAX_ROWS = 10
+    from envgrid.entities.tests.test_g4_entities import good_rows, workbook
+
+    with pytest.raises(ParseRefused) as exc:
+        safeparse.parse_xlsx(xlsx_rows_list, workbook(good_rows(20)))
+    assert exc.value.code == "sheet_too_large"
+    assert "上限为 10 行" in exc.value.message
+
+
 def test_parse_over_the_time_limit_is_killed_and_refused():
     start = time.monotonic()
     with pytest.raises(ParseRefused) as exc:
